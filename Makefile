@@ -1,0 +1,69 @@
+# unionfs: top-level build, test and benchmark entry points.
+#
+#   make            module for every installed kernel (build/<kver>/kmod) + userspace + tests
+#   make KVER=K     only for kernel K
+#   make check      the whole suite in QEMU on 6.1 and 6.12, summary by prove
+#   make check-debug  the suite on a KASAN+lockdep 6.1 kernel (built once, cached)
+#   make lint       checkpatch --strict, sparse on both kernels, userspace -Werror
+#   make demo       boot a guest and show a union at work
+#   make shell      interactive guest shell with the module loaded
+#   make bench      benchmarks (docs/benchmarks.md)
+
+SHELL := /bin/bash
+TOP := $(abspath .)
+BUILD := $(TOP)/build
+
+# Kernels with headers installed (Debian: /lib/modules/<kver>/build).
+KVERS_ALL := $(sort $(patsubst /lib/modules/%/build,%,$(wildcard /lib/modules/*/build)))
+ifdef KVER
+KVERS := $(KVER)
+else
+KVERS := $(KVERS_ALL)
+endif
+
+KMOD_SRCS := $(wildcard $(TOP)/kmod/*.c $(TOP)/kmod/*.h) $(TOP)/kmod/Kbuild
+EXTRA_KFLAGS := W=1
+
+CC := gcc
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+
+.PHONY: all kmod userspace selftests check check-debug lint demo shell bench deps clean
+all: kmod userspace selftests
+
+deps:
+	$(TOP)/scripts/deps
+
+# Each kernel gets its own output dir of symlinks to the sources, so builds for
+# different kernels never share objects.
+kmod: $(foreach k,$(KVERS),$(BUILD)/$(k)/kmod/unionfs.ko)
+
+$(BUILD)/%/kmod/unionfs.ko: $(KMOD_SRCS)
+	@mkdir -p $(@D)
+	@for f in $(TOP)/kmod/*.c $(TOP)/kmod/*.h $(TOP)/kmod/Kbuild; do \
+		ln -sf $$f $(@D)/; done
+	@find $(@D) -xtype l -delete
+	$(MAKE) -C /lib/modules/$*/build M=$(@D) $(EXTRA_KFLAGS) modules
+
+include $(TOP)/userspace/Makefile.inc
+include $(TOP)/selftests/Makefile.inc
+
+check: all
+	$(TOP)/scripts/vm/check $(KVERS)
+
+check-debug:
+	$(TOP)/scripts/vm/check --debug
+
+lint: all
+	$(TOP)/scripts/lint $(KVERS)
+
+demo: all
+	$(TOP)/scripts/demo
+
+shell: all
+	$(TOP)/scripts/vm/run --kver $(firstword $(KVERS) ) --shell
+
+bench: all
+	$(TOP)/scripts/bench/run
+
+clean:
+	rm -rf $(BUILD)

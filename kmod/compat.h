@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * unionfs: every VFS difference between Linux 6.1 and 6.12 lives here.
+ *
+ * Only these two kernels are supported; intermediate versions are not.
+ * LINUX_VERSION_CODE clamps the sublevel on 6.1.y, so compare major.minor.
+ */
+#ifndef _UNIONFS_COMPAT_H
+#define _UNIONFS_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/splice.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
+#include <linux/xattr.h>
+
+#define UFS_NEW (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0))
+
+#if UFS_NEW
+#include <linux/backing-file.h>
+
+#define UFS_IDMAP_T		struct mnt_idmap
+#define UFS_NOP_IDMAP		(&nop_mnt_idmap)
+#define ufs_mnt_idmap(mnt)	mnt_idmap(mnt)
+#define UFS_SPLICE_READ		copy_splice_read
+
+static inline void ufs_generic_fillattr(UFS_IDMAP_T *idmap, u32 request_mask,
+					struct inode *inode, struct kstat *stat)
+{
+	generic_fillattr(idmap, request_mask, inode, stat);
+}
+
+/* The ACL that permission checks use, taken from the real inode. */
+static inline struct posix_acl *ufs_real_inode_acl(struct inode *real, int type)
+{
+	return get_inode_acl(real, type);
+}
+
+/* The ACL of a layer dentry as getxattr shows it. */
+static inline struct posix_acl *ufs_layer_get_acl(struct vfsmount *mnt,
+						  struct dentry *real, int type)
+{
+	return vfs_get_acl(mnt_idmap(mnt), real, posix_acl_xattr_name(type));
+}
+
+/* 6.12 split ->get_acl into ->get_inode_acl (permission) and ->get_acl. */
+#define UFS_ACL_OPS(inode_acl_fn, acl_fn)	\
+	.get_inode_acl	= inode_acl_fn,		\
+	.get_acl	= acl_fn
+
+/* O_DIRECT opens need FMODE_CAN_ODIRECT from the open method. */
+static inline void ufs_inherit_odirect(struct file *file, struct file *real)
+{
+	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
+}
+
+#else /* 6.1 */
+
+#define UFS_IDMAP_T		struct user_namespace
+#define UFS_NOP_IDMAP		(&init_user_ns)
+#define ufs_mnt_idmap(mnt)	mnt_user_ns(mnt)
+#define UFS_SPLICE_READ		generic_file_splice_read
+
+static inline void ufs_generic_fillattr(UFS_IDMAP_T *idmap, u32 request_mask,
+					struct inode *inode, struct kstat *stat)
+{
+	generic_fillattr(idmap, inode, stat);
+}
+
+static inline struct posix_acl *ufs_real_inode_acl(struct inode *real, int type)
+{
+	return get_acl(real, type);
+}
+
+static inline struct posix_acl *ufs_layer_get_acl(struct vfsmount *mnt,
+						  struct dentry *real, int type)
+{
+	return get_acl(d_inode(real), type);
+}
+
+#define UFS_ACL_OPS(inode_acl_fn, acl_fn)	\
+	.get_acl	= inode_acl_fn
+
+/* 6.1 checks a_ops->direct_IO instead, which union inodes provide. */
+static inline void ufs_inherit_odirect(struct file *file, struct file *real)
+{
+}
+
+/* 6.12 has these accessors; 6.1.192 has only the ctime ones. */
+static inline struct timespec64 inode_get_atime(const struct inode *inode)
+{
+	return inode->i_atime;
+}
+
+static inline struct timespec64 inode_get_mtime(const struct inode *inode)
+{
+	return inode->i_mtime;
+}
+
+static inline void inode_set_atime_to_ts(struct inode *inode,
+					 struct timespec64 ts)
+{
+	inode->i_atime = ts;
+}
+
+static inline void inode_set_mtime_to_ts(struct inode *inode,
+					 struct timespec64 ts)
+{
+	inode->i_mtime = ts;
+}
+#endif
+
+#endif /* _UNIONFS_COMPAT_H */

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * unionfs: regular files. Each open union file holds an open file of the
+ * real (topmost) inode and hands every operation to it.
+ */
+#include <linux/slab.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/uio.h>
+#include <linux/fs.h>
+#include "unionfs.h"
+
+static struct file *ufs_real_file(struct file *file)
+{
+	return file->private_data;
+}
+
+static int unionfs_open(struct inode *inode, struct file *file)
+{
+	struct path realpath;
+	struct file *real;
+	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+
+	ufs_top_path(file->f_path.dentry, &realpath);
+	real = dentry_open(&realpath, flags, UFS_FS(inode->i_sb)->creator_cred);
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	ufs_inherit_odirect(file, real);
+	file->private_data = real;
+	return 0;
+}
+
+static int unionfs_release(struct inode *inode, struct file *file)
+{
+	fput(ufs_real_file(file));
+	return 0;
+}
+
+/* The per-I/O flags of a kiocb that the real file should honour too. */
+static rwf_t ufs_iocb_rwf(int ki_flags)
+{
+	rwf_t flags = 0;
+
+	if (ki_flags & IOCB_HIPRI)
+		flags |= RWF_HIPRI;
+	if (ki_flags & IOCB_DSYNC)
+		flags |= RWF_DSYNC;
+	if (ki_flags & IOCB_SYNC)
+		flags |= RWF_SYNC;
+	return flags;
+}
+
+static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = iocb->ki_filp;
+	struct file *real = ufs_real_file(file);
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	old = ufs_override_creds(file_inode(file)->i_sb);
+	ret = vfs_iter_read(real, iter, &iocb->ki_pos,
+			    ufs_iocb_rwf(iocb->ki_flags));
+	revert_creds(old);
+	return ret;
+}
+
+static loff_t unionfs_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct file *real = ufs_real_file(file);
+	loff_t ret;
+
+	/*
+	 * SEEK_DATA/SEEK_HOLE/SEEK_END need the real file; keep both
+	 * positions in step. Callers sharing the file hold f_pos_lock.
+	 */
+	real->f_pos = file->f_pos;
+	ret = vfs_llseek(real, offset, whence);
+	file->f_pos = real->f_pos;
+	return ret;
+}
+
+static int unionfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct file *real = ufs_real_file(file);
+	const struct cred *old;
+	int ret;
+
+	if (!real->f_op->mmap)
+		return -ENODEV;
+	/* The mapping belongs to the real file from now on. */
+	vma_set_file(vma, real);
+	old = ufs_override_creds(file_inode(file)->i_sb);
+	ret = call_mmap(real, vma);
+	revert_creds(old);
+	return ret;
+}
+
+static int unionfs_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	struct file *real = ufs_real_file(file);
+	const struct cred *old;
+	int ret;
+
+	old = ufs_override_creds(file_inode(file)->i_sb);
+	ret = vfs_fsync_range(real, start, end, datasync);
+	revert_creds(old);
+	return ret;
+}
+
+static int unionfs_fadvise(struct file *file, loff_t offset, loff_t len,
+			   int advice)
+{
+	return vfs_fadvise(ufs_real_file(file), offset, len, advice);
+}
+
+const struct file_operations unionfs_file_fops = {
+	.open		= unionfs_open,
+	.release	= unionfs_release,
+	.llseek		= unionfs_llseek,
+	.read_iter	= unionfs_read_iter,
+	.mmap		= unionfs_mmap,
+	.fsync		= unionfs_fsync,
+	.fadvise	= unionfs_fadvise,
+	.splice_read	= UFS_SPLICE_READ,
+};

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * unionfs: union inodes, attributes, permissions, symlinks, xattrs, ACLs.
+ *
+ * A union inode mirrors the topmost real inode of its dentry's stack. It is
+ * found by that real inode (iget5), so hard links to one real inode share
+ * one union inode and one st_ino.
+ */
+#include <linux/slab.h>
+#include <linux/xattr.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
+#include "unionfs.h"
+
+static const struct address_space_operations unionfs_aops = {
+	/* Lets O_DIRECT opens through; the real file does the I/O. */
+	.direct_IO	= noop_direct_IO,
+};
+
+/*
+ * Union inode number: the real one, with the index of the layer's
+ * filesystem in the top xino_bits bits when the layers span several
+ * filesystems, so numbers from different filesystems never collide.
+ */
+u64 ufs_ino(struct unionfs_fs *fs, unsigned int layer, u64 real_ino)
+{
+	unsigned int shift;
+
+	if (!fs->xino_bits)
+		return real_ino;
+	shift = 64 - fs->xino_bits;
+	return (real_ino & (U64_MAX >> fs->xino_bits)) ^
+	       ((u64)fs->layers[layer].fsidx << shift);
+}
+
+void ufs_copy_attr(struct inode *inode, struct inode *real)
+{
+	inode->i_mode = real->i_mode;
+	inode->i_uid = real->i_uid;
+	inode->i_gid = real->i_gid;
+	inode->i_rdev = real->i_rdev;
+	inode->i_blkbits = real->i_blkbits;
+	inode_set_atime_to_ts(inode, inode_get_atime(real));
+	inode_set_mtime_to_ts(inode, inode_get_mtime(real));
+	inode_set_ctime_to_ts(inode, inode_get_ctime(real));
+	set_nlink(inode, real->i_nlink);
+	i_size_write(inode, i_size_read(real));
+	inode->i_blocks = real->i_blocks;
+}
+
+static int ufs_inode_test(struct inode *inode, void *data)
+{
+	return UFS_I(inode)->real == data;
+}
+
+static int ufs_inode_set(struct inode *inode, void *data)
+{
+	UFS_I(inode)->real = data;
+	return 0;
+}
+
+static void ufs_init_ops(struct inode *inode)
+{
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFDIR:
+		inode->i_op = &unionfs_dir_iops;
+		inode->i_fop = &unionfs_dir_fops;
+		break;
+	case S_IFREG:
+		inode->i_op = &unionfs_file_iops;
+		inode->i_fop = &unionfs_file_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &unionfs_symlink_iops;
+		break;
+	default:
+		inode->i_op = &unionfs_special_iops;
+		init_special_inode(inode, inode->i_mode, inode->i_rdev);
+		break;
+	}
+}
+
+struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
+			    bool merged_dir)
+{
+	struct inode *real = d_inode(top->dentry);
+	struct inode *inode;
+
+	inode = iget5_locked(sb, (unsigned long)real, ufs_inode_test,
+			     ufs_inode_set, real);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (!(inode->i_state & I_NEW))
+		return inode;
+
+	ihold(real);
+	UFS_I(inode)->layer = top->layer;
+	inode->i_ino = ufs_ino(UFS_FS(sb), top->layer, real->i_ino);
+	ufs_copy_attr(inode, real);
+	/* Times live in the real inode; the VFS must not update ours. */
+	inode->i_flags |= S_NOATIME | S_NOCMTIME;
+	inode->i_mapping->a_ops = &unionfs_aops;
+	/* ACLs are read from the real inode each time, never cached here. */
+	inode->i_acl = ACL_DONT_CACHE;
+	inode->i_default_acl = ACL_DONT_CACHE;
+	ufs_init_ops(inode);
+	unlock_new_inode(inode);
+	return inode;
+}
+
+static int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
+			   struct kstat *stat, u32 request_mask,
+			   unsigned int flags)
+{
+	struct dentry *dentry = path->dentry;
+	struct inode *inode = d_inode(dentry);
+	struct path realpath;
+	const struct cred *old;
+	int err;
+
+	ufs_top_path(dentry, &realpath);
+	old = ufs_override_creds(dentry->d_sb);
+	err = vfs_getattr(&realpath, stat, request_mask, flags);
+	revert_creds(old);
+	if (err)
+		return err;
+
+	stat->dev = dentry->d_sb->s_dev;
+	stat->ino = inode->i_ino;
+	return 0;
+}
+
+/*
+ * The caller must be allowed by the union inode (its mode and ACLs, which
+ * mirror the real ones); the mounter must be allowed by the real inode.
+ * Writing a lower file will copy it up, so for a lower real inode the
+ * mounter only needs to read it.
+ */
+static int unionfs_permission(UFS_IDMAP_T *idmap, struct inode *inode,
+			      int mask)
+{
+	struct unionfs_inode *ui = UFS_I(inode);
+	struct super_block *sb = inode->i_sb;
+	struct inode *real = ui->real;
+	const struct cred *old;
+	int err;
+
+	err = generic_permission(idmap, inode, mask);
+	if (err)
+		return err;
+
+	if (ui->layer || !UFS_FS(sb)->has_upper) {
+		if (!S_ISDIR(real->i_mode) && (mask & (MAY_WRITE | MAY_APPEND))) {
+			mask &= ~(MAY_WRITE | MAY_APPEND);
+			mask |= MAY_READ;
+		}
+	}
+	old = ufs_override_creds(sb);
+	err = inode_permission(ufs_mnt_idmap(ufs_layer_mnt(sb, ui->layer)),
+			       real, mask);
+	revert_creds(old);
+	return err;
+}
+
+static const char *unionfs_get_link(struct dentry *dentry, struct inode *inode,
+				    struct delayed_call *done)
+{
+	const struct cred *old;
+	const char *link;
+
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+	old = ufs_override_creds(dentry->d_sb);
+	link = vfs_get_link(ufs_top(dentry)->dentry, done);
+	revert_creds(old);
+	return link;
+}
+
+/* Our markers, and overlayfs's that we interpret, are not user data. */
+bool ufs_is_private_xattr(const char *name)
+{
+	return !strncmp(name, UNIONFS_XATTR_PREFIX,
+			sizeof(UNIONFS_XATTR_PREFIX) - 1) ||
+	       !strncmp(name, OVERLAY_XATTR_PREFIX,
+			sizeof(OVERLAY_XATTR_PREFIX) - 1);
+}
+
+static ssize_t unionfs_listxattr(struct dentry *dentry, char *list,
+				 size_t size)
+{
+	struct dentry *real = ufs_top(dentry)->dentry;
+	const struct cred *old;
+	ssize_t len, out = 0, pos;
+	char *buf;
+
+	old = ufs_override_creds(dentry->d_sb);
+	len = vfs_listxattr(real, NULL, 0);
+	if (len <= 0)
+		goto out;
+	buf = kvmalloc(len, GFP_KERNEL);
+	if (!buf) {
+		len = -ENOMEM;
+		goto out;
+	}
+	len = vfs_listxattr(real, buf, len);
+	if (len <= 0)
+		goto out_free;
+
+	/* Drop private names in place, keeping the NUL-separated format. */
+	for (pos = 0; pos < len;) {
+		size_t n = strnlen(buf + pos, len - pos) + 1;
+
+		if (!ufs_is_private_xattr(buf + pos)) {
+			memmove(buf + out, buf + pos, n);
+			out += n;
+		}
+		pos += n;
+	}
+	len = out;
+	if (size) {
+		if (out > size)
+			len = -ERANGE;
+		else
+			memcpy(list, buf, out);
+	}
+out_free:
+	kvfree(buf);
+out:
+	revert_creds(old);
+	return len;
+}
+
+static int unionfs_xattr_get(const struct xattr_handler *handler,
+			     struct dentry *dentry, struct inode *inode,
+			     const char *name, void *value, size_t size)
+{
+	struct dentry *real;
+	const struct cred *old;
+	int err;
+
+	if (ufs_is_private_xattr(name))
+		return -ENODATA;
+	/* Called for the union dentry: find the real one behind it. */
+	real = ufs_top(dentry)->dentry;
+	old = ufs_override_creds(dentry->d_sb);
+	err = vfs_getxattr(UFS_NOP_IDMAP, real, name, value, size);
+	revert_creds(old);
+	return err;
+}
+
+static int unionfs_xattr_set(const struct xattr_handler *handler,
+			     UFS_IDMAP_T *idmap, struct dentry *dentry,
+			     struct inode *inode, const char *name,
+			     const void *value, size_t size, int flags)
+{
+	if (ufs_is_private_xattr(name))
+		return -EPERM;
+	/* Writes through the union come with copy-up. */
+	return -EROFS;
+}
+
+static const struct xattr_handler unionfs_other_xattr_handler = {
+	.prefix	= "",	/* every name not claimed by a handler before it */
+	.get	= unionfs_xattr_get,
+	.set	= unionfs_xattr_set,
+};
+
+const struct xattr_handler *unionfs_xattr_handlers[] = {
+	&unionfs_other_xattr_handler,
+	NULL
+};
+
+/* The real inode's ACL, for permission checks. */
+static struct posix_acl *unionfs_get_inode_acl(struct inode *inode, int type,
+					       bool rcu)
+{
+	struct inode *real = ufs_real_inode(inode);
+	const struct cred *old;
+	struct posix_acl *acl;
+
+	if (!IS_POSIXACL(real))
+		return NULL;
+	if (rcu)
+		return ERR_PTR(-ECHILD);
+
+	old = ufs_override_creds(inode->i_sb);
+	acl = ufs_real_inode_acl(real, type);
+	revert_creds(old);
+	return acl;
+}
+
+/* The ACL as getxattr shows it (only 6.12 routes ACL reads here). */
+static __maybe_unused struct posix_acl *
+unionfs_get_acl(UFS_IDMAP_T *idmap, struct dentry *dentry, int type)
+{
+	struct unionfs_real *top = ufs_top(dentry);
+	const struct cred *old;
+	struct posix_acl *acl;
+
+	old = ufs_override_creds(dentry->d_sb);
+	acl = ufs_layer_get_acl(ufs_layer_mnt(dentry->d_sb, top->layer),
+				top->dentry, type);
+	revert_creds(old);
+	if (acl == ERR_PTR(-EOPNOTSUPP) || acl == ERR_PTR(-ENODATA))
+		return NULL;
+	return acl;
+}
+
+const struct inode_operations unionfs_dir_iops = {
+	.lookup		= unionfs_lookup,
+	.getattr	= unionfs_getattr,
+	.permission	= unionfs_permission,
+	.listxattr	= unionfs_listxattr,
+	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl),
+};
+
+const struct inode_operations unionfs_file_iops = {
+	.getattr	= unionfs_getattr,
+	.permission	= unionfs_permission,
+	.listxattr	= unionfs_listxattr,
+	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl),
+};
+
+const struct inode_operations unionfs_symlink_iops = {
+	.get_link	= unionfs_get_link,
+	.getattr	= unionfs_getattr,
+	.listxattr	= unionfs_listxattr,
+};
+
+const struct inode_operations unionfs_special_iops = {
+	.getattr	= unionfs_getattr,
+	.permission	= unionfs_permission,
+	.listxattr	= unionfs_listxattr,
+	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl),
+};

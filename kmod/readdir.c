@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * unionfs: merged directory listing.
+ *
+ * The first read of an open directory builds its merged listing: each layer
+ * of the directory's stack is read top down; a name is kept from the first
+ * layer that has it; whiteouts hide their name in the layers below and are
+ * never shown. The listing is kept with the open file, so positions are
+ * stable for telldir/seekdir; a seek to 0 (rewinddir) drops it so that the
+ * next read sees changes made since.
+ */
+#include <linux/slab.h>
+#include <linux/rbtree.h>
+#include <linux/namei.h>
+#include <linux/file.h>
+#include "unionfs.h"
+
+struct ufs_dirent {
+	struct rb_node node;	/* in the name tree, during the build */
+	struct list_head next;	/* pending whiteout checks */
+	u64 ino;
+	unsigned int type;
+	unsigned int len;
+	bool hidden;		/* a whiteout: hides, is not listed */
+	char name[];
+};
+
+struct ufs_listing {
+	struct ufs_dirent **ents;	/* visible entries, in listing order */
+	unsigned int nr;
+	unsigned int cap;
+	struct rb_root names;
+};
+
+/* Per open directory; the mutex serialises builds, reads and seeks. */
+struct ufs_dir_file {
+	struct mutex lock;
+	struct ufs_listing *listing;
+};
+
+struct ufs_fill_ctx {
+	struct dir_context ctx;
+	struct ufs_listing *listing;
+	struct unionfs_fs *fs;
+	unsigned int layer;
+	struct list_head maybe_whiteouts;
+	unsigned int seen;
+	int err;
+};
+
+static void ufs_listing_free(struct ufs_listing *l)
+{
+	struct ufs_dirent *e, *tmp;
+
+	if (!l)
+		return;
+	rbtree_postorder_for_each_entry_safe(e, tmp, &l->names, node)
+		kfree(e);
+	kvfree(l->ents);
+	kfree(l);
+}
+
+static int ufs_name_cmp(const char *a, unsigned int alen, const struct ufs_dirent *e)
+{
+	int c = memcmp(a, e->name, min(alen, e->len));
+
+	if (c)
+		return c;
+	return alen < e->len ? -1 : alen > e->len;
+}
+
+/* Find @name, or the link where it would be inserted. */
+static struct ufs_dirent *ufs_name_find(struct ufs_listing *l,
+					const char *name, unsigned int len,
+					struct rb_node ***linkp,
+					struct rb_node **parentp)
+{
+	struct rb_node **link = &l->names.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct ufs_dirent *e = rb_entry(*link, struct ufs_dirent, node);
+		int c = ufs_name_cmp(name, len, e);
+
+		if (!c)
+			return e;
+		parent = *link;
+		link = c < 0 ? &parent->rb_left : &parent->rb_right;
+	}
+	*linkp = link;
+	*parentp = parent;
+	return NULL;
+}
+
+static int ufs_listing_append(struct ufs_listing *l, struct ufs_dirent *e)
+{
+	if (l->nr == l->cap) {
+		unsigned int cap = max(64U, l->cap * 2);
+		struct ufs_dirent **n;
+
+		n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL);
+		if (!n)
+			return -ENOMEM;
+		if (l->nr)
+			memcpy(n, l->ents, l->nr * sizeof(*n));
+		kvfree(l->ents);
+		l->ents = n;
+		l->cap = cap;
+	}
+	l->ents[l->nr++] = e;
+	return 0;
+}
+
+static bool ufs_fill_merge(struct dir_context *ctx, const char *name, int len,
+			   loff_t offset, u64 ino, unsigned int d_type)
+{
+	struct ufs_fill_ctx *fc = container_of(ctx, struct ufs_fill_ctx, ctx);
+	struct rb_node **link, *parent;
+	struct ufs_dirent *e;
+
+	fc->seen++;
+	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
+		return true;
+	if (ufs_name_find(fc->listing, name, len, &link, &parent))
+		return true;	/* a layer above has it (or hides it) */
+
+	e = kmalloc(struct_size(e, name, len + 1), GFP_KERNEL);
+	if (!e) {
+		fc->err = -ENOMEM;
+		return false;
+	}
+	memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	e->len = len;
+	e->type = d_type;
+	e->ino = ufs_ino(fc->fs, fc->layer, ino);
+	e->hidden = false;
+	INIT_LIST_HEAD(&e->next);
+	rb_link_node(&e->node, parent, link);
+	rb_insert_color(&e->node, &fc->listing->names);
+
+	/* A character device may be a whiteout: look at it after the read. */
+	if (d_type == DT_CHR || d_type == DT_UNKNOWN) {
+		list_add_tail(&e->next, &fc->maybe_whiteouts);
+		return true;
+	}
+	fc->err = ufs_listing_append(fc->listing, e);
+	return !fc->err;
+}
+
+/*
+ * Decide each pending entry of one layer: hidden whiteout or listed. After
+ * an error (@err) the pending list is only emptied.
+ */
+static int ufs_resolve_whiteouts(struct ufs_fill_ctx *fc, struct dentry *dir,
+				 int err)
+{
+	struct ufs_dirent *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, &fc->maybe_whiteouts, next) {
+		struct dentry *real;
+
+		list_del_init(&e->next);
+		if (err)
+			continue;
+		real = lookup_one_unlocked(UFS_NOP_IDMAP, e->name, dir, e->len);
+		if (IS_ERR(real)) {
+			err = PTR_ERR(real);
+			continue;
+		}
+		if (ufs_is_whiteout(real)) {
+			e->hidden = true;
+		} else if (d_is_positive(real)) {
+			if (e->type == DT_UNKNOWN)
+				e->type = fs_umode_to_dtype(d_inode(real)->i_mode);
+			err = ufs_listing_append(fc->listing, e);
+		}
+		/* Negative: removed while we read; leave it out. */
+		dput(real);
+	}
+	return err;
+}
+
+static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
+			  struct unionfs_real *real)
+{
+	struct path path = {
+		.mnt = ufs_layer_mnt(sb, real->layer),
+		.dentry = real->dentry,
+	};
+	struct file *file;
+	int err;
+
+	file = dentry_open(&path, O_RDONLY | O_DIRECTORY, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+
+	fc->layer = real->layer;
+	do {
+		fc->seen = 0;
+		err = iterate_dir(file, &fc->ctx);
+	} while (!err && !fc->err && fc->seen);
+	fput(file);
+	if (!err)
+		err = fc->err;
+	return ufs_resolve_whiteouts(fc, real->dentry, err);
+}
+
+static struct ufs_listing *ufs_build_listing(struct dentry *dentry)
+{
+	struct unionfs_stack *stack = ufs_stack(dentry);
+	struct super_block *sb = dentry->d_sb;
+	struct ufs_fill_ctx fc = {
+		.ctx.actor = ufs_fill_merge,
+		.fs = UFS_FS(sb),
+	};
+	const struct cred *old;
+	unsigned int i;
+	int err = 0;
+
+	fc.listing = kzalloc(sizeof(*fc.listing), GFP_KERNEL);
+	if (!fc.listing)
+		return ERR_PTR(-ENOMEM);
+	fc.listing->names = RB_ROOT;
+	INIT_LIST_HEAD(&fc.maybe_whiteouts);
+
+	ufs_stat_inc(fc.fs, readdir_builds);
+	old = ufs_override_creds(sb);
+	for (i = 0; i < stack->nr && !err; i++)
+		err = ufs_read_layer(&fc, sb, &stack->real[i]);
+	revert_creds(old);
+	if (err) {
+		ufs_listing_free(fc.listing);
+		return ERR_PTR(err);
+	}
+	return fc.listing;
+}
+
+static int unionfs_dir_open(struct inode *inode, struct file *file)
+{
+	struct ufs_dir_file *od = kzalloc(sizeof(*od), GFP_KERNEL);
+
+	if (!od)
+		return -ENOMEM;
+	mutex_init(&od->lock);
+	file->private_data = od;
+	return 0;
+}
+
+static int unionfs_dir_release(struct inode *inode, struct file *file)
+{
+	struct ufs_dir_file *od = file->private_data;
+
+	ufs_listing_free(od->listing);
+	mutex_destroy(&od->lock);
+	kfree(od);
+	return 0;
+}
+
+static int unionfs_iterate(struct file *file, struct dir_context *ctx)
+{
+	struct ufs_dir_file *od = file->private_data;
+	struct dentry *dentry = file->f_path.dentry;
+	struct ufs_listing *l;
+	int err = 0;
+
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+
+	mutex_lock(&od->lock);
+	if (!od->listing) {
+		l = ufs_build_listing(dentry);
+		if (IS_ERR(l)) {
+			err = PTR_ERR(l);
+			goto out;
+		}
+		od->listing = l;
+	} else {
+		ufs_stat_inc(UFS_FS(dentry->d_sb), readdir_cache_hits);
+	}
+	l = od->listing;
+	while (ctx->pos - 2 < l->nr) {
+		struct ufs_dirent *e = l->ents[ctx->pos - 2];
+
+		if (!dir_emit(ctx, e->name, e->len, e->ino, e->type))
+			break;
+		ctx->pos++;
+	}
+out:
+	mutex_unlock(&od->lock);
+	return err;
+}
+
+static loff_t unionfs_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct ufs_dir_file *od = file->private_data;
+	loff_t pos;
+
+	mutex_lock(&od->lock);
+	switch (whence) {
+	case SEEK_SET:
+		pos = offset;
+		break;
+	case SEEK_CUR:
+		pos = file->f_pos + offset;
+		break;
+	default:
+		pos = -EINVAL;
+		break;
+	}
+	if (pos >= 0) {
+		if (pos == 0 && od->listing) {
+			/* rewinddir: the next read lists afresh. */
+			ufs_listing_free(od->listing);
+			od->listing = NULL;
+		}
+		file->f_pos = pos;
+	} else {
+		pos = -EINVAL;
+	}
+	mutex_unlock(&od->lock);
+	return pos;
+}
+
+static int unionfs_dir_fsync(struct file *file, loff_t start, loff_t end,
+			     int datasync)
+{
+	/* Nothing of ours to write; the write side syncs the upper. */
+	return 0;
+}
+
+const struct file_operations unionfs_dir_fops = {
+	.open		= unionfs_dir_open,
+	.release	= unionfs_dir_release,
+	.read		= generic_read_dir,
+	.iterate_shared	= unionfs_iterate,
+	.llseek		= unionfs_dir_llseek,
+	.fsync		= unionfs_dir_fsync,
+};

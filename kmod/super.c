@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * unionfs: module init, mount options (fs_context), superblock setup.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/xattr.h>
+#include <linux/log2.h>
+#include "unionfs.h"
+
+struct kmem_cache *unionfs_inode_cachep;
+
+/* Mount options as given, before any path is resolved. */
+struct unionfs_config {
+	char **lowers;
+	unsigned int nr_lowers;
+	unsigned int cap_lowers;
+	char *upperdir;
+	char *workdir;
+};
+
+/*
+ * Report a mount error to the fsconfig log and, when that log has a reader
+ * (new mount API), to the kernel log too: errorfc() alone prints only for
+ * legacy mount(2).
+ */
+#define ufs_invalfc(fc, fmt, ...)					\
+	({								\
+		errorfc(fc, fmt, ##__VA_ARGS__);			\
+		if ((fc)->log.log)					\
+			pr_err_ratelimited(UNIONFS_NAME ": " fmt "\n",	\
+					   ##__VA_ARGS__);		\
+		-EINVAL;						\
+	})
+
+enum unionfs_param {
+	Opt_lowerdir,
+	Opt_lowerdir_add,
+	Opt_upperdir,
+	Opt_workdir,
+};
+
+static const struct fs_parameter_spec unionfs_param_spec[] = {
+	__fsparam(fs_param_is_string, "lowerdir", Opt_lowerdir,
+		  fs_param_can_be_empty, NULL),
+	__fsparam(fs_param_is_string, "lowerdir+", Opt_lowerdir_add,
+		  fs_param_can_be_empty, NULL),
+	__fsparam(fs_param_is_string, "upperdir", Opt_upperdir,
+		  fs_param_can_be_empty, NULL),
+	__fsparam(fs_param_is_string, "workdir", Opt_workdir,
+		  fs_param_can_be_empty, NULL),
+	{}
+};
+
+static void ufs_config_clear_lowers(struct unionfs_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_lowers; i++)
+		kfree(cfg->lowers[i]);
+	kvfree(cfg->lowers);
+	cfg->lowers = NULL;
+	cfg->nr_lowers = 0;
+	cfg->cap_lowers = 0;
+}
+
+static int ufs_config_add_lower(struct fs_context *fc, char *path)
+{
+	struct unionfs_config *cfg = fc->fs_private;
+
+	if (cfg->nr_lowers >= UNIONFS_MAX_LAYERS) {
+		kfree(path);
+		return ufs_invalfc(fc, "too many lower layers (max %u)",
+				   UNIONFS_MAX_LAYERS);
+	}
+	if (cfg->nr_lowers == cfg->cap_lowers) {
+		unsigned int cap = max(16U, cfg->cap_lowers * 2);
+		char **n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL);
+
+		if (!n) {
+			kfree(path);
+			return -ENOMEM;
+		}
+		if (cfg->nr_lowers)
+			memcpy(n, cfg->lowers, cfg->nr_lowers * sizeof(*n));
+		kvfree(cfg->lowers);
+		cfg->lowers = n;
+		cfg->cap_lowers = cap;
+	}
+	cfg->lowers[cfg->nr_lowers++] = path;
+	return 0;
+}
+
+/*
+ * Split "a:b\:c:d" into layers; a backslash makes the next character
+ * literal, so "\:" is a colon inside a path and "\\" a backslash.
+ */
+static int ufs_parse_lowerdir(struct fs_context *fc, const char *s)
+{
+	size_t len = strlen(s);
+	char *buf, *out;
+	int err;
+
+	if (!len)
+		return ufs_invalfc(fc, "lowerdir: empty list of layers");
+
+	while (true) {
+		buf = kmalloc(len + 1, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		out = buf;
+		while (*s && *s != ':') {
+			if (*s == '\\' && s[1])
+				s++;
+			*out++ = *s++;
+		}
+		*out = '\0';
+		if (out == buf) {
+			kfree(buf);
+			return ufs_invalfc(fc, "lowerdir: empty layer path in list");
+		}
+		err = ufs_config_add_lower(fc, buf);
+		if (err)
+			return err;
+		if (!*s)
+			return 0;
+		s++;
+		if (!*s)
+			return ufs_invalfc(fc, "lowerdir: empty layer path in list");
+	}
+}
+
+static int unionfs_parse_param(struct fs_context *fc,
+			       struct fs_parameter *param)
+{
+	struct unionfs_config *cfg = fc->fs_private;
+	struct fs_parse_result result;
+	int opt, err;
+
+	opt = fs_parse(fc, unionfs_param_spec, param, &result);
+	if (opt < 0)
+		return opt;
+
+	switch (opt) {
+	case Opt_lowerdir:
+		ufs_config_clear_lowers(cfg);
+		return ufs_parse_lowerdir(fc, param->string);
+	case Opt_lowerdir_add:
+		if (!*param->string)
+			return ufs_invalfc(fc, "lowerdir+: empty layer path");
+		/* One layer per call: the path is taken as it is. */
+		err = ufs_config_add_lower(fc, param->string);
+		param->string = NULL;
+		return err;
+	case Opt_upperdir:
+		if (!*param->string)
+			return ufs_invalfc(fc, "upperdir: empty path");
+		kfree(cfg->upperdir);
+		cfg->upperdir = param->string;
+		param->string = NULL;
+		return 0;
+	case Opt_workdir:
+		if (!*param->string)
+			return ufs_invalfc(fc, "workdir: empty path");
+		kfree(cfg->workdir);
+		cfg->workdir = param->string;
+		param->string = NULL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void ufs_free_layers(struct unionfs_fs *fs)
+{
+	struct vfsmount **mnts;
+	unsigned int i;
+
+	if (!fs->layers)
+		return;
+	/* One RCU grace period for all layers, not one per layer. */
+	mnts = kvcalloc(fs->nr_layers, sizeof(*mnts), GFP_KERNEL | __GFP_NOFAIL);
+	for (i = 0; i < fs->nr_layers; i++) {
+		mnts[i] = fs->layers[i].mnt;
+		kfree(fs->layers[i].name);
+	}
+	kern_unmount_array(mnts, fs->nr_layers);
+	kvfree(mnts);
+	kvfree(fs->layers);
+	fs->layers = NULL;
+}
+
+static void ufs_free_fs(struct unionfs_fs *fs)
+{
+	dput(fs->staging);
+	path_put(&fs->workdir);
+	kfree(fs->workdir_name);
+	ufs_free_layers(fs);
+	if (fs->creator_cred)
+		put_cred(fs->creator_cred);
+	if (fs->id >= 0)
+		ufs_sysfs_del(fs);	/* frees @fs through the kobject */
+	else
+		kfree(fs);
+}
+
+static int ufs_resolve_dir(struct fs_context *fc, const char *role,
+			   const char *name, struct path *path)
+{
+	int err = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, path);
+
+	if (err == -ENOTDIR)
+		return ufs_invalfc(fc, "%s \"%s\": not a directory", role, name);
+	if (err)
+		return ufs_invalfc(fc, "%s \"%s\": cannot resolve (%d)",
+				   role, name, err);
+	return 0;
+}
+
+/* True when @a is @b or lies below it (same filesystem only). */
+static bool ufs_path_within(const struct path *a, const struct path *b)
+{
+	return a->dentry->d_sb == b->dentry->d_sb &&
+	       is_subdir(a->dentry, b->dentry);
+}
+
+static const char *ufs_cfg_layer_name(struct unionfs_config *cfg,
+				      bool has_upper, unsigned int i)
+{
+	if (has_upper)
+		return i ? cfg->lowers[i - 1] : cfg->upperdir;
+	return cfg->lowers[i];
+}
+
+static int ufs_check_layout(struct fs_context *fc, struct unionfs_config *cfg,
+			    struct path *paths, unsigned int nr,
+			    bool has_upper, struct path *workpath)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		for (j = 0; j < i; j++) {
+			if (paths[i].dentry == paths[j].dentry)
+				return ufs_invalfc(fc,
+					"the same directory is used twice as a layer (\"%s\")",
+					ufs_cfg_layer_name(cfg, has_upper, i));
+		}
+	}
+	if (!has_upper)
+		return 0;
+
+	for (i = 1; i < nr; i++) {
+		if (ufs_path_within(&paths[0], &paths[i]))
+			return ufs_invalfc(fc, "upperdir is inside lowerdir \"%s\"",
+					   cfg->lowers[i - 1]);
+		if (ufs_path_within(&paths[i], &paths[0]))
+			return ufs_invalfc(fc, "lowerdir \"%s\" is inside upperdir",
+					   cfg->lowers[i - 1]);
+		if (ufs_path_within(workpath, &paths[i]))
+			return ufs_invalfc(fc, "workdir is inside lowerdir \"%s\"",
+					   cfg->lowers[i - 1]);
+	}
+	if (workpath->mnt != paths[0].mnt)
+		return ufs_invalfc(fc, "workdir must be on the same mount as upperdir");
+	if (ufs_path_within(workpath, &paths[0]))
+		return ufs_invalfc(fc, "workdir must not be inside upperdir");
+	if (ufs_path_within(&paths[0], workpath))
+		return ufs_invalfc(fc, "upperdir must not be inside workdir");
+	if (__mnt_is_readonly(paths[0].mnt))
+		return ufs_invalfc(fc, "upperdir is on a read-only mount");
+	return 0;
+}
+
+/*
+ * Give each distinct filesystem among the layers an index; inode numbers
+ * carry it in their high bits so (st_dev, st_ino) stays unique.
+ */
+static void ufs_assign_fsidx(struct unionfs_fs *fs)
+{
+	unsigned int i, j;
+
+	fs->nr_fs = 0;
+	for (i = 0; i < fs->nr_layers; i++) {
+		struct super_block *sb = fs->layers[i].mnt->mnt_sb;
+
+		for (j = 0; j < i; j++) {
+			if (fs->layers[j].mnt->mnt_sb == sb)
+				break;
+		}
+		fs->layers[i].fsidx = j < i ? fs->layers[j].fsidx : fs->nr_fs++;
+	}
+	fs->xino_bits = fs->nr_fs > 1 ? ilog2(fs->nr_fs - 1) + 1 : 0;
+}
+
+/*
+ * Prepare workdir/staging (created if missing) and check that the upper
+ * filesystem takes trusted xattrs, which whiteouts and opaque dirs need.
+ */
+static int ufs_setup_workdir(struct fs_context *fc, struct unionfs_fs *fs)
+{
+	struct dentry *work = fs->workdir.dentry;
+	UFS_IDMAP_T *idmap = ufs_mnt_idmap(fs->workdir.mnt);
+	struct dentry *staging;
+	int err;
+
+	err = mnt_want_write(fs->workdir.mnt);
+	if (err)
+		return ufs_invalfc(fc, "workdir: not writable (%d)", err);
+
+	inode_lock_nested(d_inode(work), I_MUTEX_PARENT);
+	staging = lookup_one_len(UNIONFS_WORK_STAGING, work,
+				 strlen(UNIONFS_WORK_STAGING));
+	if (!IS_ERR(staging) && d_is_negative(staging)) {
+		err = vfs_mkdir(idmap, d_inode(work), staging, 0700);
+		if (!err && d_is_negative(staging))
+			err = -EIO;	/* mkdir left no inode: be safe */
+		if (err) {
+			dput(staging);
+			staging = ERR_PTR(err);
+		}
+	}
+	inode_unlock(d_inode(work));
+	if (IS_ERR(staging)) {
+		err = ufs_invalfc(fc, "workdir: cannot create \"%s\" (%ld)",
+				  UNIONFS_WORK_STAGING, PTR_ERR(staging));
+		goto out;
+	}
+	if (!d_is_dir(staging)) {
+		dput(staging);
+		err = ufs_invalfc(fc, "workdir: \"%s\" is not a directory",
+				  UNIONFS_WORK_STAGING);
+		goto out;
+	}
+	fs->staging = staging;
+
+	err = vfs_setxattr(idmap, staging, UNIONFS_XATTR_PREFIX "check",
+			   "y", 1, 0);
+	if (err) {
+		err = ufs_invalfc(fc, "upper filesystem does not support trusted xattrs (%d)",
+				  err);
+		goto out;
+	}
+	vfs_removexattr(idmap, staging, UNIONFS_XATTR_PREFIX "check");
+out:
+	mnt_drop_write(fs->workdir.mnt);
+	return err;
+}
+
+static int ufs_setup_layers(struct fs_context *fc, struct unionfs_fs *fs,
+			    struct path *paths)
+{
+	struct unionfs_config *cfg = fc->fs_private;
+	unsigned int i;
+
+	fs->layers = kvcalloc(fs->nr_layers, sizeof(*fs->layers), GFP_KERNEL);
+	if (!fs->layers)
+		return -ENOMEM;
+
+	for (i = 0; i < fs->nr_layers; i++) {
+		bool upper = fs->has_upper && i == 0;
+		const char *name = ufs_cfg_layer_name(cfg, fs->has_upper, i);
+		struct vfsmount *mnt;
+
+		fs->layers[i].name = kstrdup(name, GFP_KERNEL);
+		if (!fs->layers[i].name)
+			goto enomem;
+		mnt = clone_private_mount(&paths[i]);
+		if (IS_ERR(mnt)) {
+			fs->nr_layers = i;
+			kfree(fs->layers[i].name);
+			return ufs_invalfc(fc, "\"%s\": cannot clone mount (%ld)",
+					   name, PTR_ERR(mnt));
+		}
+		/* Lower layers are never written, and their atime never moves. */
+		if (!upper)
+			mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
+		fs->layers[i].mnt = mnt;
+	}
+	ufs_assign_fsidx(fs);
+	return 0;
+
+enomem:
+	kfree(fs->layers[i].name);
+	fs->nr_layers = i;
+	return -ENOMEM;
+}
+
+static struct unionfs_stack *ufs_root_stack(struct unionfs_fs *fs)
+{
+	struct unionfs_stack *stack = ufs_stack_alloc(fs->nr_layers);
+	unsigned int i;
+
+	if (!stack)
+		return NULL;
+	for (i = 0; i < fs->nr_layers; i++) {
+		stack->real[i].dentry = dget(fs->layers[i].mnt->mnt_root);
+		stack->real[i].layer = i;
+	}
+	stack->nr = fs->nr_layers;
+	return stack;
+}
+
+static const struct super_operations unionfs_super_ops;
+
+static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct unionfs_config *cfg = fc->fs_private;
+	struct unionfs_fs *fs;
+	struct path *paths = NULL;
+	struct path workpath = {};
+	struct unionfs_stack *stack;
+	struct inode *root_inode;
+	unsigned int i, nr, resolved = 0;
+	int depth = 0, err;
+
+	if (!cfg->nr_lowers)
+		return ufs_invalfc(fc, "missing lowerdir");
+	if (cfg->upperdir && !cfg->workdir)
+		return ufs_invalfc(fc, "upperdir requires workdir");
+	if (cfg->workdir && !cfg->upperdir)
+		return ufs_invalfc(fc, "workdir requires upperdir");
+
+	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
+	if (!fs)
+		return -ENOMEM;
+	fs->id = -1;
+	fs->has_upper = cfg->upperdir != NULL;
+	fs->nr_lowers = cfg->nr_lowers;
+	fs->nr_layers = cfg->nr_lowers + fs->has_upper;
+	sb->s_fs_info = fs;
+
+	nr = fs->nr_layers;
+	paths = kvcalloc(nr, sizeof(*paths), GFP_KERNEL);
+	if (!paths)
+		return -ENOMEM;
+
+	for (i = 0; i < nr; i++) {
+		bool upper = fs->has_upper && i == 0;
+
+		err = ufs_resolve_dir(fc, upper ? "upperdir" : "lowerdir",
+				      ufs_cfg_layer_name(cfg, fs->has_upper, i),
+				      &paths[i]);
+		if (err)
+			goto out;
+		resolved++;
+		depth = max(depth, paths[i].mnt->mnt_sb->s_stack_depth);
+	}
+	if (fs->has_upper) {
+		err = ufs_resolve_dir(fc, "workdir", cfg->workdir, &workpath);
+		if (err)
+			goto out;
+	}
+	err = ufs_check_layout(fc, cfg, paths, nr, fs->has_upper, &workpath);
+	if (err)
+		goto out;
+
+	sb->s_stack_depth = depth + 1;
+	if (sb->s_stack_depth > FILESYSTEM_MAX_STACK_DEPTH) {
+		err = ufs_invalfc(fc, "maximum filesystem stacking depth exceeded");
+		goto out;
+	}
+
+	err = -ENOMEM;
+	fs->creator_cred = prepare_creds();
+	if (!fs->creator_cred)
+		goto out;
+
+	err = ufs_setup_layers(fc, fs, paths);
+	if (err)
+		goto out;
+
+	if (fs->has_upper) {
+		fs->workdir_name = kstrdup(cfg->workdir, GFP_KERNEL);
+		if (!fs->workdir_name) {
+			err = -ENOMEM;
+			goto out;
+		}
+		fs->workdir = workpath;
+		workpath.mnt = NULL;
+		workpath.dentry = NULL;
+		err = ufs_setup_workdir(fc, fs);
+		if (err)
+			goto out;
+	}
+
+	sb->s_magic = UNIONFS_SUPER_MAGIC;
+	sb->s_op = &unionfs_super_ops;
+	sb->s_d_op = &unionfs_dentry_ops;
+	sb->s_xattr = unionfs_xattr_handlers;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+	sb->s_flags |= SB_POSIXACL;
+	/* The write side is not there yet: every union is read-only. */
+	sb->s_flags |= SB_RDONLY;
+
+	err = -ENOMEM;
+	stack = ufs_root_stack(fs);
+	if (!stack)
+		goto out;
+	root_inode = ufs_get_inode(sb, &stack->real[0], true);
+	if (IS_ERR(root_inode)) {
+		err = PTR_ERR(root_inode);
+		ufs_stack_free(stack);
+		goto out;
+	}
+	sb->s_root = d_make_root(root_inode);
+	if (!sb->s_root) {
+		ufs_stack_free(stack);
+		goto out;
+	}
+	sb->s_root->d_fsdata = stack;
+
+	err = ufs_sysfs_add(fs);
+	if (err)
+		goto out;
+	err = 0;
+out:
+	for (i = 0; i < resolved; i++)
+		path_put(&paths[i]);
+	kvfree(paths);
+	path_put(&workpath);
+	return err;
+}
+
+static int unionfs_get_tree(struct fs_context *fc)
+{
+	return get_tree_nodev(fc, unionfs_fill_super);
+}
+
+static void unionfs_free_fc(struct fs_context *fc)
+{
+	struct unionfs_config *cfg = fc->fs_private;
+
+	if (!cfg)
+		return;
+	ufs_config_clear_lowers(cfg);
+	kfree(cfg->upperdir);
+	kfree(cfg->workdir);
+	kfree(cfg);
+}
+
+/* Remount may repeat the layer options (mount(8) does) but not change them. */
+static bool ufs_config_matches(struct unionfs_config *cfg,
+			       struct unionfs_fs *fs)
+{
+	unsigned int i;
+
+	if (cfg->nr_lowers && cfg->nr_lowers != fs->nr_lowers)
+		return false;
+	for (i = 0; i < cfg->nr_lowers; i++) {
+		if (strcmp(cfg->lowers[i], fs->layers[i + fs->has_upper].name))
+			return false;
+	}
+	if (cfg->upperdir && (!fs->has_upper ||
+			      strcmp(cfg->upperdir, fs->layers[0].name)))
+		return false;
+	if (cfg->workdir && (!fs->has_upper ||
+			     strcmp(cfg->workdir, fs->workdir_name)))
+		return false;
+	return true;
+}
+
+static int unionfs_reconfigure(struct fs_context *fc)
+{
+	/* Layers are fixed for the life of a mount; only flags may change. */
+	struct unionfs_config *cfg = fc->fs_private;
+
+	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
+		return ufs_invalfc(fc, "layers cannot be changed on remount");
+	sync_filesystem(fc->root->d_sb);
+	fc->sb_flags |= SB_RDONLY;
+	return 0;
+}
+
+static const struct fs_context_operations unionfs_context_ops = {
+	.parse_param	= unionfs_parse_param,
+	.get_tree	= unionfs_get_tree,
+	.reconfigure	= unionfs_reconfigure,
+	.free		= unionfs_free_fc,
+};
+
+static int unionfs_init_fs_context(struct fs_context *fc)
+{
+	struct unionfs_config *cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+
+	if (!cfg)
+		return -ENOMEM;
+	fc->fs_private = cfg;
+	fc->ops = &unionfs_context_ops;
+	return 0;
+}
+
+static void unionfs_kill_sb(struct super_block *sb)
+{
+	struct unionfs_fs *fs = UFS_FS(sb);
+
+	kill_anon_super(sb);
+	if (fs)
+		ufs_free_fs(fs);
+}
+
+static struct inode *unionfs_alloc_inode(struct super_block *sb)
+{
+	struct unionfs_inode *ui;
+
+	ui = alloc_inode_sb(sb, unionfs_inode_cachep, GFP_KERNEL);
+	if (!ui)
+		return NULL;
+	ui->real = NULL;
+	ui->layer = 0;
+	return &ui->vfs_inode;
+}
+
+static void unionfs_free_inode(struct inode *inode)
+{
+	kmem_cache_free(unionfs_inode_cachep, UFS_I(inode));
+}
+
+static void unionfs_evict_inode(struct inode *inode)
+{
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	iput(UFS_I(inode)->real);
+	UFS_I(inode)->real = NULL;
+}
+
+static int unionfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct unionfs_fs *fs = UFS_FS(dentry->d_sb);
+	struct path top = {
+		.mnt = fs->layers[0].mnt,
+		.dentry = fs->layers[0].mnt->mnt_root,
+	};
+	const struct cred *old = ufs_override_creds(dentry->d_sb);
+	int err;
+
+	err = vfs_statfs(&top, buf);
+	revert_creds(old);
+	if (!err) {
+		buf->f_type = UNIONFS_SUPER_MAGIC;
+		buf->f_namelen = min_t(long, buf->f_namelen, NAME_MAX);
+	}
+	return err;
+}
+
+/*
+ * Print a layer path so that the option string parses back the same:
+ * separators of the option list are octal-escaped as /proc/mounts does,
+ * and in lowerdir a colon or backslash gets a backslash before it.
+ */
+static void ufs_show_path(struct seq_file *m, const char *path, bool lower)
+{
+	const char *p;
+
+	for (p = path; *p; p++) {
+		if (lower && (*p == ':' || *p == '\\'))
+			seq_putc(m, '\\');
+		if (*p == ',' || *p == ' ' || *p == '\t' || *p == '\n')
+			seq_printf(m, "\\%03o", (unsigned char)*p);
+		else
+			seq_putc(m, *p);
+	}
+}
+
+static int unionfs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct unionfs_fs *fs = UFS_FS(root->d_sb);
+	unsigned int i;
+
+	seq_puts(m, ",lowerdir=");
+	for (i = fs->has_upper; i < fs->nr_layers; i++) {
+		if (i > fs->has_upper)
+			seq_putc(m, ':');
+		ufs_show_path(m, fs->layers[i].name, true);
+	}
+	if (fs->has_upper) {
+		seq_puts(m, ",upperdir=");
+		ufs_show_path(m, fs->layers[0].name, false);
+		seq_puts(m, ",workdir=");
+		ufs_show_path(m, fs->workdir_name, false);
+	}
+	return 0;
+}
+
+static const struct super_operations unionfs_super_ops = {
+	.alloc_inode	= unionfs_alloc_inode,
+	.free_inode	= unionfs_free_inode,
+	.evict_inode	= unionfs_evict_inode,
+	.drop_inode	= generic_delete_inode,
+	.statfs		= unionfs_statfs,
+	.show_options	= unionfs_show_options,
+};
+
+static struct file_system_type unionfs_fs_type = {
+	.owner			= THIS_MODULE,
+	.name			= UNIONFS_NAME,
+	.init_fs_context	= unionfs_init_fs_context,
+	.parameters		= unionfs_param_spec,
+	.kill_sb		= unionfs_kill_sb,
+};
+MODULE_ALIAS_FS(UNIONFS_NAME);
+
+static void unionfs_inode_init_once(void *p)
+{
+	struct unionfs_inode *ui = p;
+
+	inode_init_once(&ui->vfs_inode);
+}
+
+static int __init unionfs_init(void)
+{
+	int err;
+
+	unionfs_inode_cachep = kmem_cache_create("unionfs_inode",
+						 sizeof(struct unionfs_inode), 0,
+						 SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+						 unionfs_inode_init_once);
+	if (!unionfs_inode_cachep)
+		return -ENOMEM;
+
+	err = ufs_sysfs_init();
+	if (err)
+		goto out_cache;
+	err = register_filesystem(&unionfs_fs_type);
+	if (err)
+		goto out_sysfs;
+	return 0;
+
+out_sysfs:
+	ufs_sysfs_exit();
+out_cache:
+	kmem_cache_destroy(unionfs_inode_cachep);
+	return err;
+}
+
+static void __exit unionfs_exit(void)
+{
+	unregister_filesystem(&unionfs_fs_type);
+	ufs_sysfs_exit();
+	/* Inodes are freed by RCU: wait for them before the cache goes. */
+	rcu_barrier();
+	kmem_cache_destroy(unionfs_inode_cachep);
+}
+
+module_init(unionfs_init);
+module_exit(unionfs_exit);
+
+MODULE_DESCRIPTION("unionfs: union (copy-on-write) filesystem");
+MODULE_AUTHOR("The unionfs developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * unionfs: internal API shared by the files of the module.
+ *
+ * A union mount stacks layers: an optional writable upper layer on top of
+ * one or more read-only lower layers. Layer 0 is the upper when there is
+ * one, then the lowers from top to bottom.
+ */
+#ifndef _UNIONFS_H
+#define _UNIONFS_H
+
+#include <linux/fs.h>
+#include <linux/cred.h>
+#include <linux/atomic.h>
+#include <linux/kobject.h>
+#include "compat.h"
+
+#define UNIONFS_NAME		"unionfs"
+#define UNIONFS_SUPER_MAGIC	0x756e696f	/* "unio" */
+#define UNIONFS_MAX_LAYERS	4096
+
+/* On-disk markers: ours, and overlayfs's (honoured in lower layers). */
+#define UNIONFS_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "unionfs."
+#define UNIONFS_XATTR_OPAQUE	UNIONFS_XATTR_PREFIX "opaque"
+#define OVERLAY_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "overlay."
+#define OVERLAY_XATTR_OPAQUE	OVERLAY_XATTR_PREFIX "opaque"
+
+/* Name of the staging directory inside workdir. */
+#define UNIONFS_WORK_STAGING	"staging"
+
+struct unionfs_layer {
+	struct vfsmount *mnt;		/* private clone, never changes */
+	unsigned int fsidx;		/* index of the layer's filesystem */
+	char *name;			/* the path as the user gave it */
+};
+
+/* Per-mount counters; read through sysfs (stats.c). */
+struct unionfs_stats {
+	atomic64_t lookups;
+	atomic64_t lookup_layers;	/* real lookups done by union lookups */
+	atomic64_t readdir_builds;
+	atomic64_t readdir_cache_hits;
+	atomic64_t copy_ups;
+	atomic64_t copy_up_bytes;
+	atomic64_t whiteouts;
+};
+
+/*
+ * Superblock info. Everything is set at mount and read-only afterwards,
+ * so it needs no locking.
+ */
+struct unionfs_fs {
+	struct unionfs_layer *layers;	/* upper (if any) first, then lowers */
+	unsigned int nr_layers;
+	unsigned int nr_lowers;
+	bool has_upper;
+	struct path workdir;		/* held only when has_upper */
+	char *workdir_name;		/* as the user gave it */
+	struct dentry *staging;		/* workdir/staging */
+	unsigned int nr_fs;		/* distinct filesystems among the layers */
+	unsigned int xino_bits;		/* high inode bits that carry fsidx */
+	const struct cred *creator_cred; /* all layer access runs with these */
+	struct unionfs_stats stats;
+	struct kobject kobj;		/* /sys/fs/unionfs/<id> */
+	int id;
+};
+
+/*
+ * The layer dentries that make up one union dentry, topmost first. For a
+ * directory: every directory of that name from the top down to the first
+ * opaque one; for anything else: the single topmost entry. Immutable once
+ * the union dentry is instantiated (the write side replaces whole stacks
+ * under the parent's lock).
+ */
+struct unionfs_real {
+	struct dentry *dentry;
+	unsigned int layer;		/* index into unionfs_fs.layers */
+};
+
+struct unionfs_stack {
+	unsigned int nr;
+	bool opaque;			/* the bottom entry stops the merge */
+	struct unionfs_real real[];
+};
+
+struct unionfs_inode {
+	struct inode vfs_inode;
+	struct inode *real;		/* the topmost real inode (held) */
+	unsigned int layer;		/* layer of @real */
+};
+
+static inline struct unionfs_fs *UFS_FS(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct unionfs_inode *UFS_I(struct inode *inode)
+{
+	return container_of(inode, struct unionfs_inode, vfs_inode);
+}
+
+static inline struct unionfs_stack *ufs_stack(const struct dentry *dentry)
+{
+	return dentry->d_fsdata;
+}
+
+static inline struct unionfs_real *ufs_top(const struct dentry *dentry)
+{
+	return &ufs_stack(dentry)->real[0];
+}
+
+static inline struct inode *ufs_real_inode(struct inode *inode)
+{
+	return UFS_I(inode)->real;
+}
+
+static inline struct vfsmount *ufs_layer_mnt(struct super_block *sb,
+					     unsigned int layer)
+{
+	return UFS_FS(sb)->layers[layer].mnt;
+}
+
+/* The real path of the topmost entry of a union dentry. */
+static inline void ufs_top_path(struct dentry *dentry, struct path *path)
+{
+	struct unionfs_real *top = ufs_top(dentry);
+
+	path->mnt = ufs_layer_mnt(dentry->d_sb, top->layer);
+	path->dentry = top->dentry;
+}
+
+static inline const struct cred *ufs_override_creds(struct super_block *sb)
+{
+	return override_creds(UFS_FS(sb)->creator_cred);
+}
+
+#define ufs_stat_inc(fs, field)		atomic64_inc(&(fs)->stats.field)
+#define ufs_stat_add(fs, field, n)	atomic64_add((n), &(fs)->stats.field)
+
+/* super.c */
+extern struct kmem_cache *unionfs_inode_cachep;
+
+/* namei.c */
+extern const struct dentry_operations unionfs_dentry_ops;
+struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
+			      unsigned int flags);
+struct unionfs_stack *ufs_stack_alloc(unsigned int nr);
+void ufs_stack_free(struct unionfs_stack *stack);
+bool ufs_is_opaque_dir(struct dentry *real);
+bool ufs_is_whiteout(struct dentry *real);
+
+/* inode.c */
+extern const struct inode_operations unionfs_dir_iops;
+extern const struct inode_operations unionfs_file_iops;
+extern const struct inode_operations unionfs_symlink_iops;
+extern const struct inode_operations unionfs_special_iops;
+extern const struct xattr_handler *unionfs_xattr_handlers[];
+struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
+			    bool merged_dir);
+void ufs_copy_attr(struct inode *inode, struct inode *real);
+u64 ufs_ino(struct unionfs_fs *fs, unsigned int layer, u64 real_ino);
+bool ufs_is_private_xattr(const char *name);
+
+/* readdir.c */
+extern const struct file_operations unionfs_dir_fops;
+
+/* file.c */
+extern const struct file_operations unionfs_file_fops;
+
+/* stats.c */
+int ufs_sysfs_init(void);
+void ufs_sysfs_exit(void);
+int ufs_sysfs_add(struct unionfs_fs *fs);
+void ufs_sysfs_del(struct unionfs_fs *fs);
+
+#endif /* _UNIONFS_H */
