@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/* unionctr ps / rm / inspect / diff / commit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "container.h"
+#include "images.h"
+#include "layer.h"
+#include "utils.h"
+
+static int simple_opts(const char *cmd, struct uc_cli *g, int argc, char **argv,
+		       const char *shorts, bool *flags, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "volumes", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 0x205 },
+		CLI_GLOBAL_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	const char *p;
+
+	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		if (cli_global_opt(g, opt))
+			continue;
+		if (opt == 0x205) {
+			printf("Usage: unionctr %s %s\n", cmd, usage);
+			return 1;
+		}
+		p = strchr(shorts, opt);
+		if (!p || opt == ':' || opt == '+') {
+			cli_usage_error(cmd, "bad option");
+			return -1;
+		}
+		flags[p - shorts] = true;
+	}
+	return 0;
+}
+
+int cmd_ps(struct uc_cli *g, int argc, char **argv)
+{
+	bool f[3] = { false };	/* +, a, q */
+	struct uc_container **v;
+	struct uc_store s;
+	uc_error_t err = NULL;
+	size_t n, i;
+	int r = simple_opts("ps", g, argc, argv, "+aq", f, "[-a] [-q]");
+
+	if (r)
+		return r < 0 ? UC_EXIT_LAUNCHER : 0;
+	if (cli_open_store(g, &s, &err) < 0 || container_list(&s, &v, &n, &err) < 0) {
+		store_close(&s);
+		return uc_error_report(&err);
+	}
+	if (!f[2])
+		printf("%-12s   %-20s %-24s %-24s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
+		       "STATUS", "NAMES");
+	for (i = 0; i < n; i++) {
+		struct uc_container *c = v[i];
+		char *status, *cmd = NULL;
+		size_t j, len = 0;
+
+		if (!f[1] && !container_running(c))
+			continue;
+		if (f[2]) {
+			printf("%.12s\n", c->id);
+			continue;
+		}
+		for (j = 0; c->argv && c->argv[j]; j++) {
+			cmd = xrealloc(cmd, len + strlen(c->argv[j]) + 2);
+			len += sprintf(cmd + len, "%s%s", j ? " " : "", c->argv[j]);
+		}
+		status = container_status_text(c);
+		printf("%.12s   %-20.20s \"%-.20s\"%*s %-24s %s\n", c->id, c->image_name,
+		       cmd ? cmd : "", (int)(22 - (cmd ? (strlen(cmd) > 20 ? 20 : strlen(cmd)) : 0)),
+		       "", status, c->name);
+		free(status);
+		free(cmd);
+	}
+	container_list_free(v, n);
+	store_close(&s);
+	return 0;
+}
+
+int cmd_rm(struct uc_cli *g, int argc, char **argv)
+{
+	bool f[3] = { false };	/* +, f, v */
+	struct uc_store s;
+	uc_error_t err = NULL;
+	int r = simple_opts("rm", g, argc, argv, "+fv", f, "[-f] [-v] CONTAINER...");
+	int st = 0, i;
+
+	if (r)
+		return r < 0 ? UC_EXIT_LAUNCHER : 0;
+	if (optind >= argc)
+		return cli_usage_error("rm", "requires at least 1 argument");
+	if (cli_open_store(g, &s, &err) < 0) {
+		store_close(&s);
+		return uc_error_report(&err);
+	}
+	for (i = optind; i < argc; i++) {
+		if (container_remove(&s, argv[i], f[1], f[2], &err) < 0) {
+			uc_error_report(&err);
+			st = 1;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+	}
+	store_close(&s);
+	return st;
+}
+
+int cmd_inspect(struct uc_cli *g, int argc, char **argv)
+{
+	bool f[1] = { false };
+	struct json_object *arr = json_object_new_array();
+	struct uc_store s;
+	uc_error_t err = NULL;
+	int r = simple_opts("inspect", g, argc, argv, "+", f, "CONTAINER|IMAGE...");
+	int st = 0, i;
+
+	if (r) {
+		json_object_put(arr);
+		return r < 0 ? UC_EXIT_LAUNCHER : 0;
+	}
+	if (optind >= argc) {
+		json_object_put(arr);
+		return cli_usage_error("inspect", "requires at least 1 argument");
+	}
+	if (cli_open_store(g, &s, &err) < 0) {
+		json_object_put(arr);
+		store_close(&s);
+		return uc_error_report(&err);
+	}
+	for (i = optind; i < argc; i++) {
+		struct uc_container *c;
+		struct uc_image *img;
+
+		if (container_find(&s, argv[i], &c, NULL) == 0) {
+			json_object_array_add(arr, container_to_json(&s, c));
+			container_free(c);
+		} else if (image_find(&s, argv[i], &img, NULL) == 0) {
+			json_object_array_add(arr, image_to_json(img));
+			image_free(img);
+		} else {
+			fprintf(stderr, "Error: No such object: %s\n", argv[i]);
+			st = 1;
+		}
+	}
+	printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+		JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+	store_close(&s);
+	return st;
+}
+
+static void print_change(char kind, const char *path, void *data)
+{
+	(void)data;
+	printf("%c %s\n", kind, path);
+}
+
+int cmd_diff(struct uc_cli *g, int argc, char **argv)
+{
+	bool f[1] = { false };
+	struct uc_container *c = NULL;
+	struct uc_image *img = NULL;
+	struct uc_store s;
+	uc_error_t err = NULL;
+	char **lowers = NULL, *upper = NULL;
+	int r = simple_opts("diff", g, argc, argv, "+", f, "CONTAINER");
+	int st = 0;
+
+	if (r)
+		return r < 0 ? UC_EXIT_LAUNCHER : 0;
+	if (optind >= argc)
+		return cli_usage_error("diff", "requires exactly 1 argument");
+	if (cli_open_store(g, &s, &err) < 0 ||
+	    container_find(&s, argv[optind], &c, &err) < 0 ||
+	    image_find(&s, c->image_id, &img, &err) < 0) {
+		st = uc_error_report(&err);
+		goto out;
+	}
+	lowers = image_layer_dirs(&s, img);
+	upper = container_dir(&s, c, "upper");
+	if (layer_diff(upper, lowers, print_change, NULL, &err) < 0)
+		st = uc_error_report(&err);
+out:
+	strv_free(lowers);
+	free(upper);
+	image_free(img);
+	container_free(c);
+	store_close(&s);
+	return st;
+}
+
+int cmd_commit(struct uc_cli *g, int argc, char **argv)
+{
+	bool f[1] = { false };
+	struct uc_container *c = NULL;
+	struct uc_image *img = NULL;
+	struct uc_store s;
+	uc_error_t err = NULL;
+	char *upper = NULL, *tmp = NULL, d[65];
+	int r = simple_opts("commit", g, argc, argv, "+", f, "CONTAINER [IMAGE]");
+	int st = 0;
+
+	if (r)
+		return r < 0 ? UC_EXIT_LAUNCHER : 0;
+	if (optind >= argc)
+		return cli_usage_error("commit", "requires at least 1 argument");
+	if (cli_open_store(g, &s, &err) < 0 || store_lock(&s, &err) < 0 ||
+	    container_find(&s, argv[optind], &c, &err) < 0 ||
+	    image_find(&s, c->image_id, &img, &err) < 0)
+		goto fail;
+	upper = container_dir(&s, c, "upper");
+	tmp = store_mktemp(&s, &err);
+	if (!tmp || copy_dir_contents(upper, tmp, &err) < 0 ||
+	    layer_store(&s, tmp, d, &err) < 0)
+		goto fail;
+	strv_push(&img->layers, d);
+	/* The container's command and environment become the image's. */
+	strv_free(img->cmd);
+	img->cmd = strv_dup(c->cmd);
+	strv_free(img->entrypoint);
+	img->entrypoint = c->entrypoint ? strv_dup(c->entrypoint) : NULL;
+	strv_free(img->env);
+	img->env = strv_dup(c->env);
+	free(img->workdir);
+	img->workdir = xstrdup(c->workdir);
+	free(img->created);
+	img->created = NULL;
+	if (image_register(&s, img, argv[optind + 1] ? argv[optind + 1] : NULL, &err) < 0)
+		goto fail;
+	printf("sha256:%s\n", img->id);
+	goto out;
+fail:
+	if (tmp)
+		rm_rf(tmp, NULL);
+	st = uc_error_report(&err);
+out:
+	free(tmp);
+	free(upper);
+	image_free(img);
+	container_free(c);
+	store_unlock(&s);
+	store_close(&s);
+	return st;
+}

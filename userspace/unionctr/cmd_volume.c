@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/* unionctr volume ls / create / rm / inspect. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "utils.h"
+#include "volumes.h"
+
+static struct json_object *volume_json(const struct uc_volume *v)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "Name", json_object_new_string(v->name));
+	json_object_object_add(o, "Driver", json_object_new_string("local"));
+	json_object_object_add(o, "Mountpoint", json_object_new_string(v->mountpoint));
+	json_object_object_add(o, "CreatedAt", json_object_new_string(v->created ? v->created : ""));
+	json_object_object_add(o, "Anonymous", json_object_new_boolean(v->anonymous));
+	return o;
+}
+
+int cmd_volume(struct uc_cli *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "force", no_argument, NULL, 'f' },
+		CLI_GLOBAL_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct uc_store s;
+	uc_error_t err = NULL;
+	const char *sub;
+	bool quiet = false;
+	int opt, st = 0, i;
+
+	if (argc < 2) {
+		printf("Usage: unionctr volume ls|create [NAME]|rm NAME...|inspect NAME...\n");
+		return argc < 2 ? UC_EXIT_LAUNCHER : 0;
+	}
+	sub = argv[1];
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "+qf", opts, NULL)) != -1) {
+		if (cli_global_opt(g, opt))
+			continue;
+		if (opt == 'q')
+			quiet = true;
+		else if (opt != 'f')
+			return cli_usage_error("volume", "bad option");
+	}
+	if (cli_open_store(g, &s, &err) < 0) {
+		store_close(&s);
+		return uc_error_report(&err);
+	}
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
+		struct uc_volume **v;
+		size_t n, j;
+
+		if (volume_list(&s, &v, &n, &err) < 0) {
+			st = uc_error_report(&err);
+		} else {
+			if (!quiet)
+				printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
+			for (j = 0; j < n; j++) {
+				if (quiet)
+					printf("%s\n", v[j]->name);
+				else
+					printf("%-10s%s\n", "local", v[j]->name);
+				volume_free(v[j]);
+			}
+			free(v);
+		}
+	} else if (!strcmp(sub, "create")) {
+		struct uc_volume *v;
+		bool made;
+
+		if (volume_ensure(&s, optind < argc ? argv[optind] : NULL,
+				  optind >= argc, &v, &made, &err) < 0) {
+			st = uc_error_report(&err);
+		} else {
+			printf("%s\n", v->name);
+			volume_free(v);
+		}
+	} else if (!strcmp(sub, "rm") || !strcmp(sub, "remove")) {
+		if (optind >= argc)
+			st = cli_usage_error("volume rm", "requires at least 1 argument");
+		for (i = optind; i < argc; i++) {
+			if (volume_remove(&s, argv[i], &err) < 0) {
+				uc_error_report(&err);
+				st = 1;
+			} else {
+				printf("%s\n", argv[i]);
+			}
+		}
+	} else if (!strcmp(sub, "inspect")) {
+		struct json_object *arr = json_object_new_array();
+
+		for (i = optind; i < argc; i++) {
+			struct uc_volume *v;
+
+			if (volume_get(&s, argv[i], &v, &err) < 0) {
+				uc_error_report(&err);
+				st = 1;
+				continue;
+			}
+			json_object_array_add(arr, volume_json(v));
+			volume_free(v);
+		}
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(arr);
+	} else {
+		st = cli_usage_error("volume", "unknown subcommand");
+	}
+	store_close(&s);
+	return st;
+}

@@ -1,0 +1,828 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "images.h"
+#include "mounts.h"
+#include "safepath.h"
+#include "utils.h"
+#include "volumes.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+void container_free(struct uc_container *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->name);
+	free(c->image_id);
+	free(c->image_name);
+	free(c->created);
+	strv_free(c->argv);
+	strv_free(c->cmd);
+	strv_free(c->entrypoint);
+	strv_free(c->env);
+	free(c->workdir);
+	free(c->hostname);
+	free(c->storage);
+	uc_mounts_free(&c->mounts);
+	strv_free(c->binds);
+	strv_free(c->volumes_from);
+	free(c->status);
+	free(c->started_at);
+	free(c->finished_at);
+	free(c->error);
+	free(c);
+}
+
+void container_list_free(struct uc_container **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		container_free(v[i]);
+	free(v);
+}
+
+char *container_dir(struct uc_store *s, const struct uc_container *c,
+		    const char *rel)
+{
+	return rel ? store_path(s, "containers/%s/%s", c->id, rel) :
+		     store_path(s, "containers/%s", c->id);
+}
+
+unsigned long long proc_start_time(int pid)
+{
+	char path[64], *buf = NULL, *p;
+	unsigned long long t = 0;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (pid <= 0 || read_file(path, &buf, NULL, NULL) < 0)
+		return 0;
+	p = strrchr(buf, ')');	/* comm may contain spaces */
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	free(buf);
+	return t;
+}
+
+bool container_running(const struct uc_container *c)
+{
+	return c->status && !strcmp(c->status, "running") && c->pid > 0 &&
+	       proc_start_time(c->pid) == c->pid_start;
+}
+
+bool container_name_valid(const char *name)
+{
+	size_t i;
+
+	if (name[0] == '/')
+		name++;
+	if (strlen(name) < 2 || !isalnum((unsigned char)name[0]))
+		return false;
+	for (i = 1; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return true;
+}
+
+/* ---- JSON (the saved record is what inspect prints) ---------------------- */
+
+static struct json_object *jstring(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+struct json_object *container_to_json(struct uc_store *s,
+				      const struct uc_container *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *st = json_object_new_object();
+	struct json_object *cfg = json_object_new_object();
+	struct json_object *hc = json_object_new_object();
+	struct json_object *gd = json_object_new_object();
+	struct json_object *gdd = json_object_new_object();
+	struct json_object *mounts = json_object_new_array();
+	bool running = container_running(c);
+	size_t i;
+
+	json_object_object_add(o, "Id", jstring(c->id));
+	json_object_object_add(o, "Created", jstring(c->created));
+	json_object_object_add(o, "Path", jstring(c->argv ? c->argv[0] : ""));
+	json_object_object_add(o, "Args", json_strv(c->argv && c->argv[0] ? c->argv + 1 : NULL));
+	json_object_object_add(st, "Status",
+			       jstring(running || strcmp(c->status, "running") ? c->status : "exited"));
+	json_object_object_add(st, "Running", json_object_new_boolean(running));
+	json_object_object_add(st, "Pid", json_object_new_int(running ? c->pid : 0));
+	json_object_object_add(st, "PidStart", json_object_new_uint64(c->pid_start));
+	json_object_object_add(st, "ExitCode", json_object_new_int(c->exit_code));
+	json_object_object_add(st, "Error", jstring(c->error));
+	json_object_object_add(st, "StartedAt", jstring(c->started_at));
+	json_object_object_add(st, "FinishedAt", jstring(c->finished_at));
+	json_object_object_add(o, "State", st);
+	json_object_object_add(o, "Image", jstring(c->image_id));
+	json_object_object_add(o, "Name", json_object_new_string(c->name ? c->name : ""));
+	json_object_object_add(hc, "Binds", json_strv(c->binds));
+	json_object_object_add(hc, "VolumesFrom", json_strv(c->volumes_from));
+	json_object_object_add(hc, "AutoRemove", json_object_new_boolean(c->auto_remove));
+	json_object_object_add(hc, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
+	json_object_object_add(o, "HostConfig", hc);
+	json_object_object_add(gd, "Name", jstring(c->storage));
+	if (s) {
+		char *p;
+
+		p = container_dir(s, c, "upper");
+		json_object_object_add(gdd, "UpperDir", jstring(p));
+		free(p);
+		p = container_dir(s, c, "work");
+		json_object_object_add(gdd, "WorkDir", jstring(p));
+		free(p);
+		p = container_dir(s, c, "merged");
+		json_object_object_add(gdd, "MergedDir", jstring(p));
+		free(p);
+	}
+	json_object_object_add(gd, "Data", gdd);
+	json_object_object_add(o, "GraphDriver", gd);
+	for (i = 0; i < c->mounts.n; i++)
+		json_object_array_add(mounts, uc_mount_to_json(&c->mounts.v[i]));
+	json_object_object_add(o, "Mounts", mounts);
+	json_object_object_add(cfg, "Hostname", jstring(c->hostname));
+	json_object_object_add(cfg, "Tty", json_object_new_boolean(c->tty));
+	json_object_object_add(cfg, "OpenStdin", json_object_new_boolean(c->open_stdin));
+	json_object_object_add(cfg, "Env", json_strv(c->env));
+	json_object_object_add(cfg, "Cmd", c->cmd ? json_strv(c->cmd) : NULL);
+	json_object_object_add(cfg, "Image", jstring(c->image_name ? c->image_name : c->image_id));
+	json_object_object_add(cfg, "WorkingDir", jstring(c->workdir));
+	json_object_object_add(cfg, "Entrypoint", c->entrypoint ? json_strv(c->entrypoint) : NULL);
+	json_object_object_add(o, "Config", cfg);
+	return o;
+}
+
+static struct uc_container *container_from_json(struct json_object *o,
+						uc_error_t *err)
+{
+	struct uc_container *c = xcalloc(1, sizeof(*c));
+	struct json_object *st = jget(o, "State"), *cfg = jget(o, "Config");
+	struct json_object *hc = jget(o, "HostConfig"), *ms = jget(o, "Mounts");
+	char **args;
+	size_t i, n;
+
+	c->id = xstrdup(jstr(o, "Id"));
+	c->name = xstrdup(jstr(o, "Name"));
+	c->created = xstrdup(jstr(o, "Created"));
+	c->image_id = xstrdup(jstr(o, "Image"));
+	c->image_name = xstrdup(jstr(cfg, "Image"));
+	strv_push(&c->argv, jstr(o, "Path") ? jstr(o, "Path") : "");
+	args = jstrv(o, "Args");
+	for (i = 0; args && args[i]; i++)
+		strv_push(&c->argv, args[i]);
+	strv_free(args);
+	c->status = xstrdup(jstr(st, "Status") ? jstr(st, "Status") : "created");
+	c->pid = jint(st, "Pid", 0);
+	c->pid_start = jint(st, "PidStart", 0);
+	c->exit_code = jint(st, "ExitCode", 0);
+	c->started_at = xstrdup(jstr(st, "StartedAt"));
+	c->finished_at = xstrdup(jstr(st, "FinishedAt"));
+	c->error = xstrdup(jstr(st, "Error"));
+	c->binds = jstrv(hc, "Binds");
+	c->volumes_from = jstrv(hc, "VolumesFrom");
+	c->auto_remove = jbool(hc, "AutoRemove");
+	c->read_only = jbool(hc, "ReadonlyRootfs");
+	c->storage = xstrdup(jstr(jget(o, "GraphDriver"), "Name"));
+	c->hostname = xstrdup(jstr(cfg, "Hostname"));
+	c->tty = jbool(cfg, "Tty");
+	c->open_stdin = jbool(cfg, "OpenStdin");
+	c->env = jstrv(cfg, "Env");
+	c->cmd = jstrv(cfg, "Cmd");
+	c->entrypoint = jstrv(cfg, "Entrypoint");
+	c->workdir = xstrdup(jstr(cfg, "WorkingDir"));
+	n = ms ? json_object_array_length(ms) : 0;
+	for (i = 0; i < n; i++) {
+		struct uc_mount m;
+
+		if (uc_mount_from_json(json_object_array_get_idx(ms, i), &m, err) < 0) {
+			container_free(c);
+			return NULL;
+		}
+		uc_mounts_push(&c->mounts, &m);
+		uc_mount_free(&m);
+	}
+	if (!c->id || !c->storage) {
+		container_free(c);
+		uc_error(err, 0, "corrupt container record");
+		return NULL;
+	}
+	return c;
+}
+
+int container_save(struct uc_store *s, struct uc_container *c, uc_error_t *err)
+{
+	struct json_object *o = container_to_json(s, c);
+	char *p = container_dir(s, c, "config.json");
+	int ret = json_save(p, o, err);
+
+	/* The saved state is the recorded one, not the live view. */
+	json_object_put(o);
+	free(p);
+	return ret;
+}
+
+int container_load(struct uc_store *s, const char *id,
+		   struct uc_container **out, uc_error_t *err)
+{
+	char *p = store_path(s, "containers/%s/config.json", id);
+	struct json_object *o;
+	struct json_object *st;
+
+	if (json_load(p, &o, err) < 0) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	/* Pid/Status as recorded, whether or not the process is still alive. */
+	st = jget(o, "State");
+	(void)st;
+	*out = container_from_json(o, err);
+	json_object_put(o);
+	return *out ? 0 : -1;
+}
+
+int container_list(struct uc_store *s, struct uc_container ***out, size_t *n,
+		   uc_error_t *err)
+{
+	char *dir = store_path(s, "containers");
+	struct dirent **ents;
+	int i, cnt;
+
+	*out = NULL;
+	*n = 0;
+	cnt = scandir(dir, &ents, NULL, NULL);
+	free(dir);
+	if (cnt < 0)
+		return uc_error_errno(err, errno, "list containers");
+	for (i = 0; i < cnt; i++) {
+		struct uc_container *c;
+
+		if (ents[i]->d_name[0] != '.' &&
+		    container_load(s, ents[i]->d_name, &c, NULL) == 0) {
+			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+			(*out)[(*n)++] = c;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return 0;
+}
+
+int container_find(struct uc_store *s, const char *ref,
+		   struct uc_container **out, uc_error_t *err)
+{
+	struct uc_container **v, *found = NULL;
+	const char *name = ref[0] == '/' ? ref + 1 : ref;
+	size_t n, i, matches = 0;
+
+	if (container_list(s, &v, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && !found; i++)
+		if (!strcmp(v[i]->id, ref) || !strcmp(v[i]->name, name))
+			found = v[i];
+	if (!found && *ref) {
+		for (i = 0; i < n; i++) {
+			if (str_has_prefix(v[i]->id, ref)) {
+				found = v[i];
+				matches++;
+			}
+		}
+		if (matches > 1)
+			found = NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i] != found)
+			container_free(v[i]);
+	free(v);
+	if (!found)
+		return uc_error(err, 0, "No such container: %s", ref);
+	*out = found;
+	return 0;
+}
+
+/* ---- create --------------------------------------------------------------- */
+
+static const char *const adjectives[] = {
+	"brave", "calm", "eager", "fervent", "gentle", "happy", "jolly",
+	"keen", "lucid", "merry", "nifty", "quirky", "serene", "vibrant",
+};
+static const char *const surnames[] = {
+	"babbage", "curie", "dijkstra", "euler", "gauss", "hopper", "knuth",
+	"lovelace", "noether", "ritchie", "shannon", "thompson", "turing",
+};
+
+static char *random_name(struct uc_container **v, size_t n)
+{
+	unsigned char r[3];
+	char *name;
+	size_t i;
+	bool used;
+
+	for (;;) {
+		if (getentropy(r, sizeof(r)) < 0)
+			r[0] = r[1] = r[2] = (unsigned char)getpid();
+		if (r[2] < 128)
+			name = xasprintf("%s_%s", adjectives[r[0] % 14],
+					 surnames[r[1] % 13]);
+		else
+			name = xasprintf("%s_%s%d", adjectives[r[0] % 14],
+					 surnames[r[1] % 13], r[2] % 10);
+		for (used = false, i = 0; i < n && !used; i++)
+			used = !strcmp(v[i]->name, name);
+		if (!used)
+			return name;
+		free(name);
+	}
+}
+
+static void env_set(char ***env, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv), i;
+
+	for (i = 0; *env && (*env)[i]; i++) {
+		if (!strncmp((*env)[i], kv, klen) && (*env)[i][klen] == '=') {
+			free((*env)[i]);
+			(*env)[i] = xstrdup(kv);
+			return;
+		}
+	}
+	strv_push(env, kv);
+}
+
+static bool env_has(char **env, const char *key)
+{
+	size_t i, k = strlen(key);
+
+	for (i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], key, k) && env[i][k] == '=')
+			return true;
+	return false;
+}
+
+static void env_unset(char ***env, const char *key)
+{
+	size_t i, j, k = strlen(key);
+
+	for (i = 0; *env && (*env)[i]; i++) {
+		if (!strncmp((*env)[i], key, k) && (*env)[i][k] == '=') {
+			free((*env)[i]);
+			for (j = i; (*env)[j]; j++)
+				(*env)[j] = (*env)[j + 1];
+			return;
+		}
+	}
+}
+
+static int build_config(struct uc_container *c, const struct uc_create_opts *o,
+			const struct uc_image *img, uc_error_t *err)
+{
+	char *hn;
+	size_t i;
+
+	if (o->entrypoint) {
+		c->entrypoint = NULL;
+		if (*o->entrypoint)
+			strv_push(&c->entrypoint, o->entrypoint);
+		c->cmd = strv_dup(o->cmd);
+	} else {
+		c->entrypoint = img->entrypoint ? strv_dup(img->entrypoint) : NULL;
+		c->cmd = o->cmd && o->cmd[0] ? strv_dup(o->cmd) :
+			 img->cmd ? strv_dup(img->cmd) : NULL;
+	}
+	for (i = 0; c->entrypoint && c->entrypoint[i]; i++)
+		strv_push(&c->argv, c->entrypoint[i]);
+	for (i = 0; c->cmd && c->cmd[i]; i++)
+		strv_push(&c->argv, c->cmd[i]);
+	if (!c->argv || !c->argv[0] || !*c->argv[0])
+		return uc_error(err, 0, "No command specified");
+
+	c->hostname = o->hostname ? xstrdup(o->hostname) : xasprintf("%.12s", c->id);
+	hn = xasprintf("HOSTNAME=%s", c->hostname);
+	strv_push(&c->env, DEFAULT_PATH);
+	env_set(&c->env, hn);
+	free(hn);
+	for (i = 0; img->env && img->env[i]; i++)
+		env_set(&c->env, img->env[i]);
+	if (o->tty)
+		env_set(&c->env, "TERM=xterm");
+	for (i = 0; o->env && o->env[i]; i++) {
+		if (strchr(o->env[i], '=')) {
+			env_set(&c->env, o->env[i]);
+		} else if (getenv(o->env[i])) {
+			char *kv = xasprintf("%s=%s", o->env[i], getenv(o->env[i]));
+
+			env_set(&c->env, kv);
+			free(kv);
+		} else {
+			env_unset(&c->env, o->env[i]);
+		}
+	}
+	if (!env_has(c->env, "HOME"))
+		env_set(&c->env, "HOME=/root");
+
+	c->workdir = xstrdup(o->workdir ? o->workdir :
+			     img->workdir && *img->workdir ? img->workdir : "/");
+	if (c->workdir[0] != '/')
+		return uc_error(err, 0,
+				"the working directory '%s' is invalid, it needs to be an absolute path",
+				c->workdir);
+	return 0;
+}
+
+/* -v, --volumes-from and the image's VOLUMEs into one table. */
+static int build_mounts(struct uc_store *s, struct uc_container *c,
+			const struct uc_create_opts *o,
+			const struct uc_image *img, uc_error_t *err)
+{
+	struct uc_mounts binds = { 0 }, inherited = { 0 };
+	char cwd[PATH_MAX];
+	size_t i, j;
+	int ret = -1;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		strcpy(cwd, "/");
+	for (i = 0; o->volumes && o->volumes[i]; i++) {
+		struct uc_mount m;
+
+		if (volspec_parse(o->volumes[i], cwd, &m, err) < 0)
+			goto out;
+		uc_mounts_push(&binds, &m);
+		uc_mount_free(&m);
+	}
+	for (i = 0; o->volumes_from && o->volumes_from[i]; i++) {
+		struct uc_container *from;
+		char *ref, *mode;
+
+		if (volspec_parse_from(o->volumes_from[i], &ref, &mode, err) < 0)
+			goto out;
+		if (container_find(s, ref, &from, err) < 0) {
+			free(ref);
+			free(mode);
+			goto out;
+		}
+		for (j = 0; j < from->mounts.n; j++) {
+			struct uc_mount m;
+
+			volspec_inherit(&m, &from->mounts.v[j], mode);
+			uc_mounts_push(&inherited, &m);
+			uc_mount_free(&m);
+		}
+		container_free(from);
+		free(ref);
+		free(mode);
+	}
+	if (volspec_merge(&c->mounts, &inherited, &binds, err) < 0)
+		goto out;
+	for (i = 0; img->volumes && img->volumes[i]; i++) {
+		char *dst = path_clean(img->volumes[i]);
+
+		if (dst[0] == '/' && strcmp(dst, "/") && !uc_mounts_find(&c->mounts, dst)) {
+			struct uc_mount m = {
+				.type = "volume", .destination = dst, .mode = "",
+				.propagation = "", .rw = true, .copy_data = true,
+				.anonymous = true,
+			};
+
+			uc_mounts_push(&c->mounts, &m);
+		}
+		free(dst);
+	}
+	ret = 0;
+out:
+	uc_mounts_free(&binds);
+	uc_mounts_free(&inherited);
+	return ret;
+}
+
+struct copyin {
+	const char *dst;
+	const char *data;
+};
+
+static int copy_in(const char *view, void *arg, uc_error_t *err)
+{
+	struct copyin *ci = arg;
+	int rootfd, fd, ret;
+	struct stat st;
+	char p[64];
+
+	rootfd = open(view, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return uc_error_errno(err, errno, "open `%s`", view);
+	fd = safe_open(rootfd, ci->dst, O_PATH, NULL);
+	close(rootfd);
+	if (fd < 0)
+		return 0;	/* nothing in the image there */
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return uc_error(err, 0, "cannot mount volume over existing file, file exists %s",
+				ci->dst);
+	}
+	fd_path(fd, p);
+	ret = copy_dir_contents(p, ci->data, err);
+	close(fd);
+	return ret;
+}
+
+/* Create the volumes of the table; fill new or empty ones from the image. */
+static int make_volumes(struct uc_store *s, struct uc_container *c,
+			const struct uc_image *img, char ***created,
+			uc_error_t *err)
+{
+	size_t i;
+
+	for (i = 0; i < c->mounts.n; i++) {
+		struct uc_mount *m = &c->mounts.v[i];
+		struct uc_volume *v;
+		bool made;
+
+		if (!strcmp(m->type, "bind")) {
+			if (mkdir_p(m->source, 0755, err) < 0)
+				return -1;
+			continue;
+		}
+		if (m->source && m->name) {
+			/* inherited: must still exist */
+			if (volume_get(s, m->name, &v, err) < 0)
+				return -1;
+			volume_free(v);
+			continue;
+		}
+		if (volume_ensure(s, m->name, m->anonymous, &v, &made, err) < 0)
+			return -1;
+		if (made)
+			strv_push(created, v->name);
+		free(m->name);
+		m->name = xstrdup(v->name);
+		free(m->source);
+		m->source = xstrdup(v->mountpoint);
+		volume_free(v);
+		if (m->copy_data && dir_is_empty(m->source)) {
+			struct copyin ci = { m->destination, m->source };
+
+			if (image_view_run(s, img, copy_in, &ci, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int write_etc_files(struct uc_store *s, struct uc_container *c,
+			   const char *dir, uc_error_t *err)
+{
+	char *p, *txt, *resolv = NULL;
+	int ret;
+
+	(void)s;
+	p = xasprintf("%s/hostname", dir);
+	txt = xasprintf("%s\n", c->hostname);
+	ret = write_file(p, txt, 0644, err);
+	free(p);
+	free(txt);
+	if (ret < 0)
+		return -1;
+	p = xasprintf("%s/hosts", dir);
+	txt = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			"127.0.0.1\t%s\n", c->hostname);
+	ret = write_file(p, txt, 0644, err);
+	free(p);
+	free(txt);
+	if (ret < 0)
+		return -1;
+	p = xasprintf("%s/resolv.conf", dir);
+	if (read_file("/etc/resolv.conf", &resolv, NULL, NULL) < 0)
+		resolv = xstrdup("");
+	ret = write_file(p, resolv, 0644, err);
+	free(resolv);
+	free(p);
+	return ret;
+}
+
+int container_create(struct uc_store *s, const struct uc_create_opts *o,
+		     struct uc_container **out, uc_error_t *err)
+{
+	struct uc_container *c = xcalloc(1, sizeof(*c)), **all = NULL;
+	struct uc_image *img = NULL;
+	char id[UC_ID_LEN + 1], **created = NULL, *tmp = NULL, *dst = NULL;
+	const char *subdirs[] = { "upper", "work", "merged" };
+	size_t n_all = 0, i;
+	int ret = -1;
+
+	if (o->name && !container_name_valid(o->name)) {
+		uc_error(err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+			 o->name);
+		container_free(c);
+		return -1;
+	}
+	if (store_lock(s, err) < 0) {
+		container_free(c);
+		return -1;
+	}
+	if (image_find(s, o->image, &img, err) < 0)
+		goto out;
+	if (container_list(s, &all, &n_all, err) < 0)
+		goto out;
+	random_id(id);
+	c->id = xstrdup(id);
+	if (o->name) {
+		const char *nm = o->name[0] == '/' ? o->name + 1 : o->name;
+
+		for (i = 0; i < n_all; i++) {
+			if (!strcmp(all[i]->name, nm)) {
+				uc_error(err, 0,
+					 "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.",
+					 nm, all[i]->id);
+				goto out;
+			}
+		}
+		c->name = xstrdup(nm);
+	} else {
+		c->name = random_name(all, n_all);
+	}
+	c->image_id = xstrdup(img->id);
+	c->image_name = xstrdup(img->name ? img->name : o->image);
+	c->created = now_rfc3339();
+	c->storage = xstrdup(s->storage);
+	c->read_only = o->read_only;
+	c->tty = o->tty;
+	c->open_stdin = o->open_stdin;
+	c->auto_remove = o->auto_remove;
+	c->status = xstrdup("created");
+	c->binds = strv_dup(o->volumes);
+	c->volumes_from = strv_dup(o->volumes_from);
+	if (build_config(c, o, img, err) < 0 || build_mounts(s, c, o, img, err) < 0)
+		goto out;
+
+	tmp = store_mktemp(s, err);
+	if (!tmp)
+		goto out;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		char *p = xasprintf("%s/%s", tmp, subdirs[i]);
+
+		if (mkdir(p, 0755) < 0) {
+			uc_error_errno(err, errno, "mkdir `%s`", p);
+			free(p);
+			goto out;
+		}
+		free(p);
+	}
+	if (write_etc_files(s, c, tmp, err) < 0)
+		goto out;
+	if (make_volumes(s, c, img, &created, err) < 0)
+		goto out;
+	{
+		struct json_object *j = container_to_json(s, c);
+		char *p = xasprintf("%s/config.json", tmp);
+		int r = json_save(p, j, err);
+
+		free(p);
+		json_object_put(j);
+		if (r < 0)
+			goto out;
+	}
+	dst = container_dir(s, c, NULL);
+	if (rename(tmp, dst) < 0) {
+		uc_error_errno(err, errno, "create `%s`", dst);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	ret = 0;
+out:
+	if (ret < 0) {
+		for (i = 0; created && created[i]; i++)
+			volume_remove(s, created[i], NULL);
+	}
+	if (tmp && ret < 0)
+		rm_rf(tmp, NULL);
+	free(tmp);
+	free(dst);
+	strv_free(created);
+	container_list_free(all, n_all);
+	image_free(img);
+	container_free(c);
+	store_unlock(s);
+	return ret;
+}
+
+/* ---- remove ----------------------------------------------------------------- */
+
+int container_remove_record(struct uc_store *s, struct uc_container *c,
+			    bool volumes, uc_error_t *err)
+{
+	char *dir = container_dir(s, c, NULL), *tmp;
+	size_t i;
+	int ret = 0;
+
+	tmp = store_path(s, "tmp/rm-%s", c->id);
+	if (rename(dir, tmp) < 0) {
+		uc_error_errno(err, errno, "remove `%s`", dir);
+		free(dir);
+		free(tmp);
+		return -1;
+	}
+	free(dir);
+	ret = rm_rf(tmp, err);
+	free(tmp);
+	if (ret < 0 || !volumes)
+		return ret;
+	for (i = 0; i < c->mounts.n; i++) {
+		const struct uc_mount *m = &c->mounts.v[i];
+		char **users;
+
+		if (strcmp(m->type, "volume") || !m->anonymous || !m->name)
+			continue;
+		users = volume_users(s, m->name, NULL);
+		if (users && !users[0])
+			volume_remove(s, m->name, NULL);
+		strv_free(users);
+	}
+	return 0;
+}
+
+int container_remove(struct uc_store *s, const char *ref, bool force,
+		     bool volumes, uc_error_t *err)
+{
+	struct uc_container *c = NULL;
+	int ret = -1, i;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (container_find(s, ref, &c, err) < 0)
+		goto out;
+	if (container_running(c)) {
+		if (!force) {
+			uc_error(err, 0,
+				 "You cannot remove a running container %s. Stop the container before attempting removal or force remove",
+				 c->id);
+			goto out;
+		}
+		kill(c->pid, SIGKILL);
+		for (i = 0; i < 1000 && container_running(c); i++)
+			usleep(10000);
+	}
+	ret = container_remove_record(s, c, volumes, err);
+out:
+	container_free(c);
+	store_unlock(s);
+	return ret;
+}
+
+/* ---- ps ------------------------------------------------------------------ */
+
+static char *ago(const char *rfc)
+{
+	struct tm tm = { 0 };
+	time_t t, now = time(NULL);
+	long d;
+
+	if (!rfc || !strptime(rfc, "%Y-%m-%dT%H:%M:%S", &tm))
+		return xstrdup("");
+	t = timegm(&tm);
+	d = now - t;
+	if (d < 60)
+		return xasprintf("%ld seconds", d < 1 ? 1 : d);
+	if (d < 3600)
+		return xasprintf("%ld minutes", d / 60);
+	if (d < 86400)
+		return xasprintf("%ld hours", d / 3600);
+	return xasprintf("%ld days", d / 86400);
+}
+
+char *container_status_text(const struct uc_container *c)
+{
+	char *a, *r;
+
+	if (container_running(c)) {
+		a = ago(c->started_at);
+		r = xasprintf("Up %s", a);
+	} else if (!strcmp(c->status, "created")) {
+		return xstrdup("Created");
+	} else {
+		a = ago(c->finished_at);
+		r = xasprintf("Exited (%d) %s ago", c->exit_code, a);
+	}
+	free(a);
+	return r;
+}

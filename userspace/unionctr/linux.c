@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux.h"
+#include "mounts.h"
+#include "safepath.h"
+#include "terminal.h"
+#include "utils.h"
+
+extern char **environ;
+
+const int uc_default_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD,
+	CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP,
+	CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+const size_t uc_n_default_caps = sizeof(uc_default_caps) / sizeof(uc_default_caps[0]);
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void report(int fd, int status, const char *msg)
+{
+	char *buf = xasprintf("%d\n%s", status, msg);
+	ssize_t r = write(fd, buf, strlen(buf));
+
+	(void)r;
+	free(buf);
+}
+
+static int loopback_up(uc_error_t *err)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return uc_error_errno(err, errno, "socket");
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	uc_error_errno(err, errno, "bring up lo");
+	close(fd);
+	return -1;
+}
+
+static int drop_caps(uc_error_t *err)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	unsigned int cap;
+	size_t i;
+
+	for (cap = 0; cap < 64; cap++) {
+		bool keep = false;
+
+		for (i = 0; i < uc_n_default_caps; i++)
+			keep |= uc_default_caps[i] == (int)cap;
+		if (keep)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;	/* past the kernel's last cap */
+			return uc_error_errno(err, errno, "drop capability %u", cap);
+		}
+	}
+	for (i = 0; i < uc_n_default_caps; i++) {
+		int c = uc_default_caps[i];
+
+		data[c / 32].effective |= 1U << (c % 32);
+		data[c / 32].permitted |= 1U << (c % 32);
+		data[c / 32].inheritable |= 1U << (c % 32);
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return uc_error_errno(err, errno, "clear ambient capabilities");
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return uc_error_errno(err, errno, "capset");
+	return 0;
+}
+
+static int pivot(int rootfd, uc_error_t *err)
+{
+	if (fchdir(rootfd) < 0)
+		return uc_error_errno(err, errno, "chdir to the rootfs");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return uc_error_errno(err, errno, "pivot_root");
+	/* The old root is stacked under the new one: detach it. */
+	if (umount2(".", MNT_DETACH) < 0)
+		return uc_error_errno(err, errno, "detach the old root");
+	if (chdir("/") < 0)
+		return uc_error_errno(err, errno, "chdir /");
+	return 0;
+}
+
+/* cwd inside the root (CVE-2024-21626: never a leaked fd's directory). */
+static int enter_workdir(const char *workdir, bool read_only, uc_error_t *err)
+{
+	char cwd[PATH_MAX];
+	int rootfd, fd;
+
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return uc_error_errno(err, errno, "open /");
+	fd = read_only ? safe_open(rootfd, workdir, O_PATH | O_DIRECTORY, err) :
+			 safe_mkdir_p(rootfd, workdir, 0755, err);
+	close(rootfd);
+	if (fd < 0)
+		return uc_error_wrap(err, "working directory");
+	if (fchdir(fd) < 0) {
+		close(fd);
+		return uc_error_errno(err, errno, "chdir `%s`", workdir);
+	}
+	close(fd);
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+		return uc_error(err, 0, "working directory `%s` is outside the container",
+				workdir);
+	return 0;
+}
+
+static int setup_stdio(const struct uc_spawn *sp, int slave, uc_error_t *err)
+{
+	int fd;
+
+	if (slave >= 0) {
+		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+			return uc_error_errno(err, errno, "dup2 the pty");
+		if (ioctl(0, TIOCSCTTY, 0) < 0)
+			return uc_error_errno(err, errno, "set the controlling terminal");
+		if (slave > 2)
+			close(slave);
+		return 0;
+	}
+	if (!sp->stdin_open) {
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			return uc_error_errno(err, errno, "stdin /dev/null");
+		close(fd);
+	}
+	return 0;
+}
+
+static int exec_status(int e)
+{
+	return e == ENOENT || e == ENOTDIR ? UC_EXIT_NOT_FOUND : UC_EXIT_CANNOT_EXEC;
+}
+
+static void child_main(struct uc_spawn *sp, int sync_w, int sock, pid_t parent)
+{
+	const struct uc_container *c = sp->c;
+	uc_error_t err = NULL;
+	char *upper = NULL, *work = NULL, *merged = xasprintf("%s/merged", sp->cdir);
+	int rootfd, master = -1, slave = -1, e;
+	sigset_t none;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(UC_EXIT_LAUNCHER);
+	if (setsid() < 0) {
+		uc_error_errno(&err, errno, "setsid");
+		goto fail;
+	}
+	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		uc_error_errno(&err, errno, "sethostname");
+		goto fail;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		uc_error_errno(&err, errno, "make / private");
+		goto fail;
+	}
+	if (!c->read_only) {
+		upper = xasprintf("%s/upper", sp->cdir);
+		work = xasprintf("%s/work", sp->cdir);
+	}
+	if (mount_union(c->storage, sp->lowers, upper, work, merged, &err) < 0)
+		goto fail;
+	rootfd = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		uc_error_errno(&err, errno, "open `%s`", merged);
+		goto fail;
+	}
+	if (mounts_setup(rootfd, c, sp->cdir, c->tty ? &master : NULL,
+			 c->tty ? &slave : NULL, &err) < 0)
+		goto fail;
+	if (master >= 0) {
+		if (send_fd(sock, master) < 0) {
+			uc_error_errno(&err, errno, "send the pty");
+			goto fail;
+		}
+		close(master);
+	}
+	if (sock >= 0)
+		close(sock);
+	if (loopback_up(&err) < 0 || pivot(rootfd, &err) < 0)
+		goto fail;
+	close(rootfd);
+	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||
+	    setup_stdio(sp, slave, &err) < 0 || drop_caps(&err) < 0)
+		goto fail;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		uc_error_errno(&err, errno, "no_new_privs");
+		goto fail;
+	}
+	/* Nothing of the launcher's but stdio may reach the container. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		int fd;
+
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != sync_w)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	environ = c->env;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(c->argv[0], c->argv);
+	e = errno;
+	if (e == ENOENT && !strchr(c->argv[0], '/'))
+		uc_error(&err, UC_EXIT_NOT_FOUND,
+			 "exec: \"%s\": executable file not found in $PATH", c->argv[0]);
+	else
+		uc_error(&err, exec_status(e), "exec: \"%s\": %s", c->argv[0], strerror(e));
+fail:
+	report(sync_w, err ? err->status : UC_EXIT_LAUNCHER,
+	       err ? err->msg : "container setup failed");
+	_exit(err ? err->status : UC_EXIT_LAUNCHER);
+}
+
+int linux_spawn(struct uc_spawn *sp, uc_error_t *err)
+{
+	int sync[2], sock[2] = { -1, -1 };
+	pid_t parent = getpid(), pid;
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+			      CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return uc_error_errno(err, errno, "pipe");
+	if (sp->c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return uc_error_errno(err, errno, "socketpair");
+	}
+	pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		uc_error_errno(err, errno, "clone");
+		close(sync[0]);
+		close(sync[1]);
+		if (sock[0] >= 0) {
+			close(sock[0]);
+			close(sock[1]);
+		}
+		return -1;
+	}
+	if (pid == 0) {
+		close(sync[0]);
+		if (sock[0] >= 0)
+			close(sock[0]);
+		child_main(sp, sync[1], sock[1], parent);
+	}
+	close(sync[1]);
+	if (sock[1] >= 0)
+		close(sock[1]);
+	sp->pid = pid;
+	sp->sync_fd = sync[0];
+	sp->console_sock = sock[0];
+	return 0;
+}
+
+int linux_spawn_result(struct uc_spawn *sp, uc_error_t *err)
+{
+	char buf[4096];
+	size_t n = 0;
+	ssize_t r;
+	char *nl;
+	int status;
+
+	while (n < sizeof(buf) - 1) {
+		r = read(sp->sync_fd, buf + n, sizeof(buf) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(sp->sync_fd);
+	sp->sync_fd = -1;
+	if (n == 0)
+		return 0;
+	buf[n] = '\0';
+	status = atoi(buf);
+	nl = strchr(buf, '\n');
+	return uc_error(err, status ? status : UC_EXIT_LAUNCHER, "%s", nl ? nl + 1 : buf);
+}

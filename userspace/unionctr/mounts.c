@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "mounts.h"
+#include "safepath.h"
+#include "terminal.h"
+#include "utils.h"
+
+static const char *fstype(const char *storage)
+{
+	return !strcmp(storage, "overlay") ? "overlay" : "unionfs";
+}
+
+/* Escape what the option parsers split on: ':' in layer lists, ',' and '\\'. */
+static void append_escaped(char **buf, size_t *len, const char *s)
+{
+	for (; *s; s++) {
+		*buf = xrealloc(*buf, *len + 3);
+		if (*s == ':' || *s == ',' || *s == '\\')
+			(*buf)[(*len)++] = '\\';
+		(*buf)[(*len)++] = *s;
+		(*buf)[*len] = '\0';
+	}
+}
+
+static void append(char **buf, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	*buf = xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+}
+
+static int fsconfig_error(int fd, const char *what, uc_error_t *err)
+{
+	char log[512];
+	ssize_t n;
+	int saved = errno;
+
+	n = fd >= 0 ? read(fd, log, sizeof(log) - 1) : -1;
+	if (n > 0) {
+		log[n] = '\0';
+		if (log[n - 1] == '\n')
+			log[n - 1] = '\0';
+		return uc_error(err, 0, "%s: %s", what, log);
+	}
+	return uc_error_errno(err, saved, "%s", what);
+}
+
+static int mount_union_fsconfig(const char *type, char *const *lowers,
+				const char *upper, const char *work,
+				const char *target, uc_error_t *err)
+{
+	int fd, mfd, ret = -1;
+	size_t i;
+
+	fd = fsopen(type, FSOPEN_CLOEXEC);
+	if (fd < 0)
+		return uc_error_errno(err, errno, "fsopen %s", type);
+	for (i = 0; lowers[i]; i++)
+		if (fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0) {
+			fsconfig_error(fd, "mount: lowerdir+", err);
+			goto out;
+		}
+	if (upper && (fsconfig(fd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+		      fsconfig(fd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)) {
+		fsconfig_error(fd, "mount: upperdir/workdir", err);
+		goto out;
+	}
+	if (fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		fsconfig_error(fd, "mount", err);
+		goto out;
+	}
+	mfd = fsmount(fd, FSMOUNT_CLOEXEC, upper ? 0 : MOUNT_ATTR_RDONLY);
+	if (mfd < 0) {
+		fsconfig_error(fd, "fsmount", err);
+		goto out;
+	}
+	if (move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		uc_error_errno(err, errno, "move_mount to `%s`", target);
+	else
+		ret = 0;
+	close(mfd);
+out:
+	close(fd);
+	return ret;
+}
+
+int mount_union(const char *storage, char *const *lowers, const char *upper,
+		const char *work, const char *target, uc_error_t *err)
+{
+	const char *type = fstype(storage);
+	char *opts = NULL;
+	size_t len = 0, i, n = strv_len(lowers);
+	int ret;
+
+	if (n == 0)
+		return uc_error(err, 0, "image has no layers");
+	/* overlayfs wants two lowers without an upper: bind the only one. */
+	if (!upper && n == 1 && !strcmp(type, "overlay")) {
+		if (mount(lowers[0], target, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+			return uc_error_errno(err, errno, "bind `%s`", lowers[0]);
+		return 0;
+	}
+	append(&opts, &len, "lowerdir=");
+	for (i = 0; i < n; i++) {
+		if (i)
+			append(&opts, &len, ":");
+		append_escaped(&opts, &len, lowers[i]);
+	}
+	if (upper) {
+		append(&opts, &len, ",upperdir=");
+		append_escaped(&opts, &len, upper);
+		append(&opts, &len, ",workdir=");
+		append_escaped(&opts, &len, work);
+	}
+	if (len >= (size_t)getpagesize() - 1 || getenv("UNIONCTR_FSCONFIG")) {
+		free(opts);
+		return mount_union_fsconfig(type, lowers, upper, work, target, err);
+	}
+	ret = mount(type, target, type, upper ? 0 : MS_RDONLY, opts);
+	if (ret < 0) {
+		uc_error_errno(err, errno, "mount -t %s on `%s`%s", type, target,
+			       errno == ENODEV ? " (is the module loaded?)" : "");
+	}
+	free(opts);
+	return ret;
+}
+
+int image_view_run(struct uc_store *s, const struct uc_image *img,
+		   int (*fn)(const char *root, void *data, uc_error_t *err),
+		   void *data, uc_error_t *err)
+{
+	static bool unshared;
+	char **dirs = image_layer_dirs(s, img), *view = NULL;
+	int ret = -1;
+
+	if (strv_len(dirs) == 1) {
+		ret = fn(dirs[0], data, err);
+		goto out;
+	}
+	if (!unshared) {
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+			uc_error_errno(err, errno, "private mount namespace");
+			goto out;
+		}
+		unshared = true;
+	}
+	view = store_mktemp(s, err);
+	if (!view || mount_union(s->storage, dirs, NULL, NULL, view, err) < 0)
+		goto out;
+	ret = fn(view, data, err);
+	umount2(view, MNT_DETACH);
+out:
+	if (view) {
+		rmdir(view);
+		free(view);
+	}
+	strv_free(dirs);
+	return ret;
+}
+
+/* ---- inside the container ------------------------------------------------ */
+
+static int mount_at(int rootfd, const char *path, const char *type,
+		    unsigned long flags, const char *data, uc_error_t *err)
+{
+	char p[64];
+	int fd = safe_mount_target(rootfd, path, true, err);
+
+	if (fd < 0)
+		return -1;
+	fd_path(fd, p);
+	if (mount(type, p, type, flags, data) < 0) {
+		uc_error_errno(err, errno, "mount %s on `%s`", type, path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Clone the tree at srcfd/src, set attributes, attach it on targetfd. */
+static int bind_tree(int srcdfd, const char *src, int targetfd, bool rdonly,
+		     uint64_t propagation, bool recursive, uc_error_t *err)
+{
+	struct mount_attr attr = { 0 };
+	int tfd, flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+
+	if (recursive)
+		flags |= AT_RECURSIVE;
+	if (!*src)
+		flags |= AT_EMPTY_PATH;
+	tfd = open_tree(srcdfd, src, flags);
+	if (tfd < 0)
+		return uc_error_errno(err, errno, "open_tree `%s`", src);
+	if (rdonly)
+		attr.attr_set = MOUNT_ATTR_RDONLY;
+	attr.propagation = propagation;
+	if ((rdonly || propagation) &&
+	    mount_setattr(tfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+			  &attr, sizeof(attr)) < 0) {
+		uc_error_errno(err, errno, "mount_setattr `%s`", src);
+		close(tfd);
+		return -1;
+	}
+	if (move_mount(tfd, "", targetfd, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		uc_error_errno(err, errno, "move_mount `%s`", src);
+		close(tfd);
+		return -1;
+	}
+	close(tfd);
+	return 0;
+}
+
+static int make_devices(int rootfd, uc_error_t *err)
+{
+	static const struct { const char *name; int major, minor; } devs[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	static const struct { const char *name, *target; } links[] = {
+		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+		{ "ptmx", "pts/ptmx" }, { "core", "/proc/kcore" },
+	};
+	static const char *const dirs[] = { "pts", "shm", "mqueue" };
+	int dfd;
+	size_t i;
+
+	dfd = safe_open(rootfd, "/dev", O_DIRECTORY | O_RDONLY, err);
+	if (dfd < 0)
+		return -1;
+	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		if (mknodat(dfd, devs[i].name, S_IFCHR | 0666,
+			    makedev(devs[i].major, devs[i].minor)) < 0 ||
+		    fchmodat(dfd, devs[i].name, 0666, 0) < 0) {
+			uc_error_errno(err, errno, "mknod /dev/%s", devs[i].name);
+			goto fail;
+		}
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i].target, dfd, links[i].name) < 0) {
+			uc_error_errno(err, errno, "symlink /dev/%s", links[i].name);
+			goto fail;
+		}
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (mkdirat(dfd, dirs[i], 0755) < 0) {
+			uc_error_errno(err, errno, "mkdir /dev/%s", dirs[i]);
+			goto fail;
+		}
+	close(dfd);
+	return 0;
+fail:
+	close(dfd);
+	return -1;
+}
+
+static const char *const masked_paths[] = {
+	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+	"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+	"/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static int mask_paths(int rootfd, uc_error_t *err)
+{
+	struct stat st;
+	char p[64];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(masked_paths) / sizeof(masked_paths[0]); i++) {
+		fd = safe_open(rootfd, masked_paths[i], O_PATH, NULL);
+		if (fd < 0)
+			continue;	/* absent on this kernel */
+		fd_path(fd, p);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0") < 0) {
+				close(fd);
+				return uc_error_errno(err, errno, "mask %s", masked_paths[i]);
+			}
+		} else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
+			close(fd);
+			return uc_error_errno(err, errno, "mask %s", masked_paths[i]);
+		}
+		close(fd);
+	}
+	for (i = 0; i < sizeof(readonly_paths) / sizeof(readonly_paths[0]); i++) {
+		fd = safe_open(rootfd, readonly_paths[i], O_PATH, NULL);
+		if (fd < 0)
+			continue;
+		if (bind_tree(fd, "", fd, true, 0, true, err) < 0) {
+			close(fd);
+			return uc_error_wrap(err, "read-only %s", readonly_paths[i]);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int mount_cgroup(int rootfd, uc_error_t *err)
+{
+	struct statfs sf;
+
+	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+		return 0;	/* cgroup v1 hosts: no cgroup fs inside */
+	return mount_at(rootfd, "/sys/fs/cgroup", "cgroup2",
+			MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, err);
+}
+
+static int bind_file(int rootfd, const char *src, const char *dst, bool optional,
+		     uc_error_t *err)
+{
+	int fd = safe_mount_target(rootfd, dst, false, optional ? NULL : err);
+	int ret;
+
+	if (fd < 0)
+		return optional ? 0 : -1;
+	ret = bind_tree(AT_FDCWD, src, fd, false, 0, false, err);
+	close(fd);
+	return ret;
+}
+
+static uint64_t propagation_flag(const char *p, bool *recursive)
+{
+	*recursive = !p || !*p || p[0] == 'r';
+	if (!p || !*p)
+		return MS_PRIVATE;
+	if (strstr(p, "shared"))
+		return MS_SHARED;
+	if (strstr(p, "slave"))
+		return MS_SLAVE;
+	return MS_PRIVATE;
+}
+
+static int depth(const char *p)
+{
+	int d = 0;
+
+	for (; *p; p++)
+		d += *p == '/';
+	return d;
+}
+
+static int user_mounts(int rootfd, const struct uc_container *c, uc_error_t *err)
+{
+	int maxd = 0, d;
+	size_t i;
+
+	for (i = 0; i < c->mounts.n; i++)
+		if (depth(c->mounts.v[i].destination) > maxd)
+			maxd = depth(c->mounts.v[i].destination);
+	/* Parents before children, like Docker's sort by path depth. */
+	for (d = 0; d <= maxd; d++) {
+		for (i = 0; i < c->mounts.n; i++) {
+			const struct uc_mount *m = &c->mounts.v[i];
+			struct stat st;
+			bool rec;
+			uint64_t prop;
+			int fd, ret;
+
+			if (depth(m->destination) != d)
+				continue;
+			if (stat(m->source, &st) < 0)
+				return uc_error_errno(err, errno, "mount source `%s`", m->source);
+			fd = safe_mount_target(rootfd, m->destination, S_ISDIR(st.st_mode), err);
+			if (fd < 0)
+				return uc_error_wrap(err, "mount `%s`", m->destination);
+			prop = propagation_flag(m->propagation, &rec);
+			ret = bind_tree(AT_FDCWD, m->source, fd, !m->rw, prop, true, err);
+			close(fd);
+			if (ret < 0)
+				return uc_error_wrap(err, "mount `%s`", m->destination);
+			(void)rec;
+		}
+	}
+	return 0;
+}
+
+int mounts_setup(int rootfd, const struct uc_container *c, const char *cdir,
+		 int *pty_master, int *pty_slave, uc_error_t *err)
+{
+	char *p;
+	int ret, fd;
+
+	if (mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
+	    mount_at(rootfd, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+		     "mode=755,size=65536k", err) < 0 ||
+	    make_devices(rootfd, err) < 0 ||
+	    mount_at(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0 ||
+	    mount_at(rootfd, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     "mode=1777,size=65536k", err) < 0 ||
+	    mount_at(rootfd, "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL, err) < 0 ||
+	    mount_at(rootfd, "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+		     NULL, err) < 0 ||
+	    mount_cgroup(rootfd, err) < 0 ||
+	    mask_paths(rootfd, err) < 0)
+		return -1;
+	if (pty_master) {
+		/* The pty comes from the container's own devpts instance. */
+		fd = safe_resolve(rootfd, "/dev/pts/ptmx", err);
+		if (fd < 0)
+			return -1;
+		ret = terminal_open_pty(fd, pty_master, pty_slave);
+		close(fd);
+		if (ret < 0)
+			return uc_error_errno(err, errno, "allocate a pty");
+		fd = safe_mount_target(rootfd, "/dev/console", false, err);
+		if (fd < 0)
+			return -1;
+		ret = bind_tree(*pty_slave, "", fd, false, 0, false, err);
+		close(fd);
+		if (ret < 0)
+			return -1;
+	}
+	p = xasprintf("%s/hostname", cdir);
+	ret = bind_file(rootfd, p, "/etc/hostname", c->read_only, err);
+	free(p);
+	if (ret < 0)
+		return -1;
+	p = xasprintf("%s/hosts", cdir);
+	ret = bind_file(rootfd, p, "/etc/hosts", c->read_only, err);
+	free(p);
+	if (ret < 0)
+		return -1;
+	p = xasprintf("%s/resolv.conf", cdir);
+	ret = bind_file(rootfd, p, "/etc/resolv.conf", c->read_only, err);
+	free(p);
+	if (ret < 0)
+		return -1;
+	return user_mounts(rootfd, c, err);
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "safepath.h"
+#include "utils.h"
+
+bool safepath_force_fallback;
+
+#define MAX_SYMLINKS 40
+
+void fd_path(int fd, char buf[64])
+{
+	snprintf(buf, 64, "/proc/self/fd/%d", fd);
+}
+
+static int sys_openat2(int dirfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	if (safepath_force_fallback) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/*
+ * The fallback: walk path one component at a time from rootfd with
+ * O_PATH|O_NOFOLLOW, expanding symlinks by hand.  The stack of directory
+ * fds lets ".." go up but never above the root.
+ */
+static int walk_in_root(int rootfd, const char *path)
+{
+	int stack[PATH_MAX / 2], depth = 0, links = 0, fd, saved;
+	char *todo = xstrdup(path), *rest, *comp, *next;
+	struct stat st;
+
+	stack[0] = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+	if (stack[0] < 0) {
+		free(todo);
+		return -1;
+	}
+	rest = todo;
+	while (rest && *rest) {
+		while (*rest == '/')
+			rest++;
+		if (!*rest)
+			break;
+		comp = rest;
+		next = strchr(rest, '/');
+		if (next)
+			*next++ = '\0';
+		rest = next;
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			if (depth > 0)
+				close(stack[depth--]);
+			continue;
+		}
+		fd = openat(stack[depth], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			goto fail;
+		if (fstat(fd, &st) < 0) {
+			close(fd);
+			goto fail;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX], *joined;
+			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+
+			close(fd);
+			if (n < 0 || ++links > MAX_SYMLINKS) {
+				errno = n < 0 ? errno : ELOOP;
+				goto fail;
+			}
+			target[n] = '\0';
+			if (target[0] == '/') {
+				while (depth > 0)
+					close(stack[depth--]);
+			}
+			joined = xasprintf("%s/%s", target, rest ? rest : "");
+			free(todo);
+			todo = rest = joined;
+			continue;
+		}
+		if (depth + 1 >= (int)(sizeof(stack) / sizeof(stack[0]))) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		stack[++depth] = fd;
+		if (!S_ISDIR(st.st_mode) && rest && *rest) {
+			errno = ENOTDIR;
+			goto fail;
+		}
+	}
+	free(todo);
+	while (depth > 0 && 0)
+		;
+	fd = stack[depth];
+	while (depth > 0)
+		close(stack[--depth]);
+	return fd;
+fail:
+	saved = errno;
+	free(todo);
+	while (depth >= 0)
+		close(stack[depth--]);
+	errno = saved;
+	return -1;
+}
+
+static int resolve(int rootfd, const char *path, int flags)
+{
+	int fd = sys_openat2(rootfd, path, flags);
+	char buf[64];
+	int rfd;
+
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+	fd = walk_in_root(rootfd, path);
+	if (fd < 0 || flags == (O_PATH))
+		return fd;
+	/* Re-open the resolved O_PATH fd with the wanted flags. */
+	fd_path(fd, buf);
+	rfd = open(buf, flags | O_CLOEXEC);
+	close(fd);
+	return rfd;
+}
+
+int safe_resolve(int rootfd, const char *path, uc_error_t *err)
+{
+	int fd = resolve(rootfd, path, O_PATH);
+
+	if (fd < 0)
+		return uc_error_errno(err, errno, "resolve `%s` in the root", path);
+	return fd;
+}
+
+int safe_open(int rootfd, const char *path, int flags, uc_error_t *err)
+{
+	int fd = resolve(rootfd, path, flags);
+
+	if (fd < 0)
+		return uc_error_errno(err, errno, "open `%s` in the root", path);
+	return fd;
+}
+
+int safe_mkdir_p(int rootfd, const char *path, mode_t mode, uc_error_t *err)
+{
+	char *clean = path_clean(path[0] == '/' ? path : "/"), *p;
+	char *prefix;
+	int fd = -1, parent;
+
+	if (path[0] != '/') {
+		free(clean);
+		clean = xasprintf("/%s", path);
+		p = path_clean(clean);
+		free(clean);
+		clean = p;
+	} else {
+		free(clean);
+		clean = path_clean(path);
+	}
+	parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+	if (parent < 0)
+		goto fail;
+	for (p = clean + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p == clean + 1 && *p == '\0')
+			break;	/* the root itself */
+		prefix = strndup(clean, p - clean);
+		fd = resolve(rootfd, prefix, O_PATH | O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT) {
+			const char *name = strrchr(prefix, '/') + 1;
+
+			if (mkdirat(parent, name, mode) < 0 && errno != EEXIST) {
+				free(prefix);
+				goto fail;
+			}
+			fd = resolve(rootfd, prefix, O_PATH | O_DIRECTORY);
+		}
+		free(prefix);
+		if (fd < 0)
+			goto fail;
+		close(parent);
+		parent = fd;
+		fd = -1;
+		if (*p == '\0')
+			break;
+	}
+	free(clean);
+	return parent;
+fail:
+	uc_error_errno(err, errno, "create directory `%s` in the root", path);
+	if (parent >= 0)
+		close(parent);
+	free(clean);
+	return -1;
+}
+
+int safe_mount_target(int rootfd, const char *path, bool dir, uc_error_t *err)
+{
+	char *clean, *slash, *parent_path, *name;
+	int parent, fd;
+	struct stat st;
+
+	if (dir)
+		return safe_mkdir_p(rootfd, path, 0755, err);
+	fd = resolve(rootfd, path, O_PATH);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			return uc_error(err, 0,
+					"mount target `%s` is a directory, not a file",
+					path);
+		}
+		return fd;
+	}
+	clean = path_clean(path);
+	slash = strrchr(clean, '/');
+	parent_path = slash && slash != clean ? strndup(clean, slash - clean) : xstrdup("/");
+	name = slash ? slash + 1 : clean;
+	parent = safe_mkdir_p(rootfd, parent_path, 0755, err);
+	free(parent_path);
+	if (parent < 0) {
+		free(clean);
+		return -1;
+	}
+	fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	close(parent);
+	fd = resolve(rootfd, path, O_PATH);
+	if (fd < 0)
+		uc_error_errno(err, errno, "create mount target `%s` in the root", path);
+	free(clean);
+	return fd;
+}

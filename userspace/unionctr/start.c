@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "images.h"
+#include "linux.h"
+#include "start.h"
+#include "terminal.h"
+#include "utils.h"
+
+/* Signals the launcher forwards to the container (sig-proxy). */
+static const int forwarded[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT,
+	SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGCHLD, SIGPIPE,
+};
+
+static void signal_set(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(set, forwarded[i]);
+}
+
+static int decode_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return UC_EXIT_LAUNCHER;
+}
+
+static ssize_t write_full(int fd, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(fd, buf + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = { fd, POLLOUT, 0 };
+
+			poll(&p, 1, 1000);
+			continue;
+		}
+		if (w <= 0)
+			return -1;
+		done += w;
+	}
+	return done;
+}
+
+/* Reap, forward signals, relay the pty; returns the decoded status. */
+static int wait_loop(pid_t pid, int sigfd, int master, bool interactive)
+{
+	bool exited = false, out_open = master >= 0;
+	bool in_open = master >= 0 && interactive;
+	char buf[16384];
+	int status = 0;
+
+	for (;;) {
+		struct pollfd fds[3];
+		int nfds = 0, r, i_sig, i_master = -1, i_in = -1;
+
+		if (exited && !out_open)
+			break;
+		i_sig = nfds;
+		fds[nfds++] = (struct pollfd){ sigfd, POLLIN, 0 };
+		if (out_open) {
+			i_master = nfds;
+			fds[nfds++] = (struct pollfd){ master, POLLIN, 0 };
+		}
+		if (in_open) {
+			i_in = nfds;
+			fds[nfds++] = (struct pollfd){ 0, POLLIN, 0 };
+		}
+		r = poll(fds, nfds, exited ? 200 : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			break;	/* exited, output drained */
+		if (fds[i_sig].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH && master >= 0)
+					terminal_copy_winsize(0, master);
+				else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE)
+					kill(pid, si.ssi_signo);
+			}
+			if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+				exited = true;
+		}
+		if (i_master >= 0 && fds[i_master].revents) {
+			ssize_t n = read(master, buf, sizeof(buf));
+
+			if (n > 0)
+				write_full(1, buf, n);
+			else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+				out_open = false;
+		}
+		if (i_in >= 0 && fds[i_in].revents) {
+			ssize_t n = read(0, buf, sizeof(buf));
+
+			if (n > 0)
+				write_full(master, buf, n);
+			else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+				in_open = false;
+		}
+	}
+	if (!exited)
+		waitpid(pid, &status, 0);
+	return decode_status(status);
+}
+
+static void record_exit(struct uc_store *s, const char *id, int code,
+			const char *error)
+{
+	struct uc_container *c;
+
+	if (store_lock(s, NULL) < 0)
+		return;
+	if (container_load(s, id, &c, NULL) == 0) {
+		free(c->status);
+		c->status = xstrdup("exited");
+		c->exit_code = code;
+		c->pid = 0;
+		free(c->finished_at);
+		c->finished_at = now_rfc3339();
+		free(c->error);
+		c->error = xstrdup(error);
+		if (c->auto_remove)
+			container_remove_record(s, c, true, NULL);
+		else
+			container_save(s, c, NULL);
+		container_free(c);
+	}
+	store_unlock(s);
+}
+
+static void notify(int fd, int status, const char *msg)
+{
+	char *buf;
+	ssize_t r;
+
+	if (fd < 0)
+		return;
+	buf = xasprintf("%d\n%s", status, msg ? msg : "");
+	r = write(fd, buf, strlen(buf));
+	(void)r;
+	free(buf);
+	close(fd);
+}
+
+int container_start(struct uc_store *s, const char *ref,
+		    const struct uc_start_opts *o, int *status, uc_error_t *err)
+{
+	struct uc_spawn sp = { 0 };
+	struct uc_container *c = NULL;
+	struct uc_image *img = NULL;
+	struct uc_tty_state tty = { .fd = 0 };
+	sigset_t set, old;
+	int sigfd = -1, master = -1, ret = -1;
+	char *id = NULL;
+
+	sp.sync_fd = sp.console_sock = -1;
+	signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		uc_error_errno(err, errno, "signalfd");
+		goto out_unblock;
+	}
+	if (store_lock(s, err) < 0)
+		goto out_unblock;
+	if (container_find(s, ref, &c, err) < 0)
+		goto out_unlock;
+	id = xstrdup(c->id);
+	if (container_running(c)) {
+		uc_error(err, 0, "container %s is already running", c->name);
+		goto out_unlock;
+	}
+	if (strcmp(c->storage, s->storage) && !getenv("UNIONCTR_ANY_STORAGE")) {
+		/* the container's own backend wins over the default */
+		free(s->storage);
+		s->storage = xstrdup(c->storage);
+	}
+	if (image_find(s, c->image_id, &img, err) < 0)
+		goto out_unlock;
+	sp.c = c;
+	sp.lowers = image_layer_dirs(s, img);
+	sp.cdir = container_dir(s, c, NULL);
+	sp.stdin_open = o->interactive && o->attach;
+	if (linux_spawn(&sp, err) < 0)
+		goto out_unlock;
+	if (c->tty)
+		master = recv_fd(sp.console_sock);
+	if (linux_spawn_result(&sp, err) < 0) {
+		int st;
+
+		waitpid(sp.pid, &st, 0);
+		record_exit(s, id, (*err)->status, (*err)->msg);
+		goto out_unlock;
+	}
+	free(c->status);
+	c->status = xstrdup("running");
+	c->pid = sp.pid;
+	c->pid_start = proc_start_time(sp.pid);
+	free(c->started_at);
+	c->started_at = now_rfc3339();
+	c->exit_code = 0;
+	free(c->error);
+	c->error = NULL;
+	container_save(s, c, NULL);
+	store_unlock(s);
+
+	notify(o->notify_fd, 0, NULL);
+	if (master >= 0) {
+		terminal_copy_winsize(0, master);
+		if (o->attach)
+			terminal_make_raw(0, &tty);
+		if (!o->attach) {
+			close(master);
+			master = -1;
+		}
+	}
+	*status = wait_loop(sp.pid, sigfd, master, o->interactive);
+	terminal_restore(&tty);
+	record_exit(s, id, *status, NULL);
+	ret = 0;
+	goto out_unblock;
+out_unlock:
+	store_unlock(s);
+	if (o->notify_fd >= 0 && err && *err)
+		notify(o->notify_fd, (*err)->status, (*err)->msg);
+out_unblock:
+	if (master >= 0)
+		close(master);
+	if (sp.console_sock >= 0)
+		close(sp.console_sock);
+	if (sigfd >= 0)
+		close(sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	strv_free(sp.lowers);
+	free(sp.cdir);
+	free(id);
+	image_free(img);
+	container_free(c);
+	return ret;
+}
+
+int container_start_detached(struct uc_store *s, const char *ref,
+			     uc_error_t *err)
+{
+	char buf[4096], *nl;
+	size_t n = 0;
+	ssize_t r;
+	int p[2], st;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return uc_error_errno(err, errno, "pipe");
+	pid = fork();
+	if (pid < 0)
+		return uc_error_errno(err, errno, "fork");
+	if (pid == 0) {
+		struct uc_start_opts o = { .attach = false, .notify_fd = p[1] };
+		uc_error_t e = NULL;
+		int fd, status;
+
+		close(p[0]);
+		setsid();
+		/* The keeper outlives us: it waits for the container. */
+		if (fork() > 0)
+			_exit(0);
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		/* Errors are reported through notify_fd. */
+		if (container_start(s, ref, &o, &status, &e) < 0) {
+			uc_error_release(&e);
+			_exit(UC_EXIT_LAUNCHER);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	waitpid(pid, &st, 0);
+	while (n < sizeof(buf) - 1 && (r = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	close(p[0]);
+	buf[n] = '\0';
+	if (n == 0)
+		return uc_error(err, 0, "container failed to start");
+	if (atoi(buf) != 0) {
+		nl = strchr(buf, '\n');
+		return uc_error(err, atoi(buf), "%s", nl ? nl + 1 : buf);
+	}
+	return 0;
+}

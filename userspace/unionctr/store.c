@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "utils.h"
+
+static const char *const subdirs[] = {
+	"layers", "images", "containers", "volumes", "tmp",
+};
+
+int store_open(struct uc_store *s, const char *root, const char *storage,
+	       uc_error_t *err)
+{
+	size_t i;
+	char *p;
+
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+	s->root = path_clean(root);
+	s->storage = xstrdup(storage);
+	if (strcmp(storage, "unionfs") && strcmp(storage, "overlay"))
+		return uc_error(err, 0, "unknown storage `%s` (unionfs or overlay)",
+				storage);
+	if (mkdir_p(s->root, 0711, err) < 0)
+		return -1;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		p = store_path(s, "%s", subdirs[i]);
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			uc_error_errno(err, errno, "mkdir `%s`", p);
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	p = store_path(s, "lock");
+	s->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(p);
+	if (s->lock_fd < 0)
+		return uc_error_errno(err, errno, "open the state lock in `%s`",
+				      s->root);
+	return 0;
+}
+
+void store_close(struct uc_store *s)
+{
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s->root);
+	free(s->storage);
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+}
+
+int store_lock(struct uc_store *s, uc_error_t *err)
+{
+	if (s->lock_depth++ > 0)
+		return 0;
+	while (flock(s->lock_fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			s->lock_depth--;
+			return uc_error_errno(err, errno, "lock `%s`", s->root);
+		}
+	}
+	return 0;
+}
+
+void store_unlock(struct uc_store *s)
+{
+	if (s->lock_depth > 0 && --s->lock_depth == 0)
+		flock(s->lock_fd, LOCK_UN);
+}
+
+char *store_path(struct uc_store *s, const char *fmt, ...)
+{
+	char *rel, *full;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&rel, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	full = xasprintf("%s/%s", s->root, rel);
+	free(rel);
+	return full;
+}
+
+char *store_mktemp(struct uc_store *s, uc_error_t *err)
+{
+	char id[UC_ID_LEN + 1];
+	char *p;
+
+	random_id(id);
+	p = store_path(s, "tmp/%.16s", id);
+	if (mkdir(p, 0700) < 0) {
+		uc_error_errno(err, errno, "mkdir `%s`", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int json_load(const char *path, struct json_object **out, uc_error_t *err)
+{
+	char *buf;
+	struct json_object *o;
+	enum json_tokener_error jerr;
+
+	if (read_file(path, &buf, NULL, err) < 0)
+		return -1;
+	o = json_tokener_parse_verbose(buf, &jerr);
+	free(buf);
+	if (!o)
+		return uc_error(err, 0, "parse `%s`: %s", path,
+				json_tokener_error_desc(jerr));
+	*out = o;
+	return 0;
+}
+
+int json_save(const char *path, struct json_object *o, uc_error_t *err)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	char *data = xasprintf("%s\n", s);
+	int ret = write_file_atomic(path, data, len + 1, 0600, err);
+
+	free(data);
+	return ret;
+}
+
+struct json_object *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = jget(o, key);
+
+	return v && json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : NULL;
+}
+
+int64_t jint(struct json_object *o, const char *key, int64_t def)
+{
+	struct json_object *v = jget(o, key);
+
+	return v ? json_object_get_int64(v) : def;
+}
+
+int jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v = jget(o, key);
+
+	return v ? json_object_get_boolean(v) : 0;
+}
+
+char **jstrv(struct json_object *o, const char *key)
+{
+	struct json_object *v = jget(o, key);
+	char **r = NULL;
+	size_t i, n;
+
+	if (!v || !json_object_is_type(v, json_type_array))
+		return NULL;
+	n = json_object_array_length(v);
+	r = xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		r[i] = xstrdup(json_object_get_string(json_object_array_get_idx(v, i)));
+	return r;
+}
+
+struct json_object *json_strv(char *const *v)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}

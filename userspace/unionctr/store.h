@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The state root (default /var/lib/unionctr):
+ *   lock                      flock()ed around every state change
+ *   layers/<sha256>/          one directory per layer, stored once by digest
+ *   images/<id>.json          image records (layers bottom..top, config)
+ *   containers/<id>/          config.json, upper/, work/, merged/, etc files
+ *   volumes/<name>/           meta.json and _data/
+ *   tmp/                      staging: things are built here and renamed in,
+ *                             so a crash never leaves a half-made entry visible
+ */
+#ifndef UNIONCTR_STORE_H
+#define UNIONCTR_STORE_H
+
+#include <json-c/json.h>
+
+#include "error.h"
+
+#define UC_DEFAULT_ROOT "/var/lib/unionctr"
+
+struct uc_store {
+	char *root;
+	char *storage;		/* "unionfs" or "overlay" */
+	int lock_fd;
+	int lock_depth;
+};
+
+int store_open(struct uc_store *s, const char *root, const char *storage,
+	       uc_error_t *err);
+void store_close(struct uc_store *s);
+/* Exclusive lock of the whole state; nests. */
+int store_lock(struct uc_store *s, uc_error_t *err);
+void store_unlock(struct uc_store *s);
+char *store_path(struct uc_store *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A fresh, empty staging directory under tmp/. */
+char *store_mktemp(struct uc_store *s, uc_error_t *err);
+
+int json_load(const char *path, struct json_object **out, uc_error_t *err);
+int json_save(const char *path, struct json_object *o, uc_error_t *err);
+
+/* json-c accessors that tolerate missing keys. */
+const char *jstr(struct json_object *o, const char *key);
+int64_t jint(struct json_object *o, const char *key, int64_t def);
+int jbool(struct json_object *o, const char *key);
+struct json_object *jget(struct json_object *o, const char *key);
+char **jstrv(struct json_object *o, const char *key);	/* NULL if absent */
+struct json_object *json_strv(char *const *v);
+
+#endif

@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "utils.h"
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = strdup(s);
+	if (!p)
+		abort();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_push(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xrealloc(*v, (n + 2) * sizeof(char *));
+	(*v)[n] = xstrdup(s);
+	(*v)[n + 1] = NULL;
+}
+
+char **strv_dup(char *const *v)
+{
+	char **r = xcalloc(strv_len(v) + 1, sizeof(char *));
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		r[i] = xstrdup(v[i]);
+	return r;
+}
+
+void strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *path_clean(const char *path)
+{
+	size_t n = strlen(path);
+	char *out = xmalloc(n + 2);
+	bool rooted = path[0] == '/';
+	size_t w = 0, i = 0, dotdot = 0;
+
+	if (rooted) {
+		out[w++] = '/';
+		dotdot = 1;
+		i = 1;
+	}
+	while (i < n) {
+		if (path[i] == '/') {
+			i++;
+		} else if (path[i] == '.' && (i + 1 == n || path[i + 1] == '/')) {
+			i++;
+		} else if (path[i] == '.' && path[i + 1] == '.' &&
+			   (i + 2 == n || path[i + 2] == '/')) {
+			i += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			while (i < n && path[i] != '/')
+				out[w++] = path[i++];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return out;
+}
+
+int mkdir_p(const char *path, mode_t mode, uc_error_t *err)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			uc_error_errno(err, errno, "mkdir `%s`", p);
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST) {
+		uc_error_errno(err, errno, "mkdir `%s`", p);
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, uc_error_t *err)
+{
+	size_t cap = 4096, n = 0;
+	char *buf;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return uc_error_errno(err, errno, "open `%s`", path);
+	buf = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			buf = xrealloc(buf, cap *= 2);
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			uc_error_errno(err, errno, "read `%s`", path);
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, data, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		data += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len,
+		      mode_t mode, uc_error_t *err)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, getpid());
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		uc_error_errno(err, errno, "create `%s`", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		uc_error_errno(err, errno, "write `%s`", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		uc_error_errno(err, errno, "close `%s`", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		uc_error_errno(err, errno, "rename `%s`", path);
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+int write_file(const char *path, const char *data, mode_t mode, uc_error_t *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return uc_error_errno(err, errno, "create `%s`", path);
+	if (write_all(fd, data, strlen(data)) < 0) {
+		uc_error_errno(err, errno, "write `%s`", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rm_rf(const char *path, uc_error_t *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return uc_error_errno(err, errno, "stat `%s`", path);
+	}
+	/* Directories may be read-only (0555 in images): make them writable. */
+	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return uc_error_errno(err, errno, "remove `%s`", path);
+	return 0;
+}
+
+bool dir_is_empty(const char *path)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return true;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+/* ---- tree copy ------------------------------------------------------- */
+
+struct hardlink {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+};
+
+struct copy_ctx {
+	struct hardlink *links;
+	size_t n_links;
+	uc_error_t *err;
+};
+
+/*
+ * Overlay-format metadata: the opaque marker is written under both names so
+ * the layer works with unionfs and overlayfs; other private xattrs of either
+ * (origin, redirect, impure...) describe one mount's upper dir and are dropped.
+ */
+static int copy_xattrs(const char *src, const char *dst, uc_error_t *err)
+{
+	char list[16384], *name;
+	char value[65536];
+	ssize_t n, v;
+
+	n = llistxattr(src, list, sizeof(list));
+	if (n < 0) {
+		if (errno == ENOTSUP || errno == ENODATA)
+			return 0;
+		return uc_error_errno(err, errno, "listxattr `%s`", src);
+	}
+	for (name = list; name < list + n; name += strlen(name) + 1) {
+		bool opaque = !strcmp(name, XATTR_OVERLAY_OPAQUE) ||
+			      !strcmp(name, XATTR_UNIONFS_OPAQUE);
+
+		if (!opaque && (str_has_prefix(name, "trusted.overlay.") ||
+				str_has_prefix(name, "trusted.unionfs.")))
+			continue;
+		v = lgetxattr(src, name, value, sizeof(value));
+		if (v < 0)
+			continue;
+		if (opaque) {
+			if (v < 1 || value[0] != 'y')
+				continue;
+			if (mark_opaque(dst, err) < 0)
+				return -1;
+			continue;
+		}
+		if (lsetxattr(dst, name, value, v, 0) < 0 && errno != ENOTSUP &&
+		    errno != EPERM)
+			return uc_error_errno(err, errno, "setxattr %s `%s`",
+					      name, dst);
+	}
+	return 0;
+}
+
+int mark_opaque(const char *dir, uc_error_t *err)
+{
+	if (lsetxattr(dir, XATTR_UNIONFS_OPAQUE, "y", 1, 0) < 0 ||
+	    lsetxattr(dir, XATTR_OVERLAY_OPAQUE, "y", 1, 0) < 0)
+		return uc_error_errno(err, errno, "mark `%s` opaque", dir);
+	return 0;
+}
+
+bool is_opaque(const char *dir)
+{
+	char v[4];
+
+	return (lgetxattr(dir, XATTR_OVERLAY_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y') ||
+	       (lgetxattr(dir, XATTR_UNIONFS_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y');
+}
+
+bool is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static int copy_data(const char *src, const char *dst, mode_t mode,
+		     uc_error_t *err)
+{
+	int in, out, ret = -1;
+	struct stat st;
+
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return uc_error_errno(err, errno, "open `%s`", src);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		   mode & 07777);
+	if (out < 0) {
+		uc_error_errno(err, errno, "create `%s`", dst);
+		close(in);
+		return -1;
+	}
+	if (fstat(in, &st) < 0)
+		goto out;
+	while (st.st_size > 0) {
+		ssize_t c = copy_file_range(in, NULL, out, NULL, st.st_size, 0);
+
+		if (c < 0 && (errno == EXDEV || errno == ENOSYS ||
+			      errno == EINVAL || errno == EOPNOTSUPP)) {
+			char buf[65536];
+			ssize_t r;
+
+			while ((r = read(in, buf, sizeof(buf))) > 0)
+				if (write_all(out, buf, r) < 0)
+					goto out;
+			if (r < 0)
+				goto out;
+			break;
+		}
+		if (c < 0)
+			goto out;
+		if (c == 0)
+			break;
+		st.st_size -= c;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		uc_error_errno(err, errno, "copy `%s`", src);
+	close(in);
+	close(out);
+	return ret;
+}
+
+static int copy_meta(const char *src, const char *dst, const struct stat *st,
+		     uc_error_t *err)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+	if (lchown(dst, st->st_uid, st->st_gid) < 0)
+		return uc_error_errno(err, errno, "chown `%s`", dst);
+	if (!S_ISLNK(st->st_mode) && chmod(dst, st->st_mode & 07777) < 0)
+		return uc_error_errno(err, errno, "chmod `%s`", dst);
+	if (copy_xattrs(src, dst, err) < 0)
+		return -1;
+	if (utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return uc_error_errno(err, errno, "utimes `%s`", dst);
+	return 0;
+}
+
+static int copy_entry(struct copy_ctx *c, const char *src, const char *dst,
+		      bool top);
+
+static int copy_children(struct copy_ctx *c, const char *src, const char *dst)
+{
+	struct dirent *de;
+	DIR *d = opendir(src);
+	int ret = 0;
+
+	if (!d)
+		return uc_error_errno(c->err, errno, "opendir `%s`", src);
+	while ((de = readdir(d))) {
+		char *s, *t;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		s = xasprintf("%s/%s", src, de->d_name);
+		t = xasprintf("%s/%s", dst, de->d_name);
+		ret = copy_entry(c, s, t, false);
+		free(s);
+		free(t);
+		if (ret < 0)
+			break;
+	}
+	closedir(d);
+	return ret;
+}
+
+static int copy_entry(struct copy_ctx *c, const char *src, const char *dst,
+		      bool top)
+{
+	struct stat st;
+	size_t i;
+
+	if (lstat(src, &st) < 0)
+		return uc_error_errno(c->err, errno, "stat `%s`", src);
+
+	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+		for (i = 0; i < c->n_links; i++) {
+			if (c->links[i].dev == st.st_dev &&
+			    c->links[i].ino == st.st_ino) {
+				if (link(c->links[i].path, dst) < 0)
+					return uc_error_errno(c->err, errno,
+						"link `%s`", dst);
+				return 0;
+			}
+		}
+		c->links = xrealloc(c->links, (c->n_links + 1) * sizeof(*c->links));
+		c->links[c->n_links++] = (struct hardlink){ st.st_dev, st.st_ino,
+							    xstrdup(dst) };
+	}
+
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdir(dst, 0700) < 0 && !(top && errno == EEXIST))
+			return uc_error_errno(c->err, errno, "mkdir `%s`", dst);
+		if (copy_children(c, src, dst) < 0)
+			return -1;
+	} else if (S_ISREG(st.st_mode)) {
+		if (copy_data(src, dst, st.st_mode, c->err) < 0)
+			return -1;
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+
+		if (n < 0)
+			return uc_error_errno(c->err, errno, "readlink `%s`", src);
+		target[n] = '\0';
+		if (symlink(target, dst) < 0)
+			return uc_error_errno(c->err, errno, "symlink `%s`", dst);
+	} else {
+		if (mknod(dst, st.st_mode, st.st_rdev) < 0)
+			return uc_error_errno(c->err, errno, "mknod `%s`", dst);
+	}
+	return copy_meta(src, dst, &st, c->err);
+}
+
+static void copy_ctx_free(struct copy_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_links; i++)
+		free(c->links[i].path);
+	free(c->links);
+}
+
+int copy_tree(const char *src, const char *dst, uc_error_t *err)
+{
+	struct copy_ctx c = { .err = err };
+	int ret = copy_entry(&c, src, dst, false);
+
+	copy_ctx_free(&c);
+	return ret;
+}
+
+int copy_dir_contents(const char *src, const char *dst, uc_error_t *err)
+{
+	struct copy_ctx c = { .err = err };
+	int ret = copy_entry(&c, src, dst, true);
+
+	copy_ctx_free(&c);
+	return ret;
+}
+
+/* ---- ids, time, digests ---------------------------------------------- */
+
+void random_id(char out[UC_ID_LEN + 1])
+{
+	unsigned char b[UC_ID_LEN / 2];
+	size_t i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		srandom(ts.tv_nsec ^ getpid());
+		for (i = 0; i < sizeof(b); i++)
+			b[i] = random();
+	}
+	for (i = 0; i < sizeof(b); i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[UC_ID_LEN] = '\0';
+}
+
+char *now_rfc3339(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+struct uc_sha256 {
+	EVP_MD_CTX *ctx;
+};
+
+struct uc_sha256 *sha256_new(void)
+{
+	struct uc_sha256 *h = xcalloc(1, sizeof(*h));
+
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL))
+		abort();
+	return h;
+}
+
+void sha256_update(struct uc_sha256 *h, const void *buf, size_t len)
+{
+	EVP_DigestUpdate(h->ctx, buf, len);
+}
+
+void sha256_final(struct uc_sha256 *h, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0, i;
+
+	EVP_DigestFinal_ex(h->ctx, md, &n);
+	for (i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+	out[64] = '\0';
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+void sha256_buf(const void *buf, size_t len, char out[65])
+{
+	struct uc_sha256 *h = sha256_new();
+
+	sha256_update(h, buf, len);
+	sha256_final(h, out);
+}
+
+int sha256_file(const char *path, char out[65], uc_error_t *err)
+{
+	struct uc_sha256 *h;
+	char buf[65536];
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return uc_error_errno(err, errno, "open `%s`", path);
+	h = sha256_new();
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		sha256_update(h, buf, r);
+	sha256_final(h, out);
+	close(fd);
+	if (r < 0)
+		return uc_error_errno(err, errno, "read `%s`", path);
+	return 0;
+}

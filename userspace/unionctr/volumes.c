@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "container.h"
+#include "utils.h"
+#include "volspec.h"
+#include "volumes.h"
+
+void volume_free(struct uc_volume *v)
+{
+	if (!v)
+		return;
+	free(v->name);
+	free(v->mountpoint);
+	free(v->created);
+	free(v);
+}
+
+int volume_get(struct uc_store *s, const char *name, struct uc_volume **out,
+	       uc_error_t *err)
+{
+	char *p = store_path(s, "volumes/%s/meta.json", name);
+	struct json_object *o;
+	struct uc_volume *v;
+
+	if (!volspec_valid_volume_name(name) || json_load(p, &o, NULL) < 0) {
+		free(p);
+		return uc_error(err, 0, "get %s: no such volume", name);
+	}
+	free(p);
+	v = xcalloc(1, sizeof(*v));
+	v->name = xstrdup(name);
+	v->mountpoint = store_path(s, "volumes/%s/_data", name);
+	v->created = xstrdup(jstr(o, "CreatedAt"));
+	v->anonymous = jbool(o, "Anonymous");
+	json_object_put(o);
+	*out = v;
+	return 0;
+}
+
+int volume_ensure(struct uc_store *s, const char *name, bool anonymous,
+		  struct uc_volume **out, bool *created, uc_error_t *err)
+{
+	char id[UC_ID_LEN + 1], *tmp = NULL, *data = NULL, *meta = NULL, *dst = NULL;
+	struct json_object *o;
+	int ret = -1;
+
+	*created = false;
+	if (!name) {
+		random_id(id);
+		name = id;
+	}
+	if (!volspec_valid_volume_name(name))
+		return uc_error(err, 0, "volume name `%s` is invalid", name);
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (volume_get(s, name, out, NULL) == 0) {
+		ret = 0;
+		goto out;
+	}
+	tmp = store_mktemp(s, err);
+	if (!tmp)
+		goto out;
+	data = xasprintf("%s/_data", tmp);
+	if (mkdir(data, 0755) < 0) {
+		uc_error_errno(err, errno, "mkdir `%s`", data);
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "Name", json_object_new_string(name));
+	json_object_object_add(o, "Driver", json_object_new_string("local"));
+	json_object_object_add(o, "Anonymous", json_object_new_boolean(anonymous));
+	{
+		char *now = now_rfc3339();
+
+		json_object_object_add(o, "CreatedAt", json_object_new_string(now));
+		free(now);
+	}
+	meta = xasprintf("%s/meta.json", tmp);
+	ret = json_save(meta, o, err);
+	json_object_put(o);
+	if (ret < 0)
+		goto out;
+	ret = -1;
+	dst = store_path(s, "volumes/%s", name);
+	if (rename(tmp, dst) < 0) {
+		uc_error_errno(err, errno, "create volume `%s`", name);
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	*created = true;
+	ret = volume_get(s, name, out, err);
+out:
+	if (tmp) {
+		rm_rf(tmp, NULL);
+		free(tmp);
+	}
+	free(data);
+	free(meta);
+	free(dst);
+	store_unlock(s);
+	return ret;
+}
+
+int volume_list(struct uc_store *s, struct uc_volume ***out, size_t *n,
+		uc_error_t *err)
+{
+	char *dir = store_path(s, "volumes");
+	struct dirent **ents;
+	int i, cnt;
+
+	*out = NULL;
+	*n = 0;
+	cnt = scandir(dir, &ents, NULL, alphasort);
+	free(dir);
+	if (cnt < 0)
+		return uc_error_errno(err, errno, "list volumes");
+	for (i = 0; i < cnt; i++) {
+		struct uc_volume *v;
+
+		if (ents[i]->d_name[0] != '.' &&
+		    volume_get(s, ents[i]->d_name, &v, NULL) == 0) {
+			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+			(*out)[(*n)++] = v;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return 0;
+}
+
+char **volume_users(struct uc_store *s, const char *name, uc_error_t *err)
+{
+	struct uc_container **cs;
+	char **users = xcalloc(1, sizeof(char *));
+	size_t n, i, j;
+
+	if (container_list(s, &cs, &n, err) < 0) {
+		free(users);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cs[i]->mounts.n; j++) {
+			const struct uc_mount *m = &cs[i]->mounts.v[j];
+
+			if (m->name && !strcmp(m->name, name)) {
+				strv_push(&users, cs[i]->id);
+				break;
+			}
+		}
+	}
+	container_list_free(cs, n);
+	return users;
+}
+
+int volume_remove(struct uc_store *s, const char *name, uc_error_t *err)
+{
+	struct uc_volume *v = NULL;
+	char **users = NULL, *dir;
+	int ret = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (volume_get(s, name, &v, err) < 0)
+		goto out;
+	users = volume_users(s, name, err);
+	if (!users)
+		goto out;
+	if (users[0]) {
+		uc_error(err, 0, "remove %s: volume is in use - [%s]", name, users[0]);
+		goto out;
+	}
+	dir = store_path(s, "volumes/%s", name);
+	ret = rm_rf(dir, err);
+	free(dir);
+out:
+	strv_free(users);
+	volume_free(v);
+	store_unlock(s);
+	return ret;
+}
