@@ -39,6 +39,18 @@ static inline struct posix_acl *ufs_real_inode_acl(struct inode *real, int type)
 	return get_inode_acl(real, type);
 }
 
+/*
+ * getattr of a layer. A caller that skipped the security check asks for
+ * the same below (vfs_getattr() warns on AT_GETATTR_NOSEC).
+ */
+static inline int ufs_vfs_getattr(const struct path *path, struct kstat *stat,
+				  u32 request_mask, unsigned int flags)
+{
+	if (flags & AT_GETATTR_NOSEC)
+		return vfs_getattr_nosec(path, stat, request_mask, flags);
+	return vfs_getattr(path, stat, request_mask, flags);
+}
+
 /* The ACL of a layer dentry as getxattr shows it. */
 static inline struct posix_acl *ufs_layer_get_acl(struct vfsmount *mnt,
 						  struct dentry *real, int type)
@@ -79,6 +91,12 @@ static inline struct posix_acl *ufs_layer_get_acl(struct vfsmount *mnt,
 						  struct dentry *real, int type)
 {
 	return get_acl(d_inode(real), type);
+}
+
+static inline int ufs_vfs_getattr(const struct path *path, struct kstat *stat,
+				  u32 request_mask, unsigned int flags)
+{
+	return vfs_getattr(path, stat, request_mask, flags);
 }
 
 #define UFS_ACL_OPS(inode_acl_fn, acl_fn)	\

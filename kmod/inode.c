@@ -120,7 +120,7 @@ static int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
 
 	ufs_top_path(dentry, &realpath);
 	old = ufs_override_creds(dentry->d_sb);
-	err = vfs_getattr(&realpath, stat, request_mask, flags);
+	err = ufs_vfs_getattr(&realpath, stat, request_mask, flags);
 	revert_creds(old);
 	if (err)
 		return err;

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Read I/O through the union: read/pread/readv, mmap, sendfile, splice,
+ * copy_file_range, O_DIRECT, SEEK_DATA/SEEK_HOLE, symlinks, special files,
+ * executables.
+ */
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include "ufs_test.h"
+#include "kselftest_harness.h"
+
+#define BIG (1 << 20)
+
+FIXTURE(io) {
+	struct ufs_env e;
+	char *pattern;
+};
+
+static void fill(char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (char)(i * 7 + i / 4096);
+}
+
+FIXTURE_SETUP(io)
+{
+	struct ufs_env *e = &self->e;
+	int fd;
+
+	ASSERT_EQ(0, ufs_env_init(e, 2));
+	self->pattern = malloc(BIG);
+	fill(self->pattern, BIG);
+	fd = open(ufs_path(e->lower[1], "big"), O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(BIG, write(fd, self->pattern, BIG));
+	close(fd);
+	/* a sparse file: data at 0 and at 8 MiB, a hole between */
+	fd = open(ufs_path(e->lower[0], "sparse"), O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(4096, pwrite(fd, self->pattern, 4096, 0));
+	ASSERT_EQ(4096, pwrite(fd, self->pattern, 4096, 8 << 20));
+	close(fd);
+	ASSERT_EQ(0, ufs_put(e->lower[1], "target", "via-link"));
+	ASSERT_EQ(0, symlink("target", ufs_path(e->lower[0], "rel-link")));
+	ASSERT_EQ(0, symlink("../nowhere", ufs_path(e->lower[0], "dangling")));
+	ASSERT_EQ(0, mkfifo(ufs_path(e->lower[0], "fifo"), 0666));
+	ASSERT_EQ(0, mknod(ufs_path(e->lower[0], "null"), S_IFCHR | 0666, makedev(1, 3)));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "script", "#!/bin/sh\necho ran-from-union\n"));
+	ASSERT_EQ(0, chmod(ufs_path(e->lower[0], "script"), 0755));
+	ASSERT_EQ(0, ufs_env_mount(e, 0, 0));
+}
+
+FIXTURE_TEARDOWN(io)
+{
+	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
+	ufs_env_fini(&self->e);
+	free(self->pattern);
+}
+
+TEST_F(io, read_pread_readv)
+{
+	char *buf = malloc(BIG), a[100], b[100];
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	int fd = open(ufs_path(self->e.mnt, "big"), O_RDONLY);
+	ssize_t n, got = 0;
+
+	ASSERT_GE(fd, 0);
+	while ((n = read(fd, buf + got, 65536)) > 0)
+		got += n;
+	EXPECT_EQ(BIG, got);
+	EXPECT_EQ(0, memcmp(buf, self->pattern, BIG));
+	EXPECT_EQ(100, pread(fd, a, 100, 12345));
+	EXPECT_EQ(0, memcmp(a, self->pattern + 12345, 100));
+	ASSERT_EQ(5000, lseek(fd, 5000, SEEK_SET));
+	EXPECT_EQ(200, readv(fd, iov, 2));
+	EXPECT_EQ(0, memcmp(a, self->pattern + 5000, 100));
+	EXPECT_EQ(0, memcmp(b, self->pattern + 5100, 100));
+	EXPECT_EQ(5200, lseek(fd, 0, SEEK_CUR));
+	EXPECT_EQ(BIG, lseek(fd, 0, SEEK_END));
+	close(fd);
+	free(buf);
+}
+
+TEST_F(io, mmap_private_and_shared_readonly)
+{
+	int fd = open(ufs_path(self->e.mnt, "big"), O_RDONLY);
+	char *p, *q;
+
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, BIG, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p, self->pattern, BIG));
+	q = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	q[0] ^= 1;	/* private COW: never reaches any layer */
+	EXPECT_EQ(self->pattern[0], p[0]);
+	munmap(p, BIG);
+	munmap(q, BIG);
+	/* a writable shared mapping of a read-only fd is refused */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_WRITE, MAP_SHARED, fd, 0));
+	close(fd);
+}
+
+TEST_F(io, sendfile_splice_copy_file_range)
+{
+	char *out = ufs_path(self->e.base, "out");
+	char *buf = malloc(BIG);
+	int in = open(ufs_path(self->e.mnt, "big"), O_RDONLY);
+	int o = open(out, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	int pfd[2];
+	loff_t off = 0;
+	ssize_t n;
+
+	ASSERT_GE(in, 0);
+	ASSERT_GE(o, 0);
+	EXPECT_EQ(BIG, sendfile(o, in, &off, BIG));
+	EXPECT_EQ(BIG, pread(o, buf, BIG, 0));
+	EXPECT_EQ(0, memcmp(buf, self->pattern, BIG));
+
+	ASSERT_EQ(0, pipe(pfd));
+	off = 4096;
+	n = splice(in, &off, pfd[1], NULL, 4096, 0);
+	EXPECT_EQ(4096, n);
+	EXPECT_EQ(4096, read(pfd[0], buf, 4096));
+	EXPECT_EQ(0, memcmp(buf, self->pattern + 4096, 4096));
+	close(pfd[0]);
+	close(pfd[1]);
+
+	ASSERT_EQ(0, ftruncate(o, 0));
+	off = 0;
+	{
+		loff_t ooff = 0;
+		ssize_t done = 0;
+
+		while (done < BIG) {
+			n = copy_file_range(in, &off, o, &ooff, BIG - done, 0);
+			if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP))
+				break;	/* cross-fs: userspace falls back */
+			ASSERT_GT(n, 0);
+			done += n;
+		}
+		if (done == BIG) {
+			EXPECT_EQ(BIG, pread(o, buf, BIG, 0));
+			EXPECT_EQ(0, memcmp(buf, self->pattern, BIG));
+		}
+	}
+	close(in);
+	close(o);
+	free(buf);
+}
+
+TEST_F(io, o_direct_as_backing_fs)
+{
+	const char *fs = getenv("UNIONFS_FS");
+	void *buf;
+	int fd, rfd;
+
+	/* O_DIRECT through the union works exactly where it works below. */
+	rfd = open(ufs_path(self->e.lower[1], "big"), O_RDONLY | O_DIRECT);
+	fd = open(ufs_path(self->e.mnt, "big"), O_RDONLY | O_DIRECT);
+	if (rfd < 0) {
+		EXPECT_LT(fd, 0);
+		SKIP(return, "%s has no O_DIRECT", fs ? fs : "backing fs");
+	}
+	close(rfd);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, posix_memalign(&buf, 4096, 65536));
+	EXPECT_EQ(65536, pread(fd, buf, 65536, 65536));
+	EXPECT_EQ(0, memcmp(buf, self->pattern + 65536, 65536));
+	free(buf);
+	close(fd);
+}
+
+TEST_F(io, seek_data_and_hole)
+{
+	int fd = open(ufs_path(self->e.mnt, "sparse"), O_RDONLY);
+	int rfd = open(ufs_path(self->e.lower[0], "sparse"), O_RDONLY);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(rfd, 0);
+	EXPECT_EQ(lseek(rfd, 0, SEEK_HOLE), lseek(fd, 0, SEEK_HOLE));
+	EXPECT_EQ(lseek(rfd, 4096, SEEK_DATA), lseek(fd, 4096, SEEK_DATA));
+	EXPECT_GE(lseek(fd, 4096, SEEK_DATA), 4096);
+	close(fd);
+	close(rfd);
+}
+
+TEST_F(io, symlinks_resolve)
+{
+	char buf[64];
+	ssize_t n = readlink(ufs_path(self->e.mnt, "rel-link"), buf, sizeof(buf));
+
+	ASSERT_EQ(6, n);
+	EXPECT_EQ(0, memcmp(buf, "target", 6));
+	/* the link is in the top layer, its target in the one below */
+	EXPECT_STREQ("via-link", ufs_get(self->e.mnt, "rel-link"));
+	EXPECT_EQ(NULL, ufs_get(self->e.mnt, "dangling"));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(io, special_files_behave)
+{
+	char c;
+	int fd = open(ufs_path(self->e.mnt, "null"), O_RDWR);
+	struct stat st;
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, read(fd, &c, 1));
+	EXPECT_EQ(1, write(fd, "x", 1));	/* a device, not a layer write */
+	close(fd);
+	ASSERT_EQ(0, lstat(ufs_path(self->e.mnt, "fifo"), &st));
+	EXPECT_TRUE(S_ISFIFO(st.st_mode));
+	fd = open(ufs_path(self->e.mnt, "fifo"), O_RDONLY | O_NONBLOCK);
+	EXPECT_GE(fd, 0);
+	close(fd);
+}
+
+TEST_F(io, executables_run)
+{
+	int pfd[2], status;
+	char out[64] = "";
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		execl(ufs_path(self->e.mnt, "script"), "script", NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	EXPECT_GT(read(pfd[0], out, sizeof(out) - 1), 0);
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_STREQ("ran-from-union\n", out);
+}
+
+TEST_HARNESS_MAIN

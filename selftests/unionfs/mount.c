@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mount options: valid stacks, 1024 layers through fsconfig lowerdir+,
+ * every refused configuration with its message, /proc/mounts round trip,
+ * statfs.
+ */
+#include "ufs_test.h"
+#include "kselftest_harness.h"
+
+FIXTURE(mnt) {
+	struct ufs_env e;
+	char opts[8192];
+};
+
+FIXTURE_SETUP(mnt)
+{
+	ASSERT_EQ(0, ufs_env_init(&self->e, 2));
+	ASSERT_EQ(0, ufs_put(self->e.lower[0], "top", "t"));
+	ASSERT_EQ(0, ufs_put(self->e.lower[1], "bottom", "b"));
+}
+
+FIXTURE_TEARDOWN(mnt)
+{
+	ufs_env_fini(&self->e);
+}
+
+/* Try a mount that must fail with EINVAL-like errors and leave nothing. */
+static int try_mount(struct ufs_env *e, const char *fmt, ...)
+{
+	char opts[8192];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(opts, sizeof(opts), fmt, ap);
+	va_end(ap);
+	ret = ufs_mount(e->mnt, opts);
+	if (ret == 0) {
+		umount(e->mnt);
+		return 0;
+	}
+	return errno;
+}
+
+/* fsconfig-based attempt; returns errno and the log message. */
+static int try_fsconfig(const char *key, const char *val, char *log,
+			size_t logsz)
+{
+	int fd = ufs_fsopen("unionfs");
+	int ret = 0;
+
+	if (fd < 0)
+		return errno;
+	if (ufs_fsconfig(fd, FSCONFIG_SET_STRING, key, val, 0) ||
+	    ufs_fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+		ret = errno;
+	ufs_fslog(fd, log, logsz);
+	close(fd);
+	return ret;
+}
+
+TEST_F(mnt, two_lowers_read_only)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, ufs_env_mount(e, 0, 0));
+	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
+	EXPECT_STREQ("b", ufs_get(e->mnt, "bottom"));
+}
+
+TEST_F(mnt, with_upper_and_workdir)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, ufs_put(e->upper, "top", "upper"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	EXPECT_STREQ("upper", ufs_get(e->mnt, "top"));
+	EXPECT_STREQ("b", ufs_get(e->mnt, "bottom"));
+	/* the staging dir lives in workdir, never in upper */
+	EXPECT_TRUE(ufs_exists(e->work, "staging"));
+	EXPECT_FALSE(ufs_exists(e->upper, "staging"));
+}
+
+TEST_F(mnt, colon_escape_in_lowerdir)
+{
+	struct ufs_env *e = &self->e;
+	char *odd = ufs_path(e->base, "a:b");
+
+	ASSERT_EQ(0, mkdir(odd, 0755));
+	ASSERT_EQ(0, ufs_put(odd, "x", "colon"));
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s/a\\:b:%s",
+		 e->base, e->lower[1]);
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	EXPECT_STREQ("colon", ufs_get(e->mnt, "x"));
+	EXPECT_STREQ("b", ufs_get(e->mnt, "bottom"));
+}
+
+static int read_mount_opts(const char *mnt, char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char line[16384], dev[64], mp[4096], type[64], opts[12288];
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %4095s %63s %12287s", dev, mp, type, opts) != 4)
+			continue;
+		if (!strcmp(mp, mnt) && !strcmp(type, "unionfs")) {
+			snprintf(buf, size, "%s", opts);
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+TEST_F(mnt, proc_mounts_shows_options_that_mount_again)
+{
+	struct ufs_env *e = &self->e;
+	char opts[12288], again[12288];
+	char *p, *q;
+
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, read_mount_opts(e->mnt, opts, sizeof(opts)));
+	snprintf(again, sizeof(again), "lowerdir=%s:%s", e->lower[0], e->lower[1]);
+	EXPECT_NE(NULL, strstr(opts, again));
+	snprintf(again, sizeof(again), "upperdir=%s", e->upper);
+	EXPECT_NE(NULL, strstr(opts, again));
+	snprintf(again, sizeof(again), "workdir=%s", e->work);
+	EXPECT_NE(NULL, strstr(opts, again));
+
+	/* Feed the option string (minus generic flags) back to mount. */
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	p = strstr(opts, "lowerdir=");
+	ASSERT_NE(NULL, p);
+	q = strdup(p);
+	ASSERT_EQ(0, ufs_mount(e->mnt, q));
+	e->mounted = 1;
+	EXPECT_STREQ("b", ufs_get(e->mnt, "bottom"));
+	free(q);
+}
+
+TEST_F(mnt, statfs_reports_upper)
+{
+	struct ufs_env *e = &self->e;
+	struct statfs u, s;
+
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, statfs(e->mnt, &u));
+	ASSERT_EQ(0, statfs(e->upper, &s));
+	EXPECT_EQ(UFS_MAGIC, (unsigned long)u.f_type);
+	EXPECT_EQ(s.f_blocks, u.f_blocks);
+	EXPECT_EQ(s.f_bsize, u.f_bsize);
+}
+
+TEST_F(mnt, refuses_missing_layer)
+{
+	EXPECT_NE(0, try_mount(&self->e, "lowerdir=%s/nonexistent", self->e.base));
+}
+
+TEST_F(mnt, refuses_file_as_layer)
+{
+	struct ufs_env *e = &self->e;
+	char log[1024];
+
+	ASSERT_EQ(0, ufs_put(e->base, "afile", "x"));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s/afile", e->base));
+	snprintf(self->opts, sizeof(self->opts), "%s/afile", e->base);
+	EXPECT_EQ(EINVAL, try_fsconfig("lowerdir", self->opts, log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "not a directory"));
+}
+
+TEST_F(mnt, refuses_same_dir_twice)
+{
+	struct ufs_env *e = &self->e;
+
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s:%s", e->lower[0], e->lower[0]));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s",
+				    e->lower[0], e->lower[0], e->work));
+}
+
+TEST_F(mnt, refuses_upper_inside_lower_and_lower_inside_upper)
+{
+	struct ufs_env *e = &self->e;
+	char *inner = ufs_path(e->lower[0], "inner");
+	char *inner_lower = ufs_path(e->upper, "inner");
+
+	ASSERT_EQ(0, mkdir(inner, 0755));
+	ASSERT_EQ(0, mkdir(inner_lower, 0755));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s",
+				    e->lower[0], inner, e->work));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s",
+				    inner_lower, e->upper, e->work));
+}
+
+TEST_F(mnt, refuses_bad_workdir)
+{
+	struct ufs_env *e = &self->e;
+	char *inside = ufs_path(e->upper, "w");
+	char *other = ufs_path(e->base, "othermnt");
+
+	ASSERT_EQ(0, mkdir(inside, 0755));
+	/* missing workdir, workdir without upper, workdir inside upper */
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s", e->lower[0], e->upper));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,workdir=%s", e->lower[0], e->work));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s",
+				    e->lower[0], e->upper, inside));
+	/* workdir on another filesystem */
+	ASSERT_EQ(0, mkdir(other, 0755));
+	ASSERT_EQ(0, mount("tmpfs", other, "tmpfs", 0, NULL));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s",
+				    e->lower[0], e->upper, other));
+	umount(other);
+	/* nothing was created in upper by the failed attempts */
+	EXPECT_FALSE(ufs_exists(e->upper, "staging"));
+}
+
+TEST_F(mnt, refuses_upper_without_xattrs)
+{
+	struct ufs_env *e = &self->e;
+	char *r = ufs_path(e->base, "ramfs");
+	char log[1024];
+	int fd;
+
+	ASSERT_EQ(0, mkdir(r, 0755));
+	if (mount("ramfs", r, "ramfs", 0, NULL))
+		SKIP(return, "no ramfs");
+	ASSERT_EQ(0, mkdir(ufs_path(r, "u"), 0755));
+	ASSERT_EQ(0, mkdir(ufs_path(r, "w"), 0755));
+	fd = ufs_fsopen("unionfs");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ufs_fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir", e->lower[0], 0));
+	ASSERT_EQ(0, ufs_fsconfig(fd, FSCONFIG_SET_STRING, "upperdir", ufs_path(r, "u"), 0));
+	ASSERT_EQ(0, ufs_fsconfig(fd, FSCONFIG_SET_STRING, "workdir", ufs_path(r, "w"), 0));
+	EXPECT_EQ(-1, ufs_fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0));
+	ufs_fslog(fd, log, sizeof(log));
+	EXPECT_NE(NULL, strstr(log, "xattr"));
+	close(fd);
+	umount2(r, MNT_DETACH);
+}
+
+TEST_F(mnt, refuses_unknown_and_empty_options)
+{
+	struct ufs_env *e = &self->e;
+	char log[1024];
+
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,bogus=1", e->lower[0]));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir="));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s::%s", e->lower[0], e->lower[1]));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s:", e->lower[0]));
+	EXPECT_EQ(EINVAL, try_mount(e, "upperdir=%s,workdir=%s", e->upper, e->work));
+	EXPECT_EQ(EINVAL, try_fsconfig("bogus", "1", log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "bogus"));
+	EXPECT_EQ(EINVAL, try_fsconfig("lowerdir", "", log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "lowerdir"));
+}
+
+TEST_F(mnt, refuses_too_deep_stacking)
+{
+	struct ufs_env *e = &self->e;
+	char *m1 = ufs_path(e->base, "m1");
+	char *m2 = ufs_path(e->base, "m2");
+
+	ASSERT_EQ(0, mkdir(m1, 0755));
+	ASSERT_EQ(0, mkdir(m2, 0755));
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s", e->lower[1]);
+	ASSERT_EQ(0, ufs_mount(m1, self->opts));
+	/* a union of a union is fine (depth 2) ... */
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s:%s", m1, e->lower[0]);
+	ASSERT_EQ(0, ufs_mount(m2, self->opts));
+	EXPECT_STREQ("b", ufs_get(m2, "bottom"));
+	/* ... one more level is refused */
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s", m2));
+	umount(m2);
+	umount(m1);
+}
+
+TEST_F(mnt, layers_stay_usable_after_failed_mounts)
+{
+	struct ufs_env *e = &self->e;
+
+	EXPECT_NE(0, try_mount(e, "lowerdir=%s:%s/missing", e->lower[0], e->base));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
+}
+
+TEST_F(mnt, remount_keeps_layers)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, ufs_env_mount(e, 0, 0));
+	EXPECT_EQ(0, mount(NULL, e->mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL));
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s", e->lower[1]);
+	EXPECT_EQ(-1, mount(NULL, e->mnt, NULL, MS_REMOUNT | MS_RDONLY, self->opts));
+	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
+}
+
+/* 1024 layers through fsconfig("lowerdir+"), far past the option page. */
+TEST(thousand_layers_through_lowerdir_plus)
+{
+	enum { N = 1024 };
+	char *base = ufs_mkdtemp("many");
+	char *mnt, *layer, name[64];
+	int fd, i;
+
+	ASSERT_NE(NULL, base);
+	mnt = ufs_path(base, "mnt");
+	ASSERT_EQ(0, mkdir(mnt, 0755));
+	for (i = 0; i < N; i++) {
+		layer = ufs_path(base, "l%04d", i);
+		ASSERT_EQ(0, mkdir(layer, 0755));
+		snprintf(name, sizeof(name), "in-%d", i);
+		ASSERT_EQ(0, ufs_put(layer, name, name));
+		ASSERT_EQ(0, ufs_put(layer, "shared", name));
+		free(layer);
+	}
+	fd = ufs_fsopen("unionfs");
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < N; i++) {
+		layer = ufs_path(base, "l%04d", i);
+		ASSERT_EQ(0, ufs_fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir+", layer, 0));
+		free(layer);
+	}
+	ASSERT_EQ(0, ufs_fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0));
+	ASSERT_EQ(0, ufs_fsmount_at(fd, mnt));
+	close(fd);
+
+	EXPECT_STREQ("in-0", ufs_get(mnt, "shared"));
+	EXPECT_STREQ("in-0", ufs_get(mnt, "in-0"));
+	EXPECT_STREQ("in-512", ufs_get(mnt, "in-512"));
+	EXPECT_STREQ("in-1023", ufs_get(mnt, "in-1023"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(mnt, "in-1024"));
+	{
+		DIR *d = opendir(mnt);
+		struct dirent *de;
+		int count = 0;
+
+		ASSERT_NE(NULL, d);
+		while ((de = readdir(d)))
+			count++;
+		closedir(d);
+		EXPECT_EQ(N + 1 + 2, count);	/* in-*, shared, . and .. */
+	}
+	EXPECT_EQ(0, umount(mnt));
+	ufs_rm_rf(base);
+}
+
+TEST_HARNESS_MAIN

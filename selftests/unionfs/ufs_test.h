@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the unionfs selftests: scratch directories, building
+ * layers (files, whiteouts, opaque dirs), mounting, and a fingerprint of a
+ * layer tree so every test can assert that lower layers never change.
+ *
+ * Layers live under $UNIONFS_SCRATCH (default /tmp), so the same test runs
+ * on tmpfs, ext4, xfs or btrfs depending on where that points.
+ */
+#ifndef UFS_TEST_H
+#define UFS_TEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+
+#define UFS_MAGIC 0x756e696f
+
+static inline const char *ufs_scratch(void)
+{
+	const char *s = getenv("UNIONFS_SCRATCH");
+
+	return s && *s ? s : "/tmp";
+}
+
+/* True where big tests run at full size: tmpfs on a production kernel. */
+static inline int ufs_heavy(void)
+{
+	const char *fs = getenv("UNIONFS_FS");
+	const char *dbg = getenv("UNIONFS_DEBUG_KERNEL");
+
+	return (!fs || !strcmp(fs, "tmpfs")) && !(dbg && *dbg == '1');
+}
+
+/* Make a fresh directory under the scratch area; returns a static-free copy. */
+static inline char *ufs_mkdtemp(const char *tag)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/ufs-%s-XXXXXX", ufs_scratch(), tag) < 0)
+		return NULL;
+	if (!mkdtemp(p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static inline char *ufs_path(const char *dir, const char *fmt, ...)
+{
+	char *rel, *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&rel, fmt, ap) < 0)
+		rel = NULL;
+	va_end(ap);
+	if (!rel || asprintf(&p, "%s/%s", dir, rel) < 0)
+		p = NULL;
+	free(rel);
+	return p;
+}
+
+/* mkdir -p of a path */
+static inline int ufs_mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *s;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Write @content to DIR/REL, creating parent directories. */
+static inline int ufs_put(const char *dir, const char *rel, const char *content)
+{
+	char path[PATH_MAX], parent[PATH_MAX];
+	char *slash;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	if (ufs_mkdirs(parent, 0755))
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	n = write(fd, content, strlen(content));
+	close(fd);
+	return n == (ssize_t)strlen(content) ? 0 : -1;
+}
+
+static inline int ufs_mkdir_in(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return ufs_mkdirs(path, 0755);
+}
+
+/* A whiteout: character device 0/0. */
+static inline int ufs_whiteout(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return mknod(path, S_IFCHR | 0000, makedev(0, 0));
+}
+
+static inline int ufs_set_opaque(const char *dir, const char *rel,
+				 const char *xattr)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return setxattr(path, xattr ? xattr : "trusted.unionfs.opaque", "y", 1, 0);
+}
+
+/* Read DIR/REL into a static buffer (NULL on error). */
+static inline const char *ufs_get(const char *dir, const char *rel)
+{
+	static char buf[65536];
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+static inline int ufs_exists(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return lstat(path, &st) == 0;
+}
+
+static inline int ufs_errno_of_lstat(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return lstat(path, &st) ? errno : 0;
+}
+
+static inline int ufs_mount(const char *mnt, const char *opts)
+{
+	return mount("none", mnt, "unionfs", 0, opts);
+}
+
+static inline int ufs_mount_flags(const char *mnt, unsigned long flags,
+				  const char *opts)
+{
+	return mount("none", mnt, "unionfs", flags, opts);
+}
+
+/* --- new mount API (glibc 2.36 has no wrappers for all of it) --- */
+#ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_FLAG	0
+#define FSCONFIG_SET_STRING	1
+#define FSCONFIG_CMD_CREATE	6
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH	0x00000004
+#endif
+
+static inline int ufs_fsopen(const char *name)
+{
+	return syscall(SYS_fsopen, name, 1 /* FSOPEN_CLOEXEC */);
+}
+
+static inline int ufs_fsconfig(int fd, unsigned int cmd, const char *key,
+			       const void *value, int aux)
+{
+	return syscall(SYS_fsconfig, fd, cmd, key, value, aux);
+}
+
+static inline int ufs_fsmount_at(int fsfd, const char *mnt)
+{
+	int mfd = syscall(SYS_fsmount, fsfd, 1 /* FSMOUNT_CLOEXEC */, 0);
+	int ret;
+
+	if (mfd < 0)
+		return -1;
+	ret = syscall(SYS_move_mount, mfd, "", AT_FDCWD, mnt,
+		      MOVE_MOUNT_F_EMPTY_PATH);
+	close(mfd);
+	return ret;
+}
+
+/* Read every message queued on an fs_context fd into @buf. */
+static inline void ufs_fslog(int fsfd, char *buf, size_t size)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	while (off + 1 < size) {
+		n = read(fsfd, buf + off, size - off - 1);
+		if (n <= 0)
+			break;
+		off += n;
+		buf[off++] = '\n';
+	}
+	buf[off < size ? off : size - 1] = '\0';
+}
+
+/* --- cleanup --- */
+static int ufs_rm_cb(const char *p, const struct stat *st, int flag,
+		     struct FTW *f)
+{
+	(void)st; (void)flag; (void)f;
+	return remove(p);
+}
+
+static inline void ufs_rm_rf(const char *path)
+{
+	if (path)
+		nftw(path, ufs_rm_cb, 64, FTW_DEPTH | FTW_PHYS);
+}
+
+/* --- fingerprint of a tree: names, types, modes, sizes, contents, xattrs --- */
+static uint64_t ufs_fp_acc;
+
+static inline void ufs_fp_mix(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		ufs_fp_acc ^= p[i];
+		ufs_fp_acc *= 0x100000001b3ULL;	/* FNV-1a */
+	}
+}
+
+static int ufs_fp_cb(const char *p, const struct stat *st, int flag,
+		     struct FTW *f)
+{
+	char buf[8192], names[8192];
+	ssize_t n, len;
+	int fd;
+
+	(void)flag; (void)f;
+	ufs_fp_mix(p, strlen(p));
+	ufs_fp_mix(&st->st_mode, sizeof(st->st_mode));
+	ufs_fp_mix(&st->st_uid, sizeof(st->st_uid));
+	ufs_fp_mix(&st->st_rdev, sizeof(st->st_rdev));
+	ufs_fp_mix(&st->st_mtim, sizeof(st->st_mtim));
+	if (!S_ISDIR(st->st_mode))
+		ufs_fp_mix(&st->st_size, sizeof(st->st_size));
+	if (S_ISREG(st->st_mode)) {
+		fd = open(p, O_RDONLY);
+		if (fd >= 0) {
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				ufs_fp_mix(buf, n);
+			close(fd);
+		}
+	} else if (S_ISLNK(st->st_mode)) {
+		n = readlink(p, buf, sizeof(buf));
+		if (n > 0)
+			ufs_fp_mix(buf, n);
+	}
+	len = llistxattr(p, names, sizeof(names));
+	for (n = 0; len > 0 && n < len; n += strlen(names + n) + 1) {
+		ssize_t v = lgetxattr(p, names + n, buf, sizeof(buf));
+
+		ufs_fp_mix(names + n, strlen(names + n));
+		if (v > 0)
+			ufs_fp_mix(buf, v);
+	}
+	return 0;
+}
+
+static inline uint64_t ufs_fingerprint(const char *dir)
+{
+	ufs_fp_acc = 0xcbf29ce484222325ULL;
+	nftw(dir, ufs_fp_cb, 64, FTW_PHYS);
+	return ufs_fp_acc;
+}
+
+
+/* --- a standard scratch stack: lower0 (top) .. lowerN-1, upper, work, mnt --- */
+#define UFS_MAX_ENV_LOWERS 8
+
+struct ufs_env {
+	char *base;
+	char *lower[UFS_MAX_ENV_LOWERS];
+	int nr_lowers;
+	char *upper;
+	char *work;
+	char *mnt;
+	uint64_t fp[UFS_MAX_ENV_LOWERS];
+	int mounted;
+};
+
+static inline int ufs_env_init(struct ufs_env *e, int nr_lowers)
+{
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	e->base = ufs_mkdtemp("t");
+	if (!e->base)
+		return -1;
+	e->nr_lowers = nr_lowers;
+	for (i = 0; i < nr_lowers; i++) {
+		e->lower[i] = ufs_path(e->base, "lower%d", i);
+		if (mkdir(e->lower[i], 0755))
+			return -1;
+	}
+	e->upper = ufs_path(e->base, "upper");
+	e->work = ufs_path(e->base, "work");
+	e->mnt = ufs_path(e->base, "mnt");
+	if (mkdir(e->upper, 0755) || mkdir(e->work, 0755) || mkdir(e->mnt, 0755))
+		return -1;
+	return 0;
+}
+
+/* Mount the lowers (and the upper when @with_upper); remember fingerprints. */
+static inline int ufs_env_mount(struct ufs_env *e, int with_upper,
+				unsigned long flags)
+{
+	char opts[4096];
+	int i, n;
+
+	n = snprintf(opts, sizeof(opts), "lowerdir=");
+	for (i = 0; i < e->nr_lowers; i++)
+		n += snprintf(opts + n, sizeof(opts) - n, "%s%s",
+			      i ? ":" : "", e->lower[i]);
+	if (with_upper)
+		snprintf(opts + n, sizeof(opts) - n, ",upperdir=%s,workdir=%s",
+			 e->upper, e->work);
+	for (i = 0; i < e->nr_lowers; i++)
+		e->fp[i] = ufs_fingerprint(e->lower[i]);
+	if (ufs_mount_flags(e->mnt, flags, opts))
+		return -1;
+	e->mounted = 1;
+	return 0;
+}
+
+/* Index of the first lower layer whose content changed, or -1. */
+static inline int ufs_env_lower_changed(struct ufs_env *e)
+{
+	int i;
+
+	for (i = 0; i < e->nr_lowers; i++)
+		if (ufs_fingerprint(e->lower[i]) != e->fp[i])
+			return i;
+	return -1;
+}
+
+static inline void ufs_env_fini(struct ufs_env *e)
+{
+	int i;
+
+	if (e->mounted)
+		umount2(e->mnt, MNT_DETACH);
+	ufs_rm_rf(e->base);
+	for (i = 0; i < e->nr_lowers; i++)
+		free(e->lower[i]);
+	free(e->upper);
+	free(e->work);
+	free(e->mnt);
+	free(e->base);
+}
+
+#endif /* UFS_TEST_H */
