@@ -235,6 +235,8 @@ int cmd_commit(struct uc_cli *g, int argc, char **argv)
 	img->workdir = xstrdup(c->workdir);
 	free(img->created);
 	img->created = NULL;
+	strv_free(img->names);
+	img->names = NULL;
 	if (image_register(&s, img, argv[optind + 1] ? argv[optind + 1] : NULL, &err) < 0)
 		goto fail;
 	printf("sha256:%s\n", img->id);

@@ -78,12 +78,17 @@ int cmd_images(struct uc_cli *g, int argc, char **argv)
 	if (!quiet)
 		printf("%-30s %-12s   %-6s %s\n", "REPOSITORY:TAG", "IMAGE ID", "LAYERS", "CREATED");
 	for (i = 0; i < n; i++) {
+		size_t j = 0;
+
 		if (quiet)
 			printf("%.12s\n", v[i]->id);
 		else
-			printf("%-30s %.12s   %-6zu %s\n", v[i]->name ? v[i]->name : "<none>",
-			       v[i]->id, strv_len(v[i]->layers),
-			       v[i]->created ? v[i]->created : "");
+			do {
+				printf("%-30s %.12s   %-6zu %s\n",
+				       v[i]->names && v[i]->names[j] ? v[i]->names[j] : "<none>",
+				       v[i]->id, strv_len(v[i]->layers),
+				       v[i]->created ? v[i]->created : "");
+			} while (v[i]->names && v[i]->names[j] && v[i]->names[++j]);
 		image_free(v[i]);
 	}
 	free(v);
@@ -110,11 +115,16 @@ int cmd_rmi(struct uc_cli *g, int argc, char **argv)
 		store_close(&s);
 		return uc_error_report(&err);
 	}
-	for (i = optind; i < argc; i++)
-		if (image_remove(&s, argv[i], &err) < 0) {
+	for (i = optind; i < argc; i++) {
+		bool untagged;
+
+		if (image_remove(&s, argv[i], &untagged, &err) < 0) {
 			uc_error_report(&err);
 			st = 1;
+		} else {
+			printf("%s: %s\n", untagged ? "Untagged" : "Deleted", argv[i]);
 		}
+	}
 	store_close(&s);
 	return st;
 }

@@ -661,7 +661,7 @@ int container_create(struct uc_store *s, const struct uc_create_opts *o,
 		c->name = random_name(all, n_all);
 	}
 	c->image_id = xstrdup(img->id);
-	c->image_name = xstrdup(img->name ? img->name : o->image);
+	c->image_name = xstrdup(img->names && img->names[0] ? img->names[0] : o->image);
 	c->created = now_rfc3339();
 	c->storage = xstrdup(s->storage);
 	c->read_only = o->read_only;

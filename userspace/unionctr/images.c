@@ -28,7 +28,7 @@ void image_free(struct uc_image *img)
 	if (!img)
 		return;
 	free(img->id);
-	free(img->name);
+	strv_free(img->names);
 	free(img->created);
 	strv_free(img->layers);
 	strv_free(img->cmd);
@@ -66,8 +66,7 @@ struct json_object *image_to_json(const struct uc_image *img)
 	struct json_object *o = image_content_json(img);
 
 	json_object_object_add(o, "Id", json_object_new_string(img->id));
-	json_object_object_add(o, "Name", img->name ?
-			       json_object_new_string(img->name) : NULL);
+	json_object_object_add(o, "RepoTags", json_strv(img->names));
 	json_object_object_add(o, "Created",
 			       json_object_new_string(img->created ? img->created : ""));
 	return o;
@@ -79,7 +78,7 @@ static struct uc_image *image_from_json(struct json_object *o)
 	struct json_object *cfg = jget(o, "Config");
 
 	img->id = xstrdup(jstr(o, "Id"));
-	img->name = xstrdup(jstr(o, "Name"));
+	img->names = jstrv(o, "RepoTags");
 	img->created = xstrdup(jstr(o, "Created"));
 	img->layers = jstrv(o, "Layers");
 	img->cmd = jstrv(cfg, "Cmd");
@@ -163,7 +162,7 @@ int image_find(struct uc_store *s, const char *ref, struct uc_image **out,
 		return -1;
 	}
 	for (i = 0; i < n && !found; i++)
-		if (v[i]->name && !strcmp(v[i]->name, name))
+		if (strv_contains(v[i]->names, name))
 			found = v[i];
 	for (i = 0; i < n && !found; i++)
 		if (!strcmp(v[i]->id, ref))
@@ -228,40 +227,45 @@ int image_register(struct uc_store *s, struct uc_image *img, const char *name,
 {
 	struct json_object *c = image_content_json(img);
 	const char *txt = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
-	struct uc_image **v;
-	char id[65];
-	size_t n, i;
+	struct uc_image **v = NULL;
+	char id[65], *tag = NULL;
+	size_t n, i, j;
 	int ret = -1;
 
 	sha256_buf(txt, strlen(txt), id);
 	json_object_put(c);
 	free(img->id);
 	img->id = xstrdup(id);
-	free(img->name);
-	img->name = name ? image_normalize_name(name) : NULL;
 	if (!img->created)
 		img->created = now_rfc3339();
-
+	n = 0;
 	if (store_lock(s, err) < 0)
 		return -1;
 	if (image_list(s, &v, &n, err) < 0)
 		goto out;
+	tag = name ? image_normalize_name(name) : NULL;
 	for (i = 0; i < n; i++) {
-		/* A name moves to the newest image, like a docker tag. */
-		if (img->name && v[i]->name && !strcmp(v[i]->name, img->name) &&
-		    strcmp(v[i]->id, img->id)) {
-			free(v[i]->name);
-			v[i]->name = NULL;
+		if (!strcmp(v[i]->id, img->id)) {
+			/* Same content: keep its other tags. */
+			for (j = 0; v[i]->names && v[i]->names[j]; j++)
+				if (!strv_contains(img->names, v[i]->names[j]))
+					strv_push(&img->names, v[i]->names[j]);
+			continue;
+		}
+		/* A tag moves to the newest image, like docker tag. */
+		if (tag && strv_contains(v[i]->names, tag)) {
+			strv_remove(v[i]->names, tag);
 			if (image_save(s, v[i], err) < 0)
 				goto out_list;
 		}
-		if (!strcmp(v[i]->id, img->id) && !img->name && v[i]->name)
-			img->name = xstrdup(v[i]->name);
 	}
+	if (tag && !strv_contains(img->names, tag))
+		strv_push(&img->names, tag);
 	ret = image_save(s, img, err);
 out_list:
 	image_list_free(v, n);
 out:
+	free(tag);
 	store_unlock(s);
 	return ret;
 }
@@ -299,18 +303,30 @@ out:
 	free(dir);
 }
 
-int image_remove(struct uc_store *s, const char *ref, uc_error_t *err)
+int image_remove(struct uc_store *s, const char *ref, bool *untagged,
+		 uc_error_t *err)
 {
 	struct uc_container **cs = NULL;
 	struct uc_image *img = NULL;
+	char *tag = image_normalize_name(ref);
 	size_t n = 0, i;
 	char *p;
 	int ret = -1;
 
-	if (store_lock(s, err) < 0)
+	*untagged = false;
+	if (store_lock(s, err) < 0) {
+		free(tag);
 		return -1;
+	}
 	if (image_find(s, ref, &img, err) < 0)
 		goto out;
+	/* One tag of several: only the tag goes, like docker rmi. */
+	if (strv_len(img->names) > 1 && strv_contains(img->names, tag)) {
+		strv_remove(img->names, tag);
+		ret = image_save(s, img, err);
+		*untagged = true;
+		goto out;
+	}
 	if (container_list(s, &cs, &n, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -328,7 +344,6 @@ int image_remove(struct uc_store *s, const char *ref, uc_error_t *err)
 		goto out;
 	}
 	free(p);
-	printf("Deleted: sha256:%s\n", img->id);
 	layers_gc(s);
 	ret = 0;
 out:
@@ -336,6 +351,7 @@ out:
 		container_free(cs[i]);
 	free(cs);
 	image_free(img);
+	free(tag);
 	store_unlock(s);
 	return ret;
 }

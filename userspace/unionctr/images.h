@@ -3,6 +3,7 @@
 #ifndef UNIONCTR_IMAGES_H
 #define UNIONCTR_IMAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -10,7 +11,7 @@
 
 struct uc_image {
 	char *id;		/* 64 hex */
-	char *name;		/* "repo:tag" or NULL */
+	char **names;		/* "repo:tag"s (RepoTags), or NULL */
 	char *created;
 	char **layers;		/* layer digests, bottom first */
 	/* The parts of the OCI image config that run uses. */
@@ -31,7 +32,9 @@ int image_find(struct uc_store *s, const char *ref, struct uc_image **out,
 int image_save(struct uc_store *s, struct uc_image *img, uc_error_t *err);
 int image_list(struct uc_store *s, struct uc_image ***out, size_t *n,
 	       uc_error_t *err);
-int image_remove(struct uc_store *s, const char *ref, uc_error_t *err);
+/* Remove an image, or only the tag ref when the image has others. */
+int image_remove(struct uc_store *s, const char *ref, bool *untagged,
+		 uc_error_t *err);
 /* Layer directories, top first, NULL-terminated. */
 char **image_layer_dirs(struct uc_store *s, const struct uc_image *img);
 /*

@@ -145,6 +145,8 @@ static int setup_stdio(const struct uc_spawn *sp, int slave, uc_error_t *err)
 	int fd;
 
 	if (slave >= 0) {
+		/* Size it before the command runs (the parent follows SIGWINCH). */
+		terminal_copy_winsize(0, slave);
 		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
 			return uc_error_errno(err, errno, "dup2 the pty");
 		if (ioctl(0, TIOCSCTTY, 0) < 0)
@@ -175,7 +177,9 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock, pid_t parent)
 	int rootfd, master = -1, slave = -1, e;
 	sigset_t none;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	/* getppid() is 0 in the new pid namespace: nothing to compare. */
+	(void)parent;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(UC_EXIT_LAUNCHER);
 	if (setsid() < 0) {
 		uc_error_errno(&err, errno, "setsid");

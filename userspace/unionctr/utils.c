@@ -105,6 +105,30 @@ void strv_free(char **v)
 	free(v);
 }
 
+bool strv_contains(char *const *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
+void strv_remove(char **v, const char *s)
+{
+	size_t i, w = 0;
+
+	for (i = 0; v && v[i]; i++) {
+		if (!strcmp(v[i], s))
+			free(v[i]);
+		else
+			v[w++] = v[i];
+	}
+	if (v)
+		v[w] = NULL;
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -341,13 +365,15 @@ struct copy_ctx {
  * the layer works with unionfs and overlayfs; other private xattrs of either
  * (origin, redirect, impure...) describe one mount's upper dir and are dropped.
  */
-static int copy_xattrs(const char *src, const char *dst, uc_error_t *err)
+static int copy_xattrs(const char *src, const char *dst, bool follow,
+		       uc_error_t *err)
 {
 	char list[16384], *name;
 	char value[65536];
 	ssize_t n, v;
 
-	n = llistxattr(src, list, sizeof(list));
+	n = follow ? listxattr(src, list, sizeof(list)) :
+		     llistxattr(src, list, sizeof(list));
 	if (n < 0) {
 		if (errno == ENOTSUP || errno == ENODATA)
 			return 0;
@@ -360,7 +386,8 @@ static int copy_xattrs(const char *src, const char *dst, uc_error_t *err)
 		if (!opaque && (str_has_prefix(name, "trusted.overlay.") ||
 				str_has_prefix(name, "trusted.unionfs.")))
 			continue;
-		v = lgetxattr(src, name, value, sizeof(value));
+		v = follow ? getxattr(src, name, value, sizeof(value)) :
+			     lgetxattr(src, name, value, sizeof(value));
 		if (v < 0)
 			continue;
 		if (opaque) {
@@ -448,7 +475,7 @@ out:
 }
 
 static int copy_meta(const char *src, const char *dst, const struct stat *st,
-		     uc_error_t *err)
+		     bool follow, uc_error_t *err)
 {
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
 
@@ -456,7 +483,7 @@ static int copy_meta(const char *src, const char *dst, const struct stat *st,
 		return uc_error_errno(err, errno, "chown `%s`", dst);
 	if (!S_ISLNK(st->st_mode) && chmod(dst, st->st_mode & 07777) < 0)
 		return uc_error_errno(err, errno, "chmod `%s`", dst);
-	if (copy_xattrs(src, dst, err) < 0)
+	if (copy_xattrs(src, dst, follow, err) < 0)
 		return -1;
 	if (utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		return uc_error_errno(err, errno, "utimes `%s`", dst);
@@ -497,7 +524,8 @@ static int copy_entry(struct copy_ctx *c, const char *src, const char *dst,
 	struct stat st;
 	size_t i;
 
-	if (lstat(src, &st) < 0)
+	/* The top of a copy may be reached through a symlink (/proc/self/fd/N). */
+	if ((top ? stat(src, &st) : lstat(src, &st)) < 0)
 		return uc_error_errno(c->err, errno, "stat `%s`", src);
 
 	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
@@ -536,7 +564,7 @@ static int copy_entry(struct copy_ctx *c, const char *src, const char *dst,
 		if (mknod(dst, st.st_mode, st.st_rdev) < 0)
 			return uc_error_errno(c->err, errno, "mknod `%s`", dst);
 	}
-	return copy_meta(src, dst, &st, c->err);
+	return copy_meta(src, dst, &st, top, c->err);
 }
 
 static void copy_ctx_free(struct copy_ctx *c)
@@ -551,7 +579,7 @@ static void copy_ctx_free(struct copy_ctx *c)
 int copy_tree(const char *src, const char *dst, uc_error_t *err)
 {
 	struct copy_ctx c = { .err = err };
-	int ret = copy_entry(&c, src, dst, false);
+	int ret = copy_entry(&c, src, dst, true);
 
 	copy_ctx_free(&c);
 	return ret;

@@ -22,6 +22,9 @@ size_t strv_len(char *const *v);
 void strv_push(char ***v, const char *s);
 char **strv_dup(char *const *v);
 void strv_free(char **v);
+bool strv_contains(char *const *v, const char *s);
+/* Remove every s from v (in place). */
+void strv_remove(char **v, const char *s);
 
 bool str_has_prefix(const char *s, const char *prefix);
 /* Lexically clean an absolute or relative path like Go's path.Clean. */
