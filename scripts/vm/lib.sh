@@ -1,9 +1,35 @@
 # Shared helpers for scripts/vm/*: sourced, not executed.
 # shellcheck shell=bash
 
-VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$VM_DIR/../.." && pwd)
+# No subshells here: this is sourced by scripts that run in the TCG guest,
+# where every fork costs ~0.1 s.
+VM_DIR=${BASH_SOURCE[0]%/*}
+[ "$VM_DIR" != "${BASH_SOURCE[0]}" ] || VM_DIR=.
+[[ "$VM_DIR" == /* ]] || VM_DIR=$PWD/$VM_DIR
+VM_DIR=${VM_DIR%/.}
+TOP=${VM_DIR%/scripts/vm}
+case "$TOP/" in
+*/./*|*/../*|*//*) TOP=$(cd "$TOP" && pwd -P); VM_DIR=$TOP/scripts/vm ;;
+esac
 BUILD=$TOP/build
+
+# Kernel-log problem categories, "name|extended regex": scripts/vm/health
+# reports each as one TAP line; run_one_test scans each test's share of the
+# log with all of them.
+KERNEL_PROBLEMS=(
+	"oops, BUG or panic|BUG:|kernel BUG at|Oops|general protection fault|Kernel panic|Unable to handle kernel|double fault|stack-protector|stack guard page|invalid opcode:"
+	"WARNING|WARNING:|\\[ cut here \\]"
+	"lockdep report|possible circular locking|inconsistent lock state|possible recursive locking|possible irq lock inversion|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning to user|DEBUG_LOCKS_WARN_ON|lockdep is turned off|circular locking dependency"
+	"KASAN, UBSAN, KFENCE or kmemleak report|KASAN|UBSAN|KFENCE|kmemleak|list_add corruption|list_del corruption|slab.*corrupt|Redzone|Poison overwritten"
+	"lockup, stall or hung task|soft lockup|hard LOCKUP|detected stalls?|blocked for more than|hung_task"
+	"Call Trace|Call Trace:"
+)
+# All of them in one regex.
+KERNEL_PROBLEMS_RE=""
+for _c in "${KERNEL_PROBLEMS[@]}"; do
+	KERNEL_PROBLEMS_RE+="${KERNEL_PROBLEMS_RE:+|}${_c#*|}"
+done
+unset _c
 
 die() {
 	echo "${0##*/}: error: $*" >&2
@@ -70,4 +96,110 @@ build_ext_module() {
 	find "$out" -maxdepth 1 -xtype l -delete
 	make -s -C "$kb" M="$out" modules >&2 ||
 		die "module build in $out against $kb failed"
+}
+
+# run_one_test [--timeout S] [--kmsg] [--cwd DIR] NAME TAPFILE -- CMD [ARG...]
+#
+# Runs CMD (stdin /dev/null, stdout+stderr into TAPFILE) under a timeout
+# (default 300 s) and makes sure TAPFILE fails in prove when the test failed
+# without saying so:
+#   - no TAP at all: "1..1" plus "ok 1" (exit 0), "ok 1 # SKIP" (exit 4,
+#     KSFT_SKIP) or "not ok 1" (any other status);
+#   - TAP, but a non-zero status (other than 4) and no "not ok": a "not ok"
+#     line is appended (crash, timeout, exit outside the harness);
+#   - --kmsg (in the guest): the kernel log written while the test ran is
+#     scanned for KERNEL_PROBLEMS; a hit appends a "not ok" line.
+# Prints one progress line (and the TAP's tail on failure). Returns 0 when
+# the test passed, 1 when not. Few forks: it runs per test in the guest.
+run_one_test() {
+	local timeout=300 kmsg=0 cwd="" name tap rc t0 secs why verdict=ok
+	local plan tests notok mark hits
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--timeout) timeout=$2; shift 2 ;;
+		--kmsg) kmsg=1; shift ;;
+		--cwd) cwd=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	name=$1 tap=$2
+	[ "$3" = -- ] || die "run_one_test: -- expected"
+	shift 3
+
+	mark="unionfs-test: begin $name $RANDOM$RANDOM"
+	if [ "$kmsg" = 1 ]; then
+		echo "$mark" 2>/dev/null > /dev/kmsg || kmsg=0
+	fi
+	t0=$EPOCHREALTIME
+	# (the outer braces swallow bash's "Segmentation fault" job message)
+	{
+		(
+			[ -z "$cwd" ] || cd "$cwd" || exit 126
+			exec timeout -k 10 "$timeout" "$@"
+		) < /dev/null > "$tap" 2>&1
+		rc=$?
+	} 2>/dev/null
+	secs=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 100000 ))
+	secs="$((secs / 10)).$((secs % 10))"
+	[ "$kmsg" = 0 ] || echo "unionfs-test: end $name (status $rc)" 2>/dev/null > /dev/kmsg
+
+	# plan (0/1), top-level test lines, "not ok" lines that are not TODO
+	read -r plan tests notok < <(awk '
+		/^1\.\.[0-9]+/ { plan = 1 }
+		/^(not )?ok([ \t]|$)/ { tests++ }
+		/^not ok([ \t]|$)/ && !/#[ \t]*[Tt][Oo][Dd][Oo]/ { notok++ }
+		END { print plan + 0, tests + 0, notok + 0 }' "$tap")
+
+	why=""
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		why="timed out after ${timeout}s"
+	elif [ "$rc" = 126 ] || [ "$rc" = 127 ]; then
+		why="could not run (status $rc)"
+	elif [ "$rc" -gt 128 ]; then
+		why="killed by signal $((rc - 128))"
+	elif [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
+		why="exited with status $rc"
+	fi
+
+	if [ "$plan" = 0 ] && [ "$tests" = 0 ]; then
+		# Not a TAP producer: one test for the whole program.
+		if [ -n "$why" ]; then
+			printf '1..1\nnot ok 1 - %s # %s\n' "$name" "$why" >> "$tap"
+			notok=1
+		elif [ "$rc" = 4 ]; then
+			printf '1..1\nok 1 - %s # SKIP exited with KSFT_SKIP (4)\n' "$name" >> "$tap"
+		else
+			printf '1..1\nok 1 - %s\n' "$name" >> "$tap"
+		fi
+		tests=1 plan=1
+	elif [ -n "$why" ] && [ "$notok" = 0 ]; then
+		tests=$((tests + 1))
+		printf 'not ok %d - %s # %s\n' "$tests" "$name" "$why" >> "$tap"
+		notok=1
+		[ "$plan" = 1 ] || echo "1..$tests" >> "$tap"
+	fi
+	[ -z "$why" ] && [ "$notok" = 0 ] || verdict=FAIL
+
+	if [ "$kmsg" = 1 ]; then
+		hits=$(dmesg | RE=$KERNEL_PROBLEMS_RE M=$mark awk '
+			index($0, ENVIRON["M"]) { on = 1; next }
+			on && $0 ~ ENVIRON["RE"] && n < 30 { print; n++ }')
+		if [ -n "$hits" ]; then
+			tests=$((tests + 1))
+			{
+				printf 'not ok %d - %s: kernel problems while it ran\n' "$tests" "$name"
+				printf '%s\n' "$hits" | sed 's/^/#   /'
+				[ "$plan" = 1 ] || echo "1..$tests"
+			} >> "$tap"
+			verdict=FAIL
+			why="${why:+$why; }kernel problems in dmesg"
+		fi
+	fi
+
+	printf '%-4s %s (%ss%s)\n' "$verdict" "$name" "$secs" "${why:+; $why}"
+	if [ "$verdict" != ok ]; then
+		tail -n 25 "$tap" | sed 's/^/    | /'
+		return 1
+	fi
+	return 0
 }
