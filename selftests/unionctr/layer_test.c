@@ -1,1 +1,324 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * OCI layer extraction: whiteouts and opaque markers become the union's
+ * on-disk format (0/0 char devices; trusted.unionfs.opaque and
+ * trusted.overlay.opaque), and unsafe archives are refused without writing
+ * outside the layer.  Also tree digests and diffs.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "tap.h"
+#include "utils.h"
+
+static char tmp[] = "/tmp/uc-layer-test.XXXXXX";
+
+struct ent {
+	const char *path;
+	char type;		/* f file, d dir, l symlink, h hard link */
+	const char *data;	/* content or link target */
+};
+
+static char *make_tar(const char *name, const struct ent *e, bool gzip)
+{
+	char *path = xasprintf("%s/%s", tmp, name);
+	struct archive *a = archive_write_new();
+	size_t i;
+
+	archive_write_set_format_pax_restricted(a);
+	if (gzip)
+		archive_write_add_filter_gzip(a);
+	archive_write_open_filename(a, path);
+	for (i = 0; e[i].path; i++) {
+		struct archive_entry *ae = archive_entry_new();
+
+		archive_entry_set_pathname(ae, e[i].path);
+		archive_entry_set_mtime(ae, 1000000000, 0);
+		switch (e[i].type) {
+		case 'd':
+			archive_entry_set_filetype(ae, AE_IFDIR);
+			archive_entry_set_perm(ae, 0755);
+			break;
+		case 'l':
+			archive_entry_set_filetype(ae, AE_IFLNK);
+			archive_entry_set_perm(ae, 0777);
+			archive_entry_set_symlink(ae, e[i].data);
+			break;
+		case 'h':
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_perm(ae, 0644);
+			archive_entry_set_hardlink(ae, e[i].data);
+			break;
+		default:
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_perm(ae, 0640);
+			archive_entry_set_uid(ae, 1234);
+			archive_entry_set_gid(ae, 5678);
+			archive_entry_set_size(ae, strlen(e[i].data ? e[i].data : ""));
+		}
+		archive_write_header(a, ae);
+		if (e[i].type == 'f' && e[i].data)
+			archive_write_data(a, e[i].data, strlen(e[i].data));
+		archive_entry_free(ae);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	return path;
+}
+
+static bool is_wh(const char *dir, const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	struct stat st;
+	bool r = lstat(p, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+
+	free(p);
+	return r;
+}
+
+static bool has_xattr(const char *dir, const char *rel, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, rel), v[8];
+	ssize_t n = lgetxattr(p, name, v, sizeof(v));
+
+	free(p);
+	return n == 1 && v[0] == 'y';
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	struct stat st;
+	bool r = lstat(p, &st) == 0;
+
+	free(p);
+	return r;
+}
+
+static char *fresh_dir(const char *name)
+{
+	char *d = xasprintf("%s/%s", tmp, name);
+
+	mkdir(d, 0755);
+	return d;
+}
+
+static void test_whiteouts(bool root)
+{
+	static const struct ent e[] = {
+		{ "./etc/", 'd', NULL },
+		{ "./etc/.wh.gone", 'f', "" },
+		{ "etc/kept", 'f', "kept\n" },
+		{ "opq/.wh..wh..opq", 'f', "" },
+		{ "opq/new", 'f', "new" },
+		{ "deep/er/.wh.x", 'f', "" },
+		{ ".wh.top", 'f', "" },
+		{ "etc/link", 'l', "/etc/kept" },
+		{ "etc/hard", 'h', "etc/kept" },
+		{ NULL, 0, NULL },
+	};
+	char *tar = make_tar("wh.tar.gz", e, true);
+	char *dir = fresh_dir("wh");
+	uc_error_t err = NULL;
+	struct stat st;
+	char *p;
+
+	ok(layer_extract(tar, dir, true, &err) == 0, "extract an OCI layer (gzip)");
+	if (err)
+		diag("%s", err->msg);
+	uc_error_release(&err);
+	ok(is_wh(dir, "etc/gone"), ".wh.gone became a 0/0 whiteout");
+	ok(!exists(dir, "etc/.wh.gone"), "no .wh. file left");
+	ok(is_wh(dir, "top"), "top-level whiteout");
+	ok(is_wh(dir, "deep/er/x"), "whiteout in a directory the tar never listed");
+	ok(!exists(dir, "opq/.wh..wh..opq"), "no opaque marker file left");
+	if (root) {
+		ok(has_xattr(dir, "opq", "trusted.unionfs.opaque"), "opaque dir: trusted.unionfs.opaque=y");
+		ok(has_xattr(dir, "opq", "trusted.overlay.opaque"), "opaque dir: trusted.overlay.opaque=y");
+		ok(!has_xattr(dir, "etc", "trusted.overlay.opaque"), "other dirs not opaque");
+		p = xasprintf("%s/etc/kept", dir);
+		ok(stat(p, &st) == 0 && st.st_uid == 1234 && st.st_gid == 5678 &&
+		   (st.st_mode & 07777) == 0640, "owner and mode kept");
+		free(p);
+	}
+	p = xasprintf("%s/etc/hard", dir);
+	{
+		struct stat st2;
+		char *q = xasprintf("%s/etc/kept", dir);
+
+		ok(stat(p, &st) == 0 && stat(q, &st2) == 0 && st.st_ino == st2.st_ino,
+		   "hard link inside the layer");
+		free(q);
+	}
+	free(p);
+	{
+		char t[64] = "";
+		ssize_t n;
+
+		p = xasprintf("%s/etc/link", dir);
+		n = readlink(p, t, sizeof(t) - 1);
+		ok(n > 0 && !strcmp(t, "/etc/kept"), "symlink kept as is");
+		free(p);
+	}
+	ok(layer_extract(tar, fresh_dir("nowh"), false, &err) == 0 &&
+	   exists(tmp, "nowh/etc/.wh.gone"), "without conversion .wh. files are plain files");
+	uc_error_release(&err);
+	free(tar);
+	free(dir);
+}
+
+static void test_unsafe(void)
+{
+	static const struct ent dotdot[] = {
+		{ "ok", 'f', "x" }, { "../escape-dotdot", 'f', "x" }, { NULL, 0, NULL } };
+	static const struct ent dotdot2[] = {
+		{ "a/../../escape-dotdot2", 'f', "x" }, { NULL, 0, NULL } };
+	static const struct ent abs[] = {
+		{ "/tmp/escape-abs", 'f', "x" }, { NULL, 0, NULL } };
+	static const struct ent through_link[] = {
+		{ "link", 'l', "/tmp" }, { "link/escape-link", 'f', "x" }, { NULL, 0, NULL } };
+	static const struct ent rel_link[] = {
+		{ "up", 'l', "../.." }, { "up/escape-rel", 'f', "x" }, { NULL, 0, NULL } };
+	static const struct ent hard_out[] = {
+		{ "h", 'h', "../../../etc/passwd" }, { NULL, 0, NULL } };
+	static const struct ent hard_abs[] = {
+		{ "h", 'h', "/etc/passwd" }, { NULL, 0, NULL } };
+	static const struct ent hard_link[] = {
+		{ "l", 'l', "/etc" }, { "h", 'h', "l/passwd" }, { NULL, 0, NULL } };
+	static const struct {
+		const char *name;
+		const struct ent *e;
+		const char *escape;
+	} t[] = {
+		{ "'..' entry", dotdot, "escape-dotdot" },
+		{ "'a/../..' entry", dotdot2, "escape-dotdot2" },
+		{ "absolute entry", abs, "/tmp/escape-abs" },
+		{ "write through an absolute symlink", through_link, "/tmp/escape-link" },
+		{ "write through a relative symlink", rel_link, "escape-rel" },
+		{ "hard link leaving the layer", hard_out, NULL },
+		{ "hard link to an absolute path", hard_abs, NULL },
+		{ "hard link through a symlink", hard_link, NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *name = xasprintf("unsafe%zu.tar", i);
+		char *tar = make_tar(name, t[i].e, false);
+		char *dir = xasprintf("%s/u%zu/layer", tmp, i), *parent;
+		uc_error_t err = NULL;
+		struct stat st;
+
+		parent = xasprintf("%s/u%zu", tmp, i);
+		mkdir(parent, 0755);
+		mkdir(dir, 0755);
+		ok(layer_extract(tar, dir, true, &err) < 0, "%s is refused", t[i].name);
+		if (err)
+			diag("%s", err->msg);
+		uc_error_release(&err);
+		if (t[i].escape) {
+			char *out = t[i].escape[0] == '/' ? xstrdup(t[i].escape) :
+				    xasprintf("%s/%s", parent, t[i].escape);
+			char *out2 = xasprintf("%s/%s", tmp, t[i].escape);
+
+			ok(lstat(out, &st) < 0 && lstat(out2, &st) < 0, "  nothing written outside");
+			unlink(out);
+			free(out);
+			free(out2);
+		} else {
+			char *h = xasprintf("%s/h", dir);
+
+			ok(lstat(h, &st) < 0 || st.st_nlink == 1, "  no link to a file outside");
+			free(h);
+		}
+		free(parent);
+		free(dir);
+		free(tar);
+		free(name);
+	}
+}
+
+static void test_digest_and_diff(bool root)
+{
+	char *a = fresh_dir("da"), *b = fresh_dir("db"), *cmd;
+	char d1[65], d2[65], d3[65];
+	uc_error_t err = NULL;
+
+	cmd = xasprintf("cd %s && mkdir -p x/y && echo 1 > x/f && ln -s f x/l && "
+			"cp -a %s/. %s/", a, a, b);
+	ok(system(cmd) == 0, "make two equal trees");
+	free(cmd);
+	ok(tree_digest(a, d1, &err) == 0 && tree_digest(b, d2, &err) == 0 && !strcmp(d1, d2),
+	   "equal trees, equal digests");
+	cmd = xasprintf("echo 2 > %s/x/f", b);
+	ok(system(cmd) == 0 && tree_digest(b, d3, &err) == 0 && strcmp(d1, d3),
+	   "changed content, different digest");
+	free(cmd);
+	if (root) {
+		cmd = xasprintf("%s/x/y", a);
+		ok(mark_opaque(cmd, &err) == 0 && tree_digest(a, d3, &err) == 0 && strcmp(d1, d3),
+		   "opaque marker changes the digest");
+		free(cmd);
+	}
+	free(a);
+	free(b);
+}
+
+struct changes {
+	char buf[4096];
+	size_t n;
+};
+
+static void collect(char kind, const char *path, void *data)
+{
+	struct changes *c = data;
+
+	c->n += snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%c %s\n", kind, path);
+}
+
+static void test_diff(void)
+{
+	char *lower = fresh_dir("lower"), *upper = fresh_dir("upper"), *cmd;
+	char *lowers[] = { lower, NULL };
+	struct changes ch = { "", 0 };
+	uc_error_t err = NULL;
+
+	cmd = xasprintf("cd %s && mkdir -p etc && echo a > etc/passwd && echo b > etc/group && "
+			"cd %s && mkdir -p etc tmp/new && echo c > etc/passwd && "
+			"mknod etc/group c 0 0 && echo n > tmp/new/file && mknod never c 0 0",
+			lower, upper);
+	ok(system(cmd) == 0, "make lower and upper (with whiteouts)");
+	free(cmd);
+	ok(layer_diff(upper, lowers, collect, &ch, &err) == 0, "layer_diff");
+	is_str(ch.buf, "C /etc\nD /etc/group\nC /etc/passwd\nA /tmp\nA /tmp/new\nA /tmp/new/file\n",
+	       "changes as docker diff prints them (a whiteout of nothing is not listed)");
+	free(lower);
+	free(upper);
+}
+
+int main(void)
+{
+	bool root = geteuid() == 0;
+	char *cmd;
+
+	if (!mkdtemp(tmp)) {
+		tap_skip_all("mkdtemp failed");
+		return 0;
+	}
+	test_whiteouts(root);
+	test_unsafe();
+	test_digest_and_diff(root);
+	if (root)
+		test_diff();
+	cmd = xasprintf("rm -rf %s", tmp);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return tap_done();
+}

@@ -1,1 +1,148 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Paths resolved inside a root never leave it: absolute and relative
+ * symlinks, "..", dangling links; with openat2(RESOLVE_IN_ROOT) and with the
+ * fallback walk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "safepath.h"
+#include "tap.h"
+#include "utils.h"
+
+static char tmp[] = "/tmp/uc-safepath-test.XXXXXX";
+static char *outside;	/* a directory next to the root, which must stay untouched */
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void run(const char *mode, const char *root)
+{
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *inside = xasprintf("%s/etc/marker", root);
+	static const char *const to_marker[] = {
+		"etc/marker", "/etc/marker", "abs/marker", "rel/marker",
+		"../../../etc/marker", "/../etc/marker", "dotdot/dotdot/etc/marker",
+		"chain/marker", "d/../../etc/marker", "loopy/../etc/marker",
+	};
+	uc_error_t err = NULL;
+	struct stat st;
+	size_t i;
+	char *p;
+	int fd;
+
+	for (i = 0; i < sizeof(to_marker) / sizeof(to_marker[0]); i++) {
+		fd = safe_resolve(rootfd, to_marker[i], &err);
+		ok(fd >= 0 && same_file(fd, inside), "%s: '%s' resolves to the root's /etc/marker",
+		   mode, to_marker[i]);
+		uc_error_release(&err);
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = safe_resolve(rootfd, "abs/outside-only", &err);
+	ok(fd < 0 && err && err->errno_ == ENOENT,
+	   "%s: a name that exists only outside is not found", mode);
+	uc_error_release(&err);
+
+	fd = safe_mkdir_p(rootfd, "abs/newdir/sub", 0755, &err);
+	ok(fd >= 0, "%s: mkdir -p through an absolute symlink", mode);
+	if (fd >= 0)
+		close(fd);
+	uc_error_release(&err);
+	p = xasprintf("%s/etc/newdir/sub", root);
+	ok(stat(p, &st) == 0 && S_ISDIR(st.st_mode), "%s:   made inside the root", mode);
+	free(p);
+	p = xasprintf("%s/newdir", outside);
+	ok(stat(p, &st) < 0, "%s:   nothing made outside", mode);
+	free(p);
+
+	fd = safe_mount_target(rootfd, "rel/file-target", false, &err);
+	ok(fd >= 0, "%s: file mount target through a relative symlink", mode);
+	if (fd >= 0)
+		close(fd);
+	uc_error_release(&err);
+	p = xasprintf("%s/etc/file-target", root);
+	ok(stat(p, &st) == 0 && S_ISREG(st.st_mode), "%s:   created inside the root", mode);
+	free(p);
+	p = xasprintf("%s/file-target", outside);
+	ok(stat(p, &st) < 0, "%s:   nothing made outside", mode);
+	free(p);
+
+	fd = safe_mount_target(rootfd, "dangling/x", true, &err);
+	if (fd >= 0)
+		close(fd);
+	uc_error_release(&err);
+	p = xasprintf("%s/nonexistent", outside);
+	ok(stat(p, &st) < 0, "%s: a dangling symlink never creates outside", mode);
+	free(p);
+
+	fd = safe_open(rootfd, "proclink/cmdline", O_RDONLY, &err);
+	ok(fd < 0 || !same_file(fd, "/proc/self/cmdline"),
+	   "%s: a symlink to /proc stays inside the root", mode);
+	if (fd >= 0)
+		close(fd);
+	uc_error_release(&err);
+
+	fd = safe_resolve(rootfd, "loop1", &err);
+	ok(fd < 0 && err, "%s: symlink loops fail", mode);
+	uc_error_release(&err);
+
+	fd = safe_mount_target(rootfd, "etc", false, &err);
+	ok(fd < 0 && err && strstr(err->msg, "is a directory"),
+	   "%s: a file target that is a directory is refused", mode);
+	uc_error_release(&err);
+	close(rootfd);
+	free(inside);
+}
+
+int main(void)
+{
+	char *root, *cmd;
+
+	if (!mkdtemp(tmp)) {
+		tap_skip_all("mkdtemp failed");
+		return 0;
+	}
+	root = xasprintf("%s/root", tmp);
+	outside = xasprintf("%s/etc", tmp);
+	/* tmp/etc is the "host": symlinks of the root pointing at ../etc or
+	 * /etc must land in root/etc. */
+	cmd = xasprintf("set -e; cd %s; mkdir -p etc root/etc root/d; echo out > etc/outside-only; "
+			"echo in > root/etc/marker; cd root; ln -s /etc abs; ln -s ../etc rel; "
+			"ln -s .. dotdot; ln -s abs chain; ln -s /nonexistent/deeper dangling; "
+			"ln -s /proc/self proclink; ln -s loop2 loop1; ln -s loop1 loop2; "
+			"ln -s d loopy", tmp);
+	if (system(cmd) != 0) {
+		tap_skip_all("cannot build the test tree");
+		return 0;
+	}
+	free(cmd);
+	/* The "host" must look like a place to escape to: tmp/etc/marker too. */
+	cmd = xasprintf("echo host > %s/etc/marker", tmp);
+	if (system(cmd) != 0)
+		diag("cannot write the host marker");
+	free(cmd);
+
+	run("openat2", root);
+	safepath_force_fallback = true;
+	cmd = xasprintf("rm -rf %s/etc/newdir %s/etc/file-target", root, root);
+	if (system(cmd) != 0)
+		diag("cleanup between modes failed");
+	free(cmd);
+	run("fallback", root);
+
+	cmd = xasprintf("rm -rf %s", tmp);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	free(cmd);
+	return tap_done();
+}

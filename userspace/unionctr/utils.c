@@ -407,8 +407,9 @@ static int copy_xattrs(const char *src, const char *dst, bool follow,
 
 int mark_opaque(const char *dir, uc_error_t *err)
 {
-	if (lsetxattr(dir, XATTR_UNIONFS_OPAQUE, "y", 1, 0) < 0 ||
-	    lsetxattr(dir, XATTR_OVERLAY_OPAQUE, "y", 1, 0) < 0)
+	/* setxattr, not lsetxattr: dir may be a /proc/self/fd/N link */
+	if (setxattr(dir, XATTR_UNIONFS_OPAQUE, "y", 1, 0) < 0 ||
+	    setxattr(dir, XATTR_OVERLAY_OPAQUE, "y", 1, 0) < 0)
 		return uc_error_errno(err, errno, "mark `%s` opaque", dir);
 	return 0;
 }
