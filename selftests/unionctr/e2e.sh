@@ -1,0 +1,394 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end tests of unionctr with real containers (TAP on stdout).
+#
+# Host: --storage overlay (the kernel's overlayfs).  In the test guest:
+# UNIONCTR_TEST_STORAGE=unionfs, skipped when the module is not loaded.
+# Needs root, /bin/busybox (busybox-static) and, for -t tests, script(1).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+UC=${UNIONCTR:-$HERE/unionctr}
+STORAGE=${UNIONCTR_TEST_STORAGE:-overlay}
+export UNIONCTR_STORAGE=$STORAGE
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 0
+fi
+if ! grep -qw "$STORAGE" /proc/filesystems; then
+	modprobe "$STORAGE" 2>/dev/null
+	if ! grep -qw "$STORAGE" /proc/filesystems; then
+		echo "1..0 # SKIP no $STORAGE filesystem in this kernel"
+		exit 0
+	fi
+fi
+if [ ! -x /bin/busybox ] || [ ! -x "$UC" ]; then
+	echo "1..0 # SKIP needs /bin/busybox and $UC"
+	exit 0
+fi
+
+T=$(mktemp -d /tmp/uc-e2e.XXXXXX)
+ROOT=$T/state
+TO="timeout -k 5 30"
+uc() { $TO "$UC" --root "$ROOT" "$@"; }
+
+cleanup() {
+	local c
+	for c in $("$UC" --root "$ROOT" ps -aq 2>/dev/null); do
+		"$UC" --root "$ROOT" rm -f "$c" >/dev/null 2>&1
+	done
+	umount "$T/robind/sub" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# ---- images -----------------------------------------------------------------
+make_busybox_rootfs "$T/rootfs"
+# Escape attempts shipped in the image: symlinks pointing at the host.
+mkdir -p "$T/host-escape" "$T/host-escape2"
+ln -s "$T/host-escape" "$T/rootfs/evil-abs"
+ln -s "../../../../../../../../..$T/host-escape2" "$T/rootfs/evil-rel"
+ln -s "/nonexistent-uc-$$/x" "$T/rootfs/evil-dangling"
+
+out=$(uc import --name bb "$T/rootfs" 2>&1)
+like "$out" '^sha256:[0-9a-f]{64}$' "import a rootfs directory"
+tar -C "$T/rootfs" -czf "$T/rootfs.tgz" .
+out=$(uc import --name bbtar "$T/rootfs.tgz" 2>&1)
+like "$out" '^sha256:[0-9a-f]{64}$' "import a rootfs tarball (gzip)"
+out=$(uc images 2>&1)
+like "$out" '^bb:latest ' "images lists bb:latest"
+like "$out" '^bbtar:latest ' "images lists bbtar:latest"
+make_oci_layout "$T/rootfs" "$T/oci"
+out=$(uc import "$T/oci" 2>&1)
+like "$out" '^sha256:' "import an OCI image layout (3 layers, whiteouts)"
+out=$(uc import "$T/oci.docker-save.tar" 2>&1)
+like "$out" '^sha256:' "import a docker save tarball"
+out=$(uc images 2>&1)
+like "$out" '^ocitest:1 .* 3 ' "OCI image named from its annotation, 3 layers"
+like "$out" '^saved:v1 .* 3 ' "docker save image named from RepoTags"
+
+# ---- run: basics and exit codes -------------------------------------------
+out=$(uc run --rm bb echo hello 2>&1); rc=$?
+is "$rc:$out" "0:hello" "run echo: output and exit 0"
+out=$(uc run --rm bbtar echo tar 2>&1); rc=$?
+is "$rc:$out" "0:tar" "run from the tarball image"
+uc run --rm bb sh -c 'exit 3'; is "$?" 3 "exit code passed through"
+out=$(uc run --rm bb nosuchcmd 2>&1); rc=$?
+is "$rc" 127 "command not found: 127"
+like "$out" 'executable file not found in \$PATH' "  with Docker's message"
+out=$(uc run --rm bb /nonexistent/cmd 2>&1); rc=$?
+is "$rc" 127 "missing path: 127"
+out=$(uc run --rm bb /etc/passwd 2>&1); rc=$?
+is "$rc" 126 "not executable: 126"
+out=$(uc run --rm bb /etc 2>&1); rc=$?
+is "$rc" 126 "a directory: 126"
+out=$(uc run --rm nosuchimage true 2>&1); rc=$?
+is "$rc" 125 "unknown image: 125"
+like "$out" "Unable to find image 'nosuchimage' locally" "  with Docker's message"
+out=$(uc run --rm 2>&1); is "$?" 125 "run without an image: 125"
+out=$(uc run --rm bb sh -c 'echo $$; hostname; cat /etc/hostname' 2>&1)
+like "$(echo "$out" | head -1)" '^1$' "the command is pid 1"
+h=$(echo "$out" | sed -n 2p)
+like "$h" '^[0-9a-f]{12}$' "hostname defaults to the short id"
+is "$(echo "$out" | sed -n 3p)" "$h" "/etc/hostname matches"
+out=$(uc run --rm --hostname box -e FOO=bar -e HOME bb sh -c 'hostname; echo $FOO; echo $PATH; echo $HOME' 2>&1)
+is "$out" "box
+bar
+/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+$HOME" "--hostname, -e KEY=VAL, -e KEY from the environment, default PATH"
+out=$(uc run --rm -w /work/dir bb pwd 2>&1)
+is "$out" "/work/dir" "-w creates and enters the working directory"
+out=$(uc run --rm --entrypoint /bin/echo bb a b 2>&1)
+is "$out" "a b" "--entrypoint"
+uc run --rm --read-only bb sh -c 'touch /x' 2>/dev/null
+ok $(( $? == 0 )) "--read-only: the root is not writable"
+out=$(uc run --rm --read-only bb sh -c 'echo ok > /dev/shm/x && cat /dev/shm/x' 2>&1)
+is "$out" "ok" "--read-only: /dev/shm still writable"
+
+# ---- namespaces and the default mounts ----------------------------------
+for ns in mnt pid uts ipc net cgroup; do
+	in=$(uc run --rm bb readlink /proc/self/ns/$ns 2>&1)
+	host=$(readlink /proc/self/ns/$ns)
+	[ -n "$in" ] && [ "$in" != "$host" ]
+	ok $? "own $ns namespace ($in)"
+done
+out=$(uc run --rm bb ls /sys/class/net 2>&1)
+is "$out" "lo" "network: loopback only"
+out=$(uc run --rm bb cat /sys/class/net/lo/operstate 2>&1)
+like "$out" '^(unknown|up)$' "loopback is up"
+out=$(uc run --rm bb sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status' 2>&1)
+like "$out" 'CapEff:.*00000000a80425fb' "Docker's default capability set"
+like "$out" 'CapBnd:.*00000000a80425fb' "  bounding set too"
+like "$out" 'NoNewPrivs:.*1' "no_new_privs"
+exec 7</dev/null 8>"$T/fd8"
+out=$(uc run --rm bb ls /proc/self/fd 2>&1)
+exec 7<&- 8>&-
+is "$(echo $out)" "0 1 2 3" "only stdio (and ls's own dir fd) reach the container"
+out=$(uc run --rm bb sh -c 'echo 1 > /proc/sys/kernel/ns_last_pid' 2>&1)
+like "$out" 'Read-only file system' "/proc/sys is read-only"
+out=$(uc run --rm bb sh -c 'cat /proc/keys /proc/timer_list | wc -c; ls /proc/acpi 2>/dev/null | wc -l' 2>&1)
+is "$(echo $out)" "0 0" "/proc/keys, /proc/timer_list, /proc/acpi masked"
+out=$(uc run --rm bb sh -c 'touch /sys/x' 2>&1)
+like "$out" 'Read-only file system' "/sys is read-only"
+out=$(uc run --rm bb sh -c 'cd /dev && ls -d null zero full random urandom tty pts shm mqueue fd stdin stdout stderr ptmx' 2>&1)
+is "$(echo $out)" "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero" "/dev holds Docker's devices and links"
+out=$(uc run --rm bb sh -c 'echo x > /dev/null && head -c 4 /dev/zero | wc -c && mount | grep -c " /dev/pts type devpts"' 2>&1)
+is "$(echo $out)" "4 1" "/dev/null, /dev/zero work; devpts mounted"
+out=$(uc run --rm bb sh -c 'grep -E " / " /proc/mounts | cut -d" " -f3' 2>&1)
+is "$out" "$STORAGE" "the root is a $STORAGE mount"
+out=$(uc run --rm bb sh -c 'ls /proc/1/root/ >/dev/null && cat /etc/hosts' 2>&1)
+like "$out" 'localhost' "/etc/hosts provided"
+
+# ---- OCI image config and whiteouts ---------------------------------------
+out=$(uc run --rm ocitest:1 2>&1)
+is "$out" "from-config oci
+/opq" "OCI config: Cmd, Env and WorkingDir used"
+out=$(uc run --rm ocitest:1 sh -c 'ls /etc/gone 2>&1; cat /etc/keep; ls /opq' 2>&1)
+like "$out" 'No such file' "OCI whiteout hides /etc/gone"
+like "$out" '^keep$' "  the file beside it stays"
+is "$(echo "$out" | tail -1)" "new" "opaque /opq shows only the top layer's content"
+out=$(uc run --rm saved:v1 sh -c 'ls /etc/gone 2>&1; ls /opq' 2>&1)
+like "$out" 'No such file' "docker save image: whiteout"
+is "$(echo "$out" | tail -1)" "new" "docker save image: opaque dir"
+id=$(uc create ocitest:1 true)
+out=$(uc inspect "$id" 2>&1)
+like "$out" '"Destination": "/vol"' "image VOLUME becomes an anonymous volume"
+uc rm -v "$id" >/dev/null
+
+# ---- volumes ---------------------------------------------------------------
+out=$(uc run --rm -v /opt/seed bb sh -c 'cat /opt/seed/file; stat -c "%u:%g %a" /opt/seed /opt/seed/file' 2>&1)
+is "$out" "seed
+1234:5678 750
+1234:5678 644" "anonymous volume filled from the image (content, owner, mode)"
+out=$(uc run --rm -v named1:/opt/seed:nocopy bb ls -A /opt/seed 2>&1)
+is "$out" "" "nocopy: the volume stays empty"
+uc run --rm -v named2:/data bb sh -c 'echo persisted > /data/f' >/dev/null 2>&1
+out=$(uc run --rm -v named2:/data bb cat /data/f 2>&1)
+is "$out" "persisted" "named volume data persists across containers"
+out=$(uc volume ls -q 2>&1)
+like "$out" '^named2$' "volume ls shows named2"
+out=$(uc run --rm -v named2:/opt/seed bb ls /opt/seed 2>&1)
+is "$out" "f" "a non-empty named volume is not filled again"
+uc run --rm -v "$T/bind:/b" bb sh -c 'echo from-container > /b/f' >/dev/null 2>&1
+is "$(cat "$T/bind/f" 2>&1)" "from-container" "bind mount: written on the host"
+is "$(stat -c %a "$T/bind")" "755" "missing bind source created with mode 0755"
+mkdir -p "$T/robind/sub"
+mount -t tmpfs tmpfs "$T/robind/sub"
+out=$(uc run --rm -v "$T/robind:/r:ro" bb sh -c 'touch /r/x 2>&1; touch /r/sub/y 2>&1' 2>&1)
+is "$(echo "$out" | grep -c 'Read-only file system')" "2" "read-only bind is read-only recursively (submount too)"
+umount "$T/robind/sub"
+out=$(uc run --rm -v "$T/bind:/b:ro" bb sh -c 'cat /b/f' 2>&1)
+is "$out" "from-container" ":ro bind still readable"
+echo hostfile > "$T/onefile"
+out=$(uc run --rm -v "$T/onefile:/etc/onefile:ro" bb cat /etc/onefile 2>&1)
+is "$out" "hostfile" "bind mount of a single file"
+out=$(uc run --rm -v ./relbind:/rb bb true 2>&1; echo $?)
+is "$out" "0" "relative bind source './x' accepted"
+[ -d ./relbind ] && rmdir ./relbind
+for spec in "/data:rw" "a:/b:ro:x" "/h:/d:bogus" "/h:/" "vol:relative" "/h:/d:nocopy" "x:/d"; do
+	out=$(uc run --rm -v "$spec" bb true 2>&1); rc=$?
+	ok $(( rc != 125 )) "-v '$spec' refused with 125"
+done
+out=$(uc run --rm -v "/h:/d:bogus" bb true 2>&1)
+is "$out" "unionctr: invalid mode: bogus" "  invalid mode message"
+out=$(uc run --rm -v /a -v "$T/x:/a" bb true 2>&1); rc=$?
+is "$rc:$out" "125:unionctr: Duplicate mount point: /a" "two -v at one destination"
+out=$(uc run --rm -v /etc/afile bb true 2>&1); rc=$?
+is "$rc" 125 "volume over a file of the image refused"
+like "$out" 'file exists /etc/afile' "  with Docker's message"
+
+# --volumes-from
+uc create --name data1 -v /shared -v named3:/named -v "$T/bind:/hostb" bb true >/dev/null
+out=$(uc run --rm --volumes-from data1 bb sh -c 'echo a > /shared/a && echo b > /named/b && ls /hostb' 2>&1)
+is "$out" "f" "--volumes-from: every mount of the container (anonymous, named, bind)"
+out=$(uc run --rm --volumes-from data1:ro bb sh -c 'cat /shared/a; touch /shared/x 2>&1; touch /named/x 2>&1; touch /hostb/x 2>&1' 2>&1)
+like "$out" '^a$' "--volumes-from :ro reads"
+is "$(echo "$out" | grep -c 'Read-only file system')" "3" "--volumes-from :ro makes all three read-only"
+uc create --name data2 --volumes-from data1:ro bb true >/dev/null
+out=$(uc run --rm --volumes-from data2:rw bb sh -c 'touch /shared/y' 2>&1); rc=$?
+ok $(( rc == 0 )) "a read-only inherited mount stays read-only with :rw"
+out=$(uc run --rm --volumes-from data1 -v "$T/bind:/shared" bb ls /shared 2>&1)
+is "$out" "f" "-v replaces a --volumes-from mount at the same destination"
+out=$(uc run --rm --volumes-from nosuch bb true 2>&1); rc=$?
+is "$rc:$out" "125:unionctr: No such container: nosuch" "--volumes-from an unknown container"
+out=$(uc run --rm --volumes-from data1:rshared bb true 2>&1); rc=$?
+is "$rc:$out" "125:unionctr: invalid mode: rshared" "--volumes-from with a propagation mode refused"
+
+# --rm and rm -v: anonymous volumes go only when unused; named ones stay.
+before=$(uc volume ls -q | wc -l)
+uc run --rm -v /tmpvol -v keepme:/k bb true
+after=$(uc volume ls -q | wc -l)
+is "$after" "$((before + 1))" "--rm removes the anonymous volume, keeps the named one"
+uc run --rm --volumes-from data1 bb true
+is "$(uc volume ls -q | wc -l)" "$after" "--rm keeps inherited volumes still used by data1"
+id=$(uc create -v /anon2 bb true)
+n1=$(uc volume ls -q | wc -l)
+uc rm "$id" >/dev/null
+is "$(uc volume ls -q | wc -l)" "$n1" "rm without -v keeps the anonymous volume"
+id=$(uc create -v /anon3 bb true)
+uc rm -v "$id" >/dev/null
+is "$(uc volume ls -q | wc -l)" "$n1" "rm -v removes the anonymous volume"
+out=$(uc volume rm named3 2>&1); rc=$?
+ok $(( rc == 0 )) "volume rm refused while data1 uses it"
+like "$out" 'volume is in use' "  with Docker's message"
+uc rm -v data2 >/dev/null
+uc rm -v data1 >/dev/null
+out=$(uc volume ls -q | grep -c '^[0-9a-f]\{64\}$')
+is "$out" "1" "rm -v of the last users removes inherited anonymous volumes (the one rm kept stays)"
+
+# ---- the seed scenario, word for word --------------------------------------
+if command -v script >/dev/null; then
+	uc create -v /srv --name store bb /bin/true >/dev/null; rc=$?
+	is "$rc" 0 "unionctr create -v /srv --name store IMAGE /bin/true"
+	out=$(printf 'ls -A /srv\necho seeded > /srv/data\ncat /srv/data\nexit 7\n' |
+		$TO script -qec "$UC --root $ROOT run -it --rm --volumes-from store bb sh" /dev/null 2>&1); rc=$?
+	is "$rc" 7 "unionctr run -it --rm --volumes-from store IMAGE sh: interactive shell, exit status"
+	like "$out" 'seeded' "  sees and writes /srv"
+	out=$(uc run --rm --volumes-from store bb cat /srv/data 2>&1)
+	is "$out" "seeded" "  the data is there for the next container"
+	out=$(uc create -v /srv --name store bb /bin/true 2>&1); rc=$?
+	is "$rc" 125 "name conflict: 125"
+	like "$out" 'Conflict. The container name "/store" is already in use by container "[0-9a-f]{64}". You have to remove \(or rename\) that container to be able to reuse that name.' "  with Docker's message"
+
+	# ---- terminals ------------------------------------------------------------
+	out=$($TO script -qec "$UC --root $ROOT run -t --rm bb tty" /dev/null </dev/null 2>&1 | tr -d '\r')
+	is "$out" "/dev/pts/0" "-t: a pty from the container's devpts"
+	out=$($TO script -qec "stty rows 33 cols 77; $UC --root $ROOT run -t --rm bb stty size" /dev/null </dev/null 2>&1 | tr -d '\r')
+	is "$out" "33 77" "-t: window size copied"
+	out=$($TO script -qec "$UC --root $ROOT run -t --rm bb sh -c 'ls -l /dev/console; echo \$TERM'" /dev/null </dev/null 2>&1 | tr -d '\r')
+	like "$out" '136,' "-t: /dev/console is the pty"
+	like "$out" '^xterm$' "-t: TERM=xterm"
+	out=$(printf 'read x; echo got:$x\n' | $TO script -qec "$UC --root $ROOT run -i -t --rm bb sh -c 'read x; echo got:\$x'" /dev/null 2>&1 | tr -d '\r')
+	like "$out" 'got:read x; echo got:\$x' "-it relays stdin to the pty"
+else
+	diag "script(1) missing: skipping -t tests"
+fi
+out=$(echo | uc run -it --rm bb true 2>&1); rc=$?
+is "$rc:$out" "1:the input device is not a TTY" "-it with a non-terminal stdin: Docker's error"
+out=$(printf 'abc\n' | uc run -i --rm bb cat 2>&1)
+is "$out" "abc" "-i keeps stdin open"
+out=$(printf 'abc\n' | uc run --rm bb cat 2>&1)
+is "$out" "" "without -i stdin is /dev/null"
+
+# ---- signals -----------------------------------------------------------------
+"$UC" --root "$ROOT" run --rm bb sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' > "$T/sig.out" 2>&1 &
+pid=$!
+for i in $(seq 50); do grep -q ready "$T/sig.out" && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid; rc=$?
+is "$rc" 42 "SIGTERM forwarded to the container"
+"$UC" --root "$ROOT" run --rm bb sh -c 'trap "exit 43" HUP; echo ready; while :; do sleep 0.1; done' > "$T/sig.out" 2>&1 &
+pid=$!
+for i in $(seq 50); do grep -q ready "$T/sig.out" && break; sleep 0.1; done
+kill -HUP $pid
+wait $pid; rc=$?
+is "$rc" 43 "SIGHUP forwarded to the container"
+"$UC" --root "$ROOT" run --name killme bb sleep 30 >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 50); do
+	cpid=$(uc inspect killme 2>/dev/null | sed -n 's/.*"Pid": \([0-9]*\).*/\1/p')
+	[ -n "$cpid" ] && [ "$cpid" != 0 ] && break
+	sleep 0.1
+done
+kill -KILL "$cpid"
+wait $pid; rc=$?
+is "$rc" 137 "killed by SIGKILL: 137"
+out=$(uc ps -a 2>&1)
+like "$out" 'Exited \(137\).*killme' "ps -a shows the exit status"
+uc rm killme >/dev/null
+
+# ---- detached start, ps, rm -f, CVE-2019-5736 ------------------------------------
+id=$(uc run -d --name bg bb sleep 30 2>&1)
+like "$id" '^[0-9a-f]{64}$' "run -d prints the id"
+out=$(uc ps 2>&1)
+like "$out" 'Up .*bg$' "ps shows it running"
+cpid=$(uc inspect bg | sed -n 's/.*"Pid": \([0-9]*\).*/\1/p')
+ppid=$(awk '/^PPid:/ {print $2}' /proc/$cpid/status 2>/dev/null)
+like "$(readlink /proc/$ppid/exe 2>&1)" '^/memfd:unionctr' "the launcher runs from a sealed memfd copy (CVE-2019-5736)"
+out=$(uc run --rm bb sh -c 'echo /proc/[0-9]*' 2>&1)
+is "$out" "/proc/1" "a container sees only its own processes"
+out=$(uc rm bg 2>&1); rc=$?
+ok $(( rc == 0 )) "rm refuses a running container"
+like "$out" 'You cannot remove a running container' "  with Docker's message"
+uc rm -f bg >/dev/null; rc=$?
+ok $rc "rm -f kills and removes it"
+ok $(( $(kill -0 "$cpid" 2>/dev/null && echo 1 || echo 0) )) "  the process is gone"
+id=$(uc create --name later bb sh -c 'echo started; exit 5')
+out=$(uc start -a later 2>&1); rc=$?
+is "$rc:$out" "5:started" "start -a of a created container"
+out=$(uc start -a later 2>&1); rc=$?
+is "$rc:$out" "5:started" "a stopped container starts again"
+out=$(uc start later 2>&1); rc=$?
+is "$rc:$out" "0:later" "start without -a returns at once"
+uc rm -f later >/dev/null
+
+# ---- symlink escapes -----------------------------------------------------------
+uc run --rm -v /evil-abs/x bb true >/dev/null 2>&1
+ok $(( $(ls -A "$T/host-escape" | wc -l) )) "volume at an absolute symlink to the host: nothing made on the host"
+uc run --rm -v "$T/bind:/evil-rel/x" bb true >/dev/null 2>&1
+ok $(( $(ls -A "$T/host-escape2" | wc -l) )) "bind at a relative ../ symlink to the host: nothing made on the host"
+uc run --rm -v "/evil-dangling/y" bb true >/dev/null 2>&1
+ok $(( $(test -e "/nonexistent-uc-$$" && echo 1 || echo 0) )) "dangling symlink target never created on the host"
+out=$(uc run --rm -v "$T/bind:/evil-abs/x" bb sh -c 'ls /evil-abs/x/f' 2>&1)
+is "$out" "/evil-abs/x/f" "the mount lands inside the container, through the symlink"
+uc run --rm -v /evil-abs/../../../../../../../tmp/uc-dotdot-$$ bb true >/dev/null 2>&1
+ok $(( $(test -e /tmp/uc-dotdot-$$ && echo 1 || echo 0) )) "'..' in a destination stays inside the root"
+# A volume shared with a container that swaps a symlink while others start.
+uc run --rm -v swap:/data bb sh -c 'mkdir -p /data/d' >/dev/null 2>&1
+uc run -d --name swapper -v swap:/data bb sh -c \
+	'while :; do rm -rf /data/d; ln -s / /data/d; rm -f /data/d; mkdir /data/d; done' >/dev/null 2>&1
+for i in $(seq 8); do
+	uc run --rm -v swap:/data -v "$T/bind:/data/d/uc-swap-$$" bb true >/dev/null 2>&1
+done
+uc rm -f swapper >/dev/null 2>&1
+ok $(( $(test -e /uc-swap-$$ && echo 1 || echo 0) )) "symlink swapped in a shared volume during start: nothing made on the host"
+rmdir /uc-swap-$$ 2>/dev/null
+uc run --rm -v swap:/data bb sh -c 'ln -sfn /etc /data/link' >/dev/null 2>&1
+out=$(uc run --rm -v swap:/data -v "$T/onefile:/data/link/uc-file-$$" bb cat /etc/uc-file-$$ 2>&1)
+is "$out" "hostfile" "a volume's symlink is resolved inside the container root"
+ok $(( $(test -e /etc/uc-file-$$ && echo 1 || echo 0) )) "  and not on the host's /etc"
+
+# ---- diff and commit ------------------------------------------------------------
+uc run --name changer bb sh -c 'echo new > /newfile; rm /etc/afile; echo x >> /etc/passwd' >/dev/null 2>&1
+out=$(uc diff changer 2>&1)
+like "$out" '^A /newfile$' "diff: A for an added file"
+like "$out" '^D /etc/afile$' "diff: D for a deleted file"
+like "$out" '^C /etc/passwd$' "diff: C for a changed file"
+like "$out" '^C /etc$' "diff: C for the changed directory"
+out=$(uc commit changer committed:1 2>&1)
+like "$out" '^sha256:' "commit"
+out=$(uc run --rm committed:1 sh -c 'cat /newfile; ls /etc/afile 2>&1; tail -1 /etc/passwd' 2>&1)
+is "$(echo "$out" | sed -n 1p)" "new" "committed image has the added file"
+like "$out" 'No such file' "  and the deletion (whiteout in the new layer)"
+is "$(echo "$out" | tail -1)" "x" "  and the change"
+out=$(uc images 2>&1)
+like "$out" '^committed:1 .* 2 ' "committed image has 2 layers"
+out=$(uc rmi bbtar 2>&1); rc=$?
+is "$rc:$out" "0:Untagged: bbtar" "rmi of one tag of an image with two only untags"
+out=$(uc rmi bb 2>&1); rc=$?
+ok $(( rc == 0 )) "rmi refused while a container uses the image"
+like "$out" 'image is being used by container' "  with Docker's message"
+uc rm changer >/dev/null
+out=$(uc rmi committed:1 2>&1); rc=$?
+is "$rc" 0 "rmi once unused"
+
+# ---- concurrency -------------------------------------------------------------------
+for i in 1 2 3 4; do
+	uc create --name race bb true > "$T/race.$i" 2>&1 &
+done
+wait
+is "$(cat "$T"/race.* | grep -c '^[0-9a-f]\{64\}$')" "1" "4 concurrent creates of one name: exactly one wins"
+is "$(uc ps -a | grep -c ' race$')" "1" "  one container named race"
+uc rm race >/dev/null
+out=$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l)
+is "$out" "0" "nothing half-made left in the state root"
+
+# ---- speed -----------------------------------------------------------------------------
+start=$(date +%s%N)
+for i in 1 2 3 4 5; do uc run --rm bb /bin/true; done
+ms=$(( ($(date +%s%N) - start) / 5000000 ))
+diag "unionctr run --rm IMAGE /bin/true: ${ms} ms (mean of 5, $STORAGE)"
+ok $(( ms > 2000 )) "run --rm /bin/true under 2 s"
+
+done_testing

@@ -78,9 +78,13 @@ static void run(const char *mode, const char *root)
 	free(p);
 
 	fd = safe_mount_target(rootfd, "dangling/x", true, &err);
+	ok(fd >= 0, "%s: mkdir -p through a dangling symlink", mode);
 	if (fd >= 0)
 		close(fd);
 	uc_error_release(&err);
+	p = xasprintf("%s/nonexistent/deeper/x", root);
+	ok(stat(p, &st) == 0 && S_ISDIR(st.st_mode), "%s:   its target is made inside the root", mode);
+	free(p);
 	p = xasprintf("%s/nonexistent", outside);
 	ok(stat(p, &st) < 0, "%s: a dangling symlink never creates outside", mode);
 	free(p);
@@ -134,7 +138,7 @@ int main(void)
 
 	run("openat2", root);
 	safepath_force_fallback = true;
-	cmd = xasprintf("rm -rf %s/etc/newdir %s/etc/file-target", root, root);
+	cmd = xasprintf("rm -rf %s/etc/newdir %s/etc/file-target %s/nonexistent", root, root, root);
 	if (system(cmd) != 0)
 		diag("cleanup between modes failed");
 	free(cmd);

@@ -235,6 +235,9 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock, pid_t parent)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	environ = c->env;
+	/* Dispositions the launcher inherited (SIG_IGN survives exec) go. */
+	for (e = 1; e < NSIG; e++)
+		signal(e, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(c->argv[0], c->argv);

@@ -108,8 +108,6 @@ static int walk_in_root(int rootfd, const char *path)
 		}
 	}
 	free(todo);
-	while (depth > 0 && 0)
-		;
 	fd = stack[depth];
 	while (depth > 0)
 		close(stack[--depth]);
@@ -159,21 +157,20 @@ int safe_open(int rootfd, const char *path, int flags, uc_error_t *err)
 	return fd;
 }
 
-int safe_mkdir_p(int rootfd, const char *path, mode_t mode, uc_error_t *err)
+/*
+ * mkdir -p of path (absolute, inside rootfd), one prefix at a time.  A
+ * dangling symlink on the way is followed, inside the root, by creating
+ * its target (as runc does); depth bounds symlink chains.
+ */
+static int mkdir_in_root(int rootfd, const char *path, mode_t mode, int depth)
 {
-	char *clean = path_clean(path[0] == '/' ? path : "/"), *p;
-	char *prefix;
-	int fd = -1, parent;
+	char *prefix, *p, *clean = xstrdup(path);
+	int fd = -1, parent, saved;
 
-	if (path[0] != '/') {
+	if (depth > MAX_SYMLINKS) {
 		free(clean);
-		clean = xasprintf("/%s", path);
-		p = path_clean(clean);
-		free(clean);
-		clean = p;
-	} else {
-		free(clean);
-		clean = path_clean(path);
+		errno = ELOOP;
+		return -1;
 	}
 	parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	if (parent < 0)
@@ -181,18 +178,38 @@ int safe_mkdir_p(int rootfd, const char *path, mode_t mode, uc_error_t *err)
 	for (p = clean + 1; ; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
-		if (p == clean + 1 && *p == '\0')
-			break;	/* the root itself */
+		if (p == clean + 1 || p[-1] == '/') {
+			if (*p == '\0')
+				break;
+			continue;	/* "//" or the root itself */
+		}
 		prefix = strndup(clean, p - clean);
 		fd = resolve(rootfd, prefix, O_PATH | O_DIRECTORY);
 		if (fd < 0 && errno == ENOENT) {
-			const char *name = strrchr(prefix, '/') + 1;
+			char *name = strrchr(prefix, '/') + 1, target[PATH_MAX];
+			ssize_t n;
 
 			if (mkdirat(parent, name, mode) < 0 && errno != EEXIST) {
 				free(prefix);
 				goto fail;
 			}
 			fd = resolve(rootfd, prefix, O_PATH | O_DIRECTORY);
+			if (fd < 0 && errno == ENOENT &&
+			    (n = readlinkat(parent, name, target, sizeof(target) - 1)) > 0) {
+				char *next;
+
+				target[n] = '\0';
+				name[-1] = '\0';	/* prefix is now the link's parent */
+				next = target[0] == '/' ?
+					xasprintf("%s%s", target, p) :
+					xasprintf("%s/%s%s", prefix, target, p);
+				free(prefix);
+				close(parent);
+				free(clean);
+				fd = mkdir_in_root(rootfd, next, mode, depth + 1);
+				free(next);
+				return fd;
+			}
 		}
 		free(prefix);
 		if (fd < 0)
@@ -206,11 +223,24 @@ int safe_mkdir_p(int rootfd, const char *path, mode_t mode, uc_error_t *err)
 	free(clean);
 	return parent;
 fail:
-	uc_error_errno(err, errno, "create directory `%s` in the root", path);
+	saved = errno;
 	if (parent >= 0)
 		close(parent);
 	free(clean);
+	errno = saved;
 	return -1;
+}
+
+int safe_mkdir_p(int rootfd, const char *path, mode_t mode, uc_error_t *err)
+{
+	char *abs = xasprintf("/%s", path), *clean = path_clean(abs);
+	int fd = mkdir_in_root(rootfd, clean, mode, 0);
+
+	if (fd < 0)
+		uc_error_errno(err, errno, "create directory `%s` in the root", path);
+	free(abs);
+	free(clean);
+	return fd;
 }
 
 int safe_mount_target(int rootfd, const char *path, bool dir, uc_error_t *err)
