@@ -27,8 +27,9 @@
 #define ufs_mnt_idmap(mnt)	mnt_idmap(mnt)
 #define UFS_SPLICE_READ		copy_splice_read
 
-static inline void ufs_generic_fillattr(UFS_IDMAP_T *idmap, u32 request_mask,
-					struct inode *inode, struct kstat *stat)
+static inline void ufs_generic_fillattr(struct mnt_idmap *idmap,
+					u32 request_mask, struct inode *inode,
+					struct kstat *stat)
 {
 	generic_fillattr(idmap, request_mask, inode, stat);
 }
@@ -76,8 +77,9 @@ static inline void ufs_inherit_odirect(struct file *file, struct file *real)
 #define ufs_mnt_idmap(mnt)	mnt_user_ns(mnt)
 #define UFS_SPLICE_READ		generic_file_splice_read
 
-static inline void ufs_generic_fillattr(UFS_IDMAP_T *idmap, u32 request_mask,
-					struct inode *inode, struct kstat *stat)
+static inline void ufs_generic_fillattr(struct user_namespace *idmap,
+					u32 request_mask, struct inode *inode,
+					struct kstat *stat)
 {
 	generic_fillattr(idmap, inode, stat);
 }

@@ -32,10 +32,10 @@ struct ufs_listing {
 	struct rb_root names;
 };
 
-/* Per open directory; the mutex serialises builds, reads and seeks. */
+/* Per open directory. */
 struct ufs_dir_file {
-	struct mutex lock;
-	struct ufs_listing *listing;
+	struct mutex lock;		/* serialises builds, reads and seeks */
+	struct ufs_listing *listing;	/* NULL until read, and after rewind */
 };
 
 struct ufs_fill_ctx {

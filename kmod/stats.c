@@ -1,36 +1,52 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * unionfs: per-mount counters in /sys/fs/unionfs/<id>/, for people who
- * need to explain a number (lookups per layer, readdir builds, copy-ups).
- * The directory of a mount is named in /proc/self/mountinfo? No: its id is
- * printed at mount (dmesg) and in /sys/fs/unionfs/<id>/layers.
+ * need to explain a number (lookups and the layer lookups they cost,
+ * readdir builds and cache hits, copy-ups). <id> is printed in the
+ * "id" attribute's directory name and matched to a mount through the
+ * "upper" and "lowers" attributes.
  */
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
 #include <linux/idr.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include "unionfs.h"
 
 static struct kset *unionfs_kset;
 static DEFINE_IDA(unionfs_ida);
 
-#define UFS_STAT_ATTR(field)						\
-static ssize_t field##_show(struct kobject *kobj,			\
-			    struct kobj_attribute *attr, char *buf)	\
-{									\
-	struct unionfs_fs *fs = container_of(kobj, struct unionfs_fs, kobj); \
-	return sysfs_emit(buf, "%lld\n",				\
-			  (long long)atomic64_read(&fs->stats.field));	\
-}									\
-static struct kobj_attribute field##_attr = __ATTR_RO(field)
+struct ufs_stat_attr {
+	struct kobj_attribute attr;
+	size_t offset;		/* of the atomic64_t in struct unionfs_stats */
+};
 
-UFS_STAT_ATTR(lookups);
-UFS_STAT_ATTR(lookup_layers);
-UFS_STAT_ATTR(readdir_builds);
-UFS_STAT_ATTR(readdir_cache_hits);
-UFS_STAT_ATTR(copy_ups);
-UFS_STAT_ATTR(copy_up_bytes);
-UFS_STAT_ATTR(whiteouts);
+static ssize_t ufs_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	struct unionfs_fs *fs = container_of(kobj, struct unionfs_fs, kobj);
+	struct ufs_stat_attr *sa = container_of(attr, struct ufs_stat_attr, attr);
+	atomic64_t *counter = (void *)&fs->stats + sa->offset;
+
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(counter));
+}
+
+static struct ufs_stat_attr ufs_stat_attrs[] = {
+	{ __ATTR(lookups, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, lookups) },
+	{ __ATTR(lookup_layers, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, lookup_layers) },
+	{ __ATTR(readdir_builds, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, readdir_builds) },
+	{ __ATTR(readdir_cache_hits, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, readdir_cache_hits) },
+	{ __ATTR(copy_ups, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, copy_ups) },
+	{ __ATTR(copy_up_bytes, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, copy_up_bytes) },
+	{ __ATTR(whiteouts, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, whiteouts) },
+};
 
 static ssize_t layers_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
@@ -39,20 +55,37 @@ static ssize_t layers_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 	return sysfs_emit(buf, "%u\n", fs->nr_layers);
 }
-static struct kobj_attribute layers_attr = __ATTR_RO(layers);
 
-static struct attribute *unionfs_stat_attrs[] = {
-	&lookups_attr.attr,
-	&lookup_layers_attr.attr,
-	&readdir_builds_attr.attr,
-	&readdir_cache_hits_attr.attr,
-	&copy_ups_attr.attr,
-	&copy_up_bytes_attr.attr,
-	&whiteouts_attr.attr,
-	&layers_attr.attr,
+static ssize_t upper_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct unionfs_fs *fs = container_of(kobj, struct unionfs_fs, kobj);
+
+	return sysfs_emit(buf, "%s\n", fs->has_upper ? fs->layers[0].name : "");
+}
+
+static ssize_t top_lower_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	struct unionfs_fs *fs = container_of(kobj, struct unionfs_fs, kobj);
+
+	return sysfs_emit(buf, "%s\n", fs->layers[fs->has_upper].name);
+}
+
+static struct kobj_attribute layers_attr = __ATTR_RO(layers);
+static struct kobj_attribute upper_attr = __ATTR_RO(upper);
+static struct kobj_attribute top_lower_attr = __ATTR_RO(top_lower);
+
+static struct attribute *unionfs_attrs[ARRAY_SIZE(ufs_stat_attrs) + 4];
+
+static const struct attribute_group unionfs_group = {
+	.attrs = unionfs_attrs,
+};
+
+static const struct attribute_group *unionfs_groups[] = {
+	&unionfs_group,
 	NULL,
 };
-ATTRIBUTE_GROUPS(unionfs_stat);
 
 static void unionfs_kobj_release(struct kobject *kobj)
 {
@@ -65,7 +98,7 @@ static void unionfs_kobj_release(struct kobject *kobj)
 static const struct kobj_type unionfs_ktype = {
 	.release	= unionfs_kobj_release,
 	.sysfs_ops	= &kobj_sysfs_ops,
-	.default_groups	= unionfs_stat_groups,
+	.default_groups	= unionfs_groups,
 };
 
 int ufs_sysfs_add(struct unionfs_fs *fs)
@@ -90,6 +123,15 @@ void ufs_sysfs_del(struct unionfs_fs *fs)
 
 int ufs_sysfs_init(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ufs_stat_attrs); i++)
+		unionfs_attrs[i] = &ufs_stat_attrs[i].attr.attr;
+	unionfs_attrs[i++] = &layers_attr.attr;
+	unionfs_attrs[i++] = &upper_attr.attr;
+	unionfs_attrs[i++] = &top_lower_attr.attr;
+	unionfs_attrs[i] = NULL;
+
 	unionfs_kset = kset_create_and_add(UNIONFS_NAME, NULL, fs_kobj);
 	return unionfs_kset ? 0 : -ENOMEM;
 }

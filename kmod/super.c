@@ -28,32 +28,39 @@ struct unionfs_config {
 /*
  * Report a mount error to the fsconfig log and, when that log has a reader
  * (new mount API), to the kernel log too: errorfc() alone prints only for
- * legacy mount(2).
+ * legacy mount(2). Returns -EINVAL.
  */
-#define ufs_invalfc(fc, fmt, ...)					\
-	({								\
-		errorfc(fc, fmt, ##__VA_ARGS__);			\
-		if ((fc)->log.log)					\
-			pr_err_ratelimited(UNIONFS_NAME ": " fmt "\n",	\
-					   ##__VA_ARGS__);		\
-		-EINVAL;						\
-	})
+static __printf(2, 3) int ufs_invalfc(struct fs_context *fc,
+				      const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	errorfc(fc, "%pV", &vaf);
+	if (fc->log.log)
+		pr_err_ratelimited(UNIONFS_NAME ": %pV\n", &vaf);
+	va_end(args);
+	return -EINVAL;
+}
 
 enum unionfs_param {
-	Opt_lowerdir,
-	Opt_lowerdir_add,
-	Opt_upperdir,
-	Opt_workdir,
+	UFS_OPT_LOWERDIR,
+	UFS_OPT_LOWERDIR_ADD,
+	UFS_OPT_UPPERDIR,
+	UFS_OPT_WORKDIR,
 };
 
 static const struct fs_parameter_spec unionfs_param_spec[] = {
-	__fsparam(fs_param_is_string, "lowerdir", Opt_lowerdir,
+	__fsparam(fs_param_is_string, "lowerdir", UFS_OPT_LOWERDIR,
 		  fs_param_can_be_empty, NULL),
-	__fsparam(fs_param_is_string, "lowerdir+", Opt_lowerdir_add,
+	__fsparam(fs_param_is_string, "lowerdir+", UFS_OPT_LOWERDIR_ADD,
 		  fs_param_can_be_empty, NULL),
-	__fsparam(fs_param_is_string, "upperdir", Opt_upperdir,
+	__fsparam(fs_param_is_string, "upperdir", UFS_OPT_UPPERDIR,
 		  fs_param_can_be_empty, NULL),
-	__fsparam(fs_param_is_string, "workdir", Opt_workdir,
+	__fsparam(fs_param_is_string, "workdir", UFS_OPT_WORKDIR,
 		  fs_param_can_be_empty, NULL),
 	{}
 };
@@ -148,24 +155,24 @@ static int unionfs_parse_param(struct fs_context *fc,
 		return opt;
 
 	switch (opt) {
-	case Opt_lowerdir:
+	case UFS_OPT_LOWERDIR:
 		ufs_config_clear_lowers(cfg);
 		return ufs_parse_lowerdir(fc, param->string);
-	case Opt_lowerdir_add:
+	case UFS_OPT_LOWERDIR_ADD:
 		if (!*param->string)
 			return ufs_invalfc(fc, "lowerdir+: empty layer path");
 		/* One layer per call: the path is taken as it is. */
 		err = ufs_config_add_lower(fc, param->string);
 		param->string = NULL;
 		return err;
-	case Opt_upperdir:
+	case UFS_OPT_UPPERDIR:
 		if (!*param->string)
 			return ufs_invalfc(fc, "upperdir: empty path");
 		kfree(cfg->upperdir);
 		cfg->upperdir = param->string;
 		param->string = NULL;
 		return 0;
-	case Opt_workdir:
+	case UFS_OPT_WORKDIR:
 		if (!*param->string)
 			return ufs_invalfc(fc, "workdir: empty path");
 		kfree(cfg->workdir);
@@ -429,7 +436,7 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!fs)
 		return -ENOMEM;
 	fs->id = -1;
-	fs->has_upper = cfg->upperdir != NULL;
+	fs->has_upper = !!cfg->upperdir;
 	fs->nr_lowers = cfg->nr_lowers;
 	fs->nr_layers = cfg->nr_lowers + fs->has_upper;
 	sb->s_fs_info = fs;
