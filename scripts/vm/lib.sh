@@ -75,9 +75,11 @@ debug_kernel_built() {
 	local d
 	if [ -n "${UNIONFS_DEBUG_KERNEL_DIR:-}" ]; then
 		d=$UNIONFS_DEBUG_KERNEL_DIR
+	elif [ -x "$TOP/scripts/debug-kernel/build" ]; then
+		# --path: the cache dir of the current config, only if built.
+		d=$("$TOP/scripts/debug-kernel/build" --path 2>/dev/null | tail -n1) || d=""
 	else
-		d=$(ls -td /var/cache/unionfs/kernel-*/ 2>/dev/null | head -n1)
-		d=${d%/}
+		d=""
 	fi
 	if [ -n "$d" ] && [ -f "$d/bzImage" ] && [ -f "$d/kver" ] && [ -d "$d/build" ]; then
 		echo "$d"
