@@ -27,7 +27,7 @@ EXTRA_KFLAGS := W=1
 CC := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: all kmod userspace selftests check check-debug lint demo shell bench deps clean
+.PHONY: all kmod userspace selftests check check-run check-debug lint demo demo-run shell bench deps clean
 all: kmod userspace selftests
 
 deps:
@@ -47,22 +47,34 @@ $(BUILD)/%/kmod/unionfs.ko: $(KMOD_SRCS)
 include $(TOP)/userspace/Makefile.inc
 include $(TOP)/selftests/Makefile.inc
 
-check: all
+# check, demo and bench first install whatever is missing (as root), then
+# re-enter make so that KVERS sees kernels that were just installed.
+check: deps
+	$(MAKE) all
+	$(MAKE) check-run
+
+check-run:
 	$(TOP)/scripts/vm/check $(KVERS)
 
-check-debug:
+check-debug: deps
+	$(MAKE) all
 	$(TOP)/scripts/vm/check --debug
 
 lint: all
 	$(TOP)/scripts/lint $(KVERS)
 
-demo: all
-	$(TOP)/scripts/demo
+demo: deps
+	$(MAKE) all
+	$(MAKE) demo-run
+
+demo-run:
+	$(TOP)/scripts/vm/run --kver $(firstword $(KVERS)) -- $(TOP)/scripts/demo
 
 shell: all
 	$(TOP)/scripts/vm/run --kver $(firstword $(KVERS) ) --shell
 
-bench: all
+bench: deps
+	$(MAKE) all
 	$(TOP)/scripts/bench/run
 
 clean:
