@@ -179,8 +179,11 @@ def run_seed(seed, base):
 
 def main():
     ap = argparse.ArgumentParser()
+    default_seeds = "5" if os.environ.get("UNIONFS_DEBUG_KERNEL") == "1" \
+        else "25"
     ap.add_argument("--seeds", type=int,
-                    default=int(os.environ.get("UNIONFS_DIFF_SEEDS", "25")))
+                    default=int(os.environ.get("UNIONFS_DIFF_SEEDS",
+                                               default_seeds)))
     ap.add_argument("--first", type=int, default=1)
     ap.add_argument("--seed", type=int)
     args = ap.parse_args()
