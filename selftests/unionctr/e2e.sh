@@ -183,9 +183,9 @@ is "$out" "from-container" ":ro bind still readable"
 echo hostfile > "$T/onefile"
 out=$(uc run --rm -v "$T/onefile:/etc/onefile:ro" bb cat /etc/onefile 2>&1)
 is "$out" "hostfile" "bind mount of a single file"
-out=$(uc run --rm -v ./relbind:/rb bb true 2>&1; echo $?)
+out=$(cd "$T" && uc run --rm -v ./relbind:/rb bb true 2>&1; echo $?)
 is "$out" "0" "relative bind source './x' accepted"
-[ -d ./relbind ] && rmdir ./relbind
+ok $(( ! $(test -d "$T/relbind" && echo 1 || echo 0) )) "  and made relative to the current directory"
 for spec in "/data:rw" "a:/b:ro:x" "/h:/d:bogus" "/h:/" "vol:relative" "/h:/d:nocopy" "x:/d"; do
 	out=$(uc run --rm -v "$spec" bb true 2>&1); rc=$?
 	ok $(( rc != 125 )) "-v '$spec' refused with 125"
@@ -389,6 +389,6 @@ start=$(date +%s%N)
 for i in 1 2 3 4 5; do uc run --rm bb /bin/true; done
 ms=$(( ($(date +%s%N) - start) / 5000000 ))
 diag "unionctr run --rm IMAGE /bin/true: ${ms} ms (mean of 5, $STORAGE)"
-ok $(( ms > 2000 )) "run --rm /bin/true under 2 s"
+ok $(( ms > 5000 )) "run --rm /bin/true under 5 s (a sanity bound: this runs on loaded CI machines)"
 
 done_testing

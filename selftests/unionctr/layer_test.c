@@ -302,9 +302,29 @@ static void test_diff(void)
 	free(upper);
 }
 
+static void test_sha256(void)
+{
+	char d[65], *big = xmalloc(1000000);
+
+	sha256_buf("", 0, d);
+	is_str(d, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256('')");
+	sha256_buf("abc", 3, d);
+	is_str(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256('abc')");
+	sha256_buf("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
+	is_str(d, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	       "sha256 of the 56-byte FIPS vector (padding into a second block)");
+	memset(big, 'a', 1000000);
+	sha256_buf(big, 1000000, d);
+	is_str(d, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	       "sha256 of a million 'a'");
+	free(big);
+}
+
 int main(void)
 {
 	bool root = geteuid() == 0;
+
+	test_sha256();
 	char *cmd;
 
 	if (!mkdtemp(tmp)) {

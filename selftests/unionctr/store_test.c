@@ -26,6 +26,7 @@ static void sh(const char *cmd)
 		diag("command failed: %s", cmd);
 }
 
+/* Entries of dir, less dot files and removals in progress (tmp/rm-*). */
 static int count_entries(const char *dir)
 {
 	struct dirent *de;
@@ -33,7 +34,7 @@ static int count_entries(const char *dir)
 	DIR *d = opendir(dir);
 
 	while (d && (de = readdir(d)))
-		n += de->d_name[0] != '.';
+		n += de->d_name[0] != '.' && strncmp(de->d_name, "rm-", 3);
 	if (d)
 		closedir(d);
 	return n;

@@ -233,7 +233,9 @@ int container_save(struct uc_store *s, struct uc_container *c, uc_error_t *err)
 {
 	struct json_object *o = container_to_json(s, c);
 	char *p = container_dir(s, c, "config.json");
-	int ret = json_save(p, o, err);
+	/* State changes after create: atomic, not synced (a crash loses a
+	 * running/exited mark that is stale by then anyway). */
+	int ret = json_save_ex(p, o, false, err);
 
 	/* The saved state is the recorded one, not the live view. */
 	json_object_put(o);
@@ -731,20 +733,12 @@ out:
 int container_remove_record(struct uc_store *s, struct uc_container *c,
 			    bool volumes, uc_error_t *err)
 {
-	char *dir = container_dir(s, c, NULL), *tmp;
+	char *dir = container_dir(s, c, NULL);
 	size_t i;
-	int ret = 0;
+	int ret;
 
-	tmp = store_path(s, "tmp/rm-%s", c->id);
-	if (rename(dir, tmp) < 0) {
-		uc_error_errno(err, errno, "remove `%s`", dir);
-		free(dir);
-		free(tmp);
-		return -1;
-	}
+	ret = store_discard(s, dir, err);
 	free(dir);
-	ret = rm_rf(tmp, err);
-	free(tmp);
 	if (ret < 0 || !volumes)
 		return ret;
 	for (i = 0; i < c->mounts.n; i++) {

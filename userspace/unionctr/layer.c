@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "archive_dl.h"
 #include "layer.h"
 #include "safepath.h"
 #include "utils.h"
@@ -20,7 +19,11 @@
 
 static struct archive *open_tar(const char *tarball, uc_error_t *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
+
+	if (uc_archive_load(err) < 0)
+		return NULL;
+	a = archive_read_new();
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -92,6 +93,39 @@ char *store_path(struct uc_store *s, const char *fmt, ...)
 	return full;
 }
 
+int store_discard(struct uc_store *s, const char *path, uc_error_t *err)
+{
+	char id[UC_ID_LEN + 1], *tmp;
+	pid_t pid;
+	int st;
+
+	random_id(id);
+	tmp = store_path(s, "tmp/rm-%.16s", id);
+	if (rename(path, tmp) < 0) {
+		int e = errno;
+
+		free(tmp);
+		if (e == ENOENT)
+			return 0;
+		return uc_error_errno(err, e, "remove `%s`", path);
+	}
+	/* Gone from the state already: the slow unlinks happen detached. */
+	pid = fork();
+	if (pid == 0) {
+		if (fork() == 0) {
+			setsid();
+			rm_rf(tmp, NULL);
+		}
+		_exit(0);
+	}
+	if (pid < 0)
+		rm_rf(tmp, NULL);
+	else
+		waitpid(pid, &st, 0);
+	free(tmp);
+	return 0;
+}
+
 char *store_mktemp(struct uc_store *s, uc_error_t *err)
 {
 	char id[UC_ID_LEN + 1];
@@ -126,12 +160,18 @@ int json_load(const char *path, struct json_object **out, uc_error_t *err)
 
 int json_save(const char *path, struct json_object *o, uc_error_t *err)
 {
+	return json_save_ex(path, o, true, err);
+}
+
+int json_save_ex(const char *path, struct json_object *o, bool durable,
+		 uc_error_t *err)
+{
 	size_t len;
 	const char *s = json_object_to_json_string_length(o,
 		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 		JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	char *data = xasprintf("%s\n", s);
-	int ret = write_file_atomic(path, data, len + 1, 0600, err);
+	int ret = write_file_atomic(path, data, len + 1, 0600, durable, err);
 
 	free(data);
 	return ret;

@@ -12,6 +12,8 @@
 #ifndef UNIONCTR_STORE_H
 #define UNIONCTR_STORE_H
 
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 #include "error.h"
@@ -38,6 +40,12 @@ char *store_mktemp(struct uc_store *s, uc_error_t *err);
 
 int json_load(const char *path, struct json_object **out, uc_error_t *err);
 int json_save(const char *path, struct json_object *o, uc_error_t *err);
+/* durable: fsync before the rename (state transitions can skip it). */
+int json_save_ex(const char *path, struct json_object *o, bool durable,
+		 uc_error_t *err);
+/* Rename path into tmp/ (atomic removal from the state), delete it in a
+ * detached process. */
+int store_discard(struct uc_store *s, const char *path, uc_error_t *err);
 
 /* json-c accessors that tolerate missing keys. */
 const char *jstr(struct json_object *o, const char *key);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "utils.h"
 
@@ -253,7 +253,7 @@ static int write_all(int fd, const char *data, size_t len)
 }
 
 int write_file_atomic(const char *path, const char *data, size_t len,
-		      mode_t mode, uc_error_t *err)
+		      mode_t mode, bool durable, uc_error_t *err)
 {
 	char *tmp = xasprintf("%s.tmp.%d", path, getpid());
 	int fd;
@@ -264,7 +264,7 @@ int write_file_atomic(const char *path, const char *data, size_t len,
 		free(tmp);
 		return -1;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		uc_error_errno(err, errno, "write `%s`", tmp);
 		goto fail;
 	}
@@ -627,35 +627,99 @@ char *now_rfc3339(void)
 	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
+/* SHA-256 (FIPS 180-4), small and dependency-free: layer and image ids. */
 struct uc_sha256 {
-	EVP_MD_CTX *ctx;
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t n;
 };
+
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(struct uc_sha256 *h, const unsigned char *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, hh, t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 64; i++)
+		w[i] = (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10)) + w[i - 7] +
+		       (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
+	a = h->h[0]; b = h->h[1]; c = h->h[2]; d = h->h[3];
+	e = h->h[4]; f = h->h[5]; g = h->h[6]; hh = h->h[7];
+	for (i = 0; i < 64; i++) {
+		t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		hh = g; g = f; f = e; e = d + t1;
+		d = c; c = b; b = a; a = t1 + t2;
+	}
+	h->h[0] += a; h->h[1] += b; h->h[2] += c; h->h[3] += d;
+	h->h[4] += e; h->h[5] += f; h->h[6] += g; h->h[7] += hh;
+}
 
 struct uc_sha256 *sha256_new(void)
 {
+	static const uint32_t init[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
 	struct uc_sha256 *h = xcalloc(1, sizeof(*h));
 
-	h->ctx = EVP_MD_CTX_new();
-	if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL))
-		abort();
+	memcpy(h->h, init, sizeof(init));
 	return h;
 }
 
-void sha256_update(struct uc_sha256 *h, const void *buf, size_t len)
+void sha256_update(struct uc_sha256 *h, const void *data, size_t len)
 {
-	EVP_DigestUpdate(h->ctx, buf, len);
+	const unsigned char *p = data;
+
+	h->len += len;
+	while (len) {
+		size_t take = 64 - h->n < len ? 64 - h->n : len;
+
+		memcpy(h->buf + h->n, p, take);
+		h->n += take;
+		p += take;
+		len -= take;
+		if (h->n == 64) {
+			sha256_block(h, h->buf);
+			h->n = 0;
+		}
+	}
 }
 
 void sha256_final(struct uc_sha256 *h, char out[65])
 {
-	unsigned char md[32];
-	unsigned int n = 0, i;
+	uint64_t bits = h->len * 8;
+	unsigned char pad = 0x80, zero = 0, lenbuf[8];
+	int i;
 
-	EVP_DigestFinal_ex(h->ctx, md, &n);
-	for (i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
+	sha256_update(h, &pad, 1);
+	while (h->n != 56)
+		sha256_update(h, &zero, 1);
+	for (i = 0; i < 8; i++)
+		lenbuf[i] = bits >> (56 - 8 * i);
+	sha256_update(h, lenbuf, 8);
+	for (i = 0; i < 8; i++)
+		sprintf(out + 8 * i, "%08x", h->h[i]);
 	out[64] = '\0';
-	EVP_MD_CTX_free(h->ctx);
 	free(h);
 }
 

@@ -33,9 +33,10 @@ char *path_clean(const char *path);
 /* Files. */
 int mkdir_p(const char *path, mode_t mode, uc_error_t *err);
 int read_file(const char *path, char **out, size_t *len, uc_error_t *err);
-/* Write via a temporary file in the same directory, fsync, rename. */
+/* Write via a temporary file in the same directory, fsync (if durable),
+ * rename. */
 int write_file_atomic(const char *path, const char *data, size_t len,
-		      mode_t mode, uc_error_t *err);
+		      mode_t mode, bool durable, uc_error_t *err);
 int write_file(const char *path, const char *data, mode_t mode, uc_error_t *err);
 /* Remove a tree without following symlinks or crossing mount points. */
 int rm_rf(const char *path, uc_error_t *err);

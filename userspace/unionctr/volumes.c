@@ -177,7 +177,7 @@ int volume_remove(struct uc_store *s, const char *name, uc_error_t *err)
 		goto out;
 	}
 	dir = store_path(s, "volumes/%s", name);
-	ret = rm_rf(dir, err);
+	ret = store_discard(s, dir, err);
 	free(dir);
 out:
 	strv_free(users);
