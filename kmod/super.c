@@ -304,9 +304,44 @@ static void ufs_assign_fsidx(struct unionfs_fs *fs)
 	fs->xino_bits = fs->nr_fs > 1 ? ilog2(fs->nr_fs - 1) + 1 : 0;
 }
 
+struct ufs_dtype_ctx {
+	struct dir_context ctx;
+	bool has_dtype;
+};
+
+static bool ufs_dtype_actor(struct dir_context *ctx, const char *name,
+			    int len, loff_t offset, u64 ino, unsigned int type)
+{
+	struct ufs_dtype_ctx *dc = container_of(ctx, struct ufs_dtype_ctx, ctx);
+
+	if (type != DT_UNKNOWN)
+		dc->has_dtype = true;
+	return !dc->has_dtype;
+}
+
+/* Merged readdir needs d_type to spot whiteouts without a lookup each. */
+static int ufs_check_dtype(struct fs_context *fc, struct unionfs_fs *fs)
+{
+	struct ufs_dtype_ctx dc = { .ctx.actor = ufs_dtype_actor };
+	struct file *dir;
+	int err;
+
+	dir = dentry_open(&fs->workdir, O_RDONLY | O_DIRECTORY, current_cred());
+	if (IS_ERR(dir))
+		return ufs_invalfc(fc, "workdir: cannot open (%ld)", PTR_ERR(dir));
+	err = iterate_dir(dir, &dc.ctx);
+	fput(dir);
+	if (err)
+		return ufs_invalfc(fc, "workdir: cannot read (%d)", err);
+	if (!dc.has_dtype)
+		return ufs_invalfc(fc, "upper filesystem does not report d_type");
+	return 0;
+}
+
 /*
  * Prepare workdir/staging (created if missing) and check that the upper
- * filesystem takes trusted xattrs, which whiteouts and opaque dirs need.
+ * filesystem takes trusted xattrs, which whiteouts and opaque dirs need,
+ * and reports file types in readdir.
  */
 static int ufs_setup_workdir(struct fs_context *fc, struct unionfs_fs *fs)
 {
@@ -353,6 +388,7 @@ static int ufs_setup_workdir(struct fs_context *fc, struct unionfs_fs *fs)
 		goto out;
 	}
 	vfs_removexattr(idmap, staging, UNIONFS_XATTR_PREFIX "check");
+	err = ufs_check_dtype(fc, fs);
 out:
 	mnt_drop_write(fs->workdir.mnt);
 	return err;
