@@ -28,7 +28,10 @@ if [ ! -x /bin/busybox ] || [ ! -x "$UC" ]; then
 	exit 0
 fi
 
-T=$(mktemp -d /tmp/uc-e2e.XXXXXX)
+# State on tmpfs when there is one: the test is about the launcher, not the disk.
+base=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
+T=$(mktemp -d "${UNIONCTR_TEST_TMPDIR:-$base}/uc-e2e.XXXXXX")
 ROOT=$T/state
 TO="timeout -k 5 30"
 uc() { $TO "$UC" --root "$ROOT" "$@"; }
@@ -107,8 +110,12 @@ out=$(uc run --rm --read-only bb sh -c 'echo ok > /dev/shm/x && cat /dev/shm/x' 
 is "$out" "ok" "--read-only: /dev/shm still writable"
 
 # ---- namespaces and the default mounts ----------------------------------
-for ns in mnt pid uts ipc net cgroup; do
-	in=$(uc run --rm bb readlink /proc/self/ns/$ns 2>&1)
+nss="mnt pid uts ipc net cgroup"
+out=$(uc run --rm bb sh -c "for ns in $nss; do readlink /proc/self/ns/\$ns; done" 2>&1)
+i=0
+for ns in $nss; do
+	i=$((i + 1))
+	in=$(echo "$out" | sed -n ${i}p)
 	host=$(readlink /proc/self/ns/$ns)
 	[ -n "$in" ] && [ "$in" != "$host" ]
 	ok $? "own $ns namespace ($in)"
@@ -187,9 +194,10 @@ out=$(cd "$T" && uc run --rm -v ./relbind:/rb bb true 2>&1; echo $?)
 is "$out" "0" "relative bind source './x' accepted"
 ok $(( ! $(test -d "$T/relbind" && echo 1 || echo 0) )) "  and made relative to the current directory"
 for spec in "/data:rw" "a:/b:ro:x" "/h:/d:bogus" "/h:/" "vol:relative" "/h:/d:nocopy" "x:/d"; do
-	out=$(uc run --rm -v "$spec" bb true 2>&1); rc=$?
+	out=$(uc create -v "$spec" bb true 2>&1); rc=$?
 	ok $(( rc != 125 )) "-v '$spec' refused with 125"
 done
+is "$(uc ps -aq | wc -l)" "0" "  and no container is left"
 out=$(uc run --rm -v "/h:/d:bogus" bb true 2>&1)
 is "$out" "unionctr: invalid mode: bogus" "  invalid mode message"
 out=$(uc run --rm -v /a -v "$T/x:/a" bb true 2>&1); rc=$?
@@ -338,7 +346,7 @@ ok $(( $(test -e /tmp/uc-dotdot-$$ && echo 1 || echo 0) )) "'..' in a destinatio
 uc run --rm -v swap:/data bb sh -c 'mkdir -p /data/d' >/dev/null 2>&1
 uc run -d --name swapper -v swap:/data bb sh -c \
 	'while :; do rm -rf /data/d; ln -s / /data/d; rm -f /data/d; mkdir /data/d; done' >/dev/null 2>&1
-for i in $(seq 8); do
+for i in $(seq 5); do
 	uc run --rm -v swap:/data -v "$T/bind:/data/d/uc-swap-$$" bb true >/dev/null 2>&1
 done
 uc rm -f swapper >/dev/null 2>&1
@@ -373,6 +381,20 @@ uc rm changer >/dev/null
 out=$(uc rmi committed:1 2>&1); rc=$?
 is "$rc" 0 "rmi once unused"
 
+# ---- many layers: past the 4 KiB option page, through fsconfig("lowerdir+") ----
+make_many_layers "$T/rootfs" "$T/many" 60
+out=$(uc import --name many "$T/many" 2>&1)
+like "$out" '^sha256:' "import a 61-layer image"
+out=$(uc run --rm many sh -c 'cat /layers/top; ls /layers | wc -l' 2>&1)
+is "$(echo $out)" "60 61" "61 layers mounted (options beyond a page): top file from the top layer, all files merged"
+out=$(UNIONCTR_FSCONFIG=1 uc run --rm bb echo via-fsconfig 2>&1)
+is "$out" "via-fsconfig" "the new mount API path (fsopen/fsconfig/fsmount/move_mount) for a short stack too"
+id=$(uc create -v /layers many true 2>&1)
+out=$(uc inspect "$id" | sed -n 's/.*"Source": "\(.*_data\)".*/\1/p')
+is "$(ls "$out" 2>/dev/null | wc -l)" "61" "copy-in from a multi-layer image sees the merged tree"
+uc rm -v "$id" >/dev/null
+uc rmi many >/dev/null
+
 # ---- concurrency -------------------------------------------------------------------
 for i in 1 2 3 4; do
 	uc create --name race bb true > "$T/race.$i" 2>&1 &
@@ -386,9 +408,9 @@ is "$out" "0" "nothing half-made left in the state root"
 
 # ---- speed -----------------------------------------------------------------------------
 start=$(date +%s%N)
-for i in 1 2 3 4 5; do uc run --rm bb /bin/true; done
-ms=$(( ($(date +%s%N) - start) / 5000000 ))
-diag "unionctr run --rm IMAGE /bin/true: ${ms} ms (mean of 5, $STORAGE)"
+for i in 1 2 3; do uc run --rm bb /bin/true; done
+ms=$(( ($(date +%s%N) - start) / 3000000 ))
+diag "unionctr run --rm IMAGE /bin/true: ${ms} ms (mean of 3, $STORAGE)"
 ok $(( ms > 5000 )) "run --rm /bin/true under 5 s (a sanity bound: this runs on loaded CI machines)"
 
 done_testing

@@ -110,3 +110,32 @@ EOF
 EOF
 	tar -C "$w/save" -cf "$out.docker-save.tar" .
 }
+
+# An OCI layout of the busybox rootfs plus N one-file layers: with the state
+# root's long paths, N=60 overflows the 4 KiB mount option page.
+make_many_layers() { # ROOTFS OUTDIR N
+	local rootfs=$1 out=$2 n=$3 w=$2.work i d cfg man layers=""
+	mkdir -p "$out/blobs/sha256" "$w"
+	tar -C "$rootfs" -cf "$w/base.tar" .
+	d=$(sha256_of "$w/base.tar")
+	mv "$w/base.tar" "$out/blobs/sha256/$d"
+	layers="{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$d\",\"size\":1}"
+	for i in $(seq "$n"); do
+		mkdir -p "$w/l$i/layers"
+		echo "$i" > "$w/l$i/layers/$i"
+		echo "$i" > "$w/l$i/layers/top"
+		tar -C "$w/l$i" -cf "$w/l$i.tar" .
+		d=$(sha256_of "$w/l$i.tar")
+		mv "$w/l$i.tar" "$out/blobs/sha256/$d"
+		layers="$layers,{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$d\",\"size\":1}"
+	done
+	echo '{"config":{"Cmd":["/bin/sh"]}}' > "$w/config.json"
+	cfg=$(sha256_of "$w/config.json")
+	cp "$w/config.json" "$out/blobs/sha256/$cfg"
+	echo "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:$cfg\",\"size\":1},\"layers\":[$layers]}" > "$w/manifest.json"
+	man=$(sha256_of "$w/manifest.json")
+	cp "$w/manifest.json" "$out/blobs/sha256/$man"
+	echo "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:$man\",\"size\":1}]}" > "$out/index.json"
+	echo '{"imageLayoutVersion":"1.0.0"}' > "$out/oci-layout"
+	rm -rf "$w"
+}

@@ -58,11 +58,11 @@ int cmd_ps(struct uc_cli *g, int argc, char **argv)
 		return uc_error_report(&err);
 	}
 	if (!f[2])
-		printf("%-12s   %-20s %-24s %-24s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-		       "STATUS", "NAMES");
+		printf("%-12s   %-20s %-22s %-28s %s\n", "CONTAINER ID", "IMAGE",
+		       "COMMAND", "STATUS", "NAMES");
 	for (i = 0; i < n; i++) {
 		struct uc_container *c = v[i];
-		char *status, *cmd = NULL;
+		char *status, *cmd = NULL, *quoted;
 		size_t j, len = 0;
 
 		if (!f[1] && !container_running(c))
@@ -75,10 +75,15 @@ int cmd_ps(struct uc_cli *g, int argc, char **argv)
 			cmd = xrealloc(cmd, len + strlen(c->argv[j]) + 2);
 			len += sprintf(cmd + len, "%s%s", j ? " " : "", c->argv[j]);
 		}
+		/* docker ps truncates the command to 20 characters, quoted */
+		if (cmd && strlen(cmd) > 20)
+			quoted = xasprintf("\"%.19s\u2026\"", cmd);
+		else
+			quoted = xasprintf("\"%s\"", cmd ? cmd : "");
 		status = container_status_text(c);
-		printf("%.12s   %-20.20s \"%-.20s\"%*s %-24s %s\n", c->id, c->image_name,
-		       cmd ? cmd : "", (int)(22 - (cmd ? (strlen(cmd) > 20 ? 20 : strlen(cmd)) : 0)),
-		       "", status, c->name);
+		printf("%.12s   %-20.20s %-22s %-28s %s\n", c->id, c->image_name,
+		       quoted, status, c->name);
+		free(quoted);
 		free(status);
 		free(cmd);
 	}

@@ -135,7 +135,12 @@ struct json_object *container_to_json(struct uc_store *s,
 	json_object_object_add(st, "FinishedAt", jstring(c->finished_at));
 	json_object_object_add(o, "State", st);
 	json_object_object_add(o, "Image", jstring(c->image_id));
-	json_object_object_add(o, "Name", json_object_new_string(c->name ? c->name : ""));
+	{
+		char *n = xasprintf("/%s", c->name ? c->name : "");	/* as Docker shows it */
+
+		json_object_object_add(o, "Name", json_object_new_string(n));
+		free(n);
+	}
 	json_object_object_add(hc, "Binds", json_strv(c->binds));
 	json_object_object_add(hc, "VolumesFrom", json_strv(c->volumes_from));
 	json_object_object_add(hc, "AutoRemove", json_object_new_boolean(c->auto_remove));
@@ -182,7 +187,8 @@ static struct uc_container *container_from_json(struct json_object *o,
 	size_t i, n;
 
 	c->id = xstrdup(jstr(o, "Id"));
-	c->name = xstrdup(jstr(o, "Name"));
+	c->name = xstrdup(jstr(o, "Name") && jstr(o, "Name")[0] == '/' ?
+			  jstr(o, "Name") + 1 : jstr(o, "Name"));
 	c->created = xstrdup(jstr(o, "Created"));
 	c->image_id = xstrdup(jstr(o, "Image"));
 	c->image_name = xstrdup(jstr(cfg, "Image"));
