@@ -20,7 +20,7 @@ KERNEL_PROBLEMS=(
 	"oops, BUG or panic|BUG:|kernel BUG at|Oops|general protection fault|Kernel panic|Unable to handle kernel|double fault|stack-protector|stack guard page|invalid opcode:"
 	"WARNING|WARNING:|\\[ cut here \\]"
 	"lockdep report|possible circular locking|inconsistent lock state|possible recursive locking|possible irq lock inversion|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning to user|DEBUG_LOCKS_WARN_ON|lockdep is turned off|circular locking dependency"
-	"KASAN, UBSAN, KFENCE or kmemleak report|KASAN|UBSAN|KFENCE|kmemleak|list_add corruption|list_del corruption|slab.*corrupt|Redzone|Poison overwritten"
+	"KASAN, UBSAN, KFENCE or kmemleak report|KASAN:|UBSAN:|KFENCE:|kmemleak: [0-9]+ new suspected|list_add corruption|list_del corruption|slab.*corrupt|Redzone overwritten|Poison overwritten"
 	"lockup, stall or hung task|soft lockup|hard LOCKUP|detected stalls?|blocked for more than|hung_task"
 	"Call Trace|Call Trace:"
 )
