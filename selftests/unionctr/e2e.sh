@@ -109,6 +109,13 @@ ok $(( $? == 0 )) "--read-only: the root is not writable"
 out=$(uc run --rm --read-only bb sh -c 'echo ok > /dev/shm/x && cat /dev/shm/x' 2>&1)
 is "$out" "ok" "--read-only: /dev/shm still writable"
 
+if ! grep -qw unionfs /proc/filesystems; then
+	out=$(uc --storage unionfs run --rm bb true 2>&1); rc=$?
+	is "$rc" 125 "--storage unionfs without the module: 125"
+	like "$out" 'mount -t unionfs .*is the module loaded.*No such device' "  and says why"
+	is "$(uc ps -a | grep -c Exited)" "0" "  the failed --rm container is removed"
+fi
+
 # ---- namespaces and the default mounts ----------------------------------
 nss="mnt pid uts ipc net cgroup"
 out=$(uc run --rm bb sh -c "for ns in $nss; do readlink /proc/self/ns/\$ns; done" 2>&1)

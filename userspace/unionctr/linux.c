@@ -105,8 +105,19 @@ static int pivot(int rootfd, uc_error_t *err)
 {
 	if (fchdir(rootfd) < 0)
 		return uc_error_errno(err, errno, "chdir to the rootfs");
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return uc_error_errno(err, errno, "pivot_root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		/*
+		 * The initramfs (rootfs) cannot be pivoted away from: move the
+		 * new root over / and chroot, as runc's no-pivot mode does.
+		 */
+		if (errno != EINVAL)
+			return uc_error_errno(err, errno, "pivot_root");
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+			return uc_error_errno(err, errno, "move the root (no pivot_root)");
+		if (chdir("/") < 0)
+			return uc_error_errno(err, errno, "chdir /");
+		return 0;
+	}
 	/* The old root is stacked under the new one: detach it. */
 	if (umount2(".", MNT_DETACH) < 0)
 		return uc_error_errno(err, errno, "detach the old root");
