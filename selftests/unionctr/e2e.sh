@@ -291,6 +291,9 @@ if command -v script >/dev/null; then
 	out=$($TO script -qec "$UC --root $ROOT run -t --rm bb sh -c 'ls -l /dev/console; echo \$TERM'" /dev/null </dev/null 2>&1 | tr -d '\r')
 	like "$out" '136,' "-t: /dev/console is the pty"
 	like "$out" '^xterm$' "-t: TERM=xterm"
+	# SIGWINCH: resize the launcher's terminal while the container waits.
+	out=$(sleep 3 | $TO script -qec "sh -c '$UC --root $ROOT run -t --rm bb sh -c \"trap \\\"stty size; exit 0\\\" WINCH; echo ready; while :; do sleep 0.1; done\" & sleep 1.5; stty rows 50 cols 60; wait'" /dev/null 2>&1 | tr -d '\r')
+	like "$out" '^50 60$' "-t: SIGWINCH resizes the container's pty"
 	out=$(printf 'read x; echo got:$x\n' | $TO script -qec "$UC --root $ROOT run -i -t --rm bb sh -c 'read x; echo got:\$x'" /dev/null 2>&1 | tr -d '\r')
 	like "$out" 'got:read x; echo got:\$x' "-it relays stdin to the pty"
 else
@@ -306,13 +309,13 @@ is "$out" "" "without -i stdin is /dev/null"
 # ---- signals -----------------------------------------------------------------
 "$UC" --root "$ROOT" run --rm bb sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' > "$T/sig.out" 2>&1 &
 pid=$!
-for i in $(seq 50); do grep -q ready "$T/sig.out" && break; sleep 0.1; done
+for i in $(seq 50); do grep -qs ready "$T/sig.out" && break; sleep 0.1; done
 kill -TERM $pid
 wait $pid; rc=$?
 is "$rc" 42 "SIGTERM forwarded to the container"
 "$UC" --root "$ROOT" run --rm bb sh -c 'trap "exit 43" HUP; echo ready; while :; do sleep 0.1; done' > "$T/sig.out" 2>&1 &
 pid=$!
-for i in $(seq 50); do grep -q ready "$T/sig.out" && break; sleep 0.1; done
+for i in $(seq 50); do grep -qs ready "$T/sig.out" && break; sleep 0.1; done
 kill -HUP $pid
 wait $pid; rc=$?
 is "$rc" 43 "SIGHUP forwarded to the container"

@@ -152,7 +152,11 @@ static void test_containers(struct uc_store *s, const char *tmp)
 	char **users, *p, *anon = NULL;
 	struct stat st;
 
+	p = store_path(s, "tmp/stale-from-a-crash");
+	mkdir(p, 0700);
 	ok(container_create(s, &o, &c, &err) == 0, "create with a bind, a named and anonymous volumes");
+	ok(access(p, F_OK) < 0, "create removes what a crash left in tmp/");
+	free(p);
 	if (err)
 		diag("%s", err->msg);
 	uc_error_release(&err);

@@ -647,6 +647,7 @@ int container_create(struct uc_store *s, const struct uc_create_opts *o,
 		container_free(c);
 		return -1;
 	}
+	store_gc_tmp(s);
 	if (image_find(s, o->image, &img, err) < 0)
 		goto out;
 	if (container_list(s, &all, &n_all, err) < 0)

@@ -157,7 +157,7 @@ static int setup_stdio(const struct uc_spawn *sp, int slave, uc_error_t *err)
 
 	if (slave >= 0) {
 		/* Size it before the command runs (the parent follows SIGWINCH). */
-		terminal_copy_winsize(0, slave);
+		terminal_copy_winsize(terminal_fd(), slave);
 		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
 			return uc_error_errno(err, errno, "dup2 the pty");
 		if (ioctl(0, TIOCSCTTY, 0) < 0)

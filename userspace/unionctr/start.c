@@ -96,7 +96,7 @@ static int wait_loop(pid_t pid, int sigfd, int master, bool interactive)
 
 			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGWINCH && master >= 0)
-					terminal_copy_winsize(0, master);
+					terminal_copy_winsize(terminal_fd(), master);
 				else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE)
 					kill(pid, si.ssi_signo);
 			}
@@ -228,7 +228,7 @@ int container_start(struct uc_store *s, const char *ref,
 
 	notify(o->notify_fd, 0, NULL);
 	if (master >= 0) {
-		terminal_copy_winsize(0, master);
+		terminal_copy_winsize(terminal_fd(), master);
 		if (o->attach)
 			terminal_make_raw(0, &tty);
 		if (!o->attach) {

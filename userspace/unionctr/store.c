@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -124,6 +126,31 @@ int store_discard(struct uc_store *s, const char *path, uc_error_t *err)
 		waitpid(pid, &st, 0);
 	free(tmp);
 	return 0;
+}
+
+void store_gc_tmp(struct uc_store *s)
+{
+	char *dir = store_path(s, "tmp");
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		/* Removals in progress get a minute before they count as stale. */
+		if (lstat(p, &st) == 0 &&
+		    (strncmp(de->d_name, "rm-", 3) || now - st.st_mtime > 60))
+			rm_rf(p, NULL);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 }
 
 char *store_mktemp(struct uc_store *s, uc_error_t *err)

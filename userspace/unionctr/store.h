@@ -35,6 +35,11 @@ int store_lock(struct uc_store *s, uc_error_t *err);
 void store_unlock(struct uc_store *s);
 char *store_path(struct uc_store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * With the lock held, nothing else is being built in tmp/: what is there was
+ * left by a crash.  Remove it (removals in progress after a minute).
+ */
+void store_gc_tmp(struct uc_store *s);
 /* A fresh, empty staging directory under tmp/. */
 char *store_mktemp(struct uc_store *s, uc_error_t *err);
 

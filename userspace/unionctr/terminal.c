@@ -36,10 +36,22 @@ void terminal_restore(struct uc_tty_state *st)
 	st->saved = false;
 }
 
+int terminal_fd(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (isatty(fd))
+			return fd;
+	return -1;
+}
+
 void terminal_copy_winsize(int from, int to)
 {
 	struct winsize ws;
 
+	if (from < 0)
+		return;
 	if (ioctl(from, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
 		ioctl(to, TIOCSWINSZ, &ws);
 }

@@ -15,6 +15,8 @@ struct uc_tty_state {
 /* Put fd in raw mode if it is a terminal; remember how it was. */
 int terminal_make_raw(int fd, struct uc_tty_state *st);
 void terminal_restore(struct uc_tty_state *st);
+/* The first of stdin, stdout, stderr that is a terminal, or -1. */
+int terminal_fd(void);
 /* Copy the window size of terminal from to terminal to (if from is one). */
 void terminal_copy_winsize(int from, int to);
 /* SCM_RIGHTS helpers; recv returns -1 when the peer closed. */
