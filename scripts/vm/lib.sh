@@ -96,8 +96,10 @@ build_ext_module() {
 		[ -e "$f" ] && ln -sf "$f" "$out/"
 	done
 	find "$out" -maxdepth 1 -xtype l -delete
-	make -s -C "$kb" M="$out" modules >&2 ||
+	if ! make -s -C "$kb" M="$out" modules > "$out/build.log" 2>&1; then
+		cat "$out/build.log" >&2
 		die "module build in $out against $kb failed"
+	fi
 }
 
 # run_one_test [--timeout S] [--kmsg] [--cwd DIR] NAME TAPFILE -- CMD [ARG...]
