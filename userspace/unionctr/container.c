@@ -243,7 +243,6 @@ int container_save(struct uc_store *s, struct uc_container *c, uc_error_t *err)
 	 * running/exited mark that is stale by then anyway). */
 	int ret = json_save_ex(p, o, false, err);
 
-	/* The saved state is the recorded one, not the live view. */
 	json_object_put(o);
 	free(p);
 	return ret;
@@ -254,7 +253,6 @@ int container_load(struct uc_store *s, const char *id,
 {
 	char *p = store_path(s, "containers/%s/config.json", id);
 	struct json_object *o;
-	struct json_object *st;
 
 	if (json_load(p, &o, err) < 0) {
 		free(p);
@@ -262,8 +260,6 @@ int container_load(struct uc_store *s, const char *id,
 	}
 	free(p);
 	/* Pid/Status as recorded, whether or not the process is still alive. */
-	st = jget(o, "State");
-	(void)st;
 	*out = container_from_json(o, err);
 	json_object_put(o);
 	return *out ? 0 : -1;
@@ -703,7 +699,8 @@ int container_create(struct uc_store *s, const struct uc_create_opts *o,
 	{
 		struct json_object *j = container_to_json(s, c);
 		char *p = xasprintf("%s/config.json", tmp);
-		int r = json_save(p, j, err);
+		/* --rm containers do not outlive a crash: no need to sync them */
+		int r = json_save_ex(p, j, !c->auto_remove, err);
 
 		free(p);
 		json_object_put(j);

@@ -192,11 +192,7 @@ int container_start(struct uc_store *s, const char *ref,
 		uc_error(err, 0, "container %s is already running", c->name);
 		goto out_unlock;
 	}
-	if (strcmp(c->storage, s->storage) && !getenv("UNIONCTR_ANY_STORAGE")) {
-		/* the container's own backend wins over the default */
-		free(s->storage);
-		s->storage = xstrdup(c->storage);
-	}
+	/* A container runs on the backend it was created for (c->storage). */
 	if (image_find(s, c->image_id, &img, err) < 0)
 		goto out_unlock;
 	sp.c = c;

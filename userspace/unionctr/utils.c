@@ -322,7 +322,6 @@ int rm_rf(const char *path, uc_error_t *err)
 			return 0;
 		return uc_error_errno(err, errno, "stat `%s`", path);
 	}
-	/* Directories may be read-only (0555 in images): make them writable. */
 	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
 		return uc_error_errno(err, errno, "remove `%s`", path);
 	return 0;

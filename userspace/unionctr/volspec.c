@@ -206,10 +206,16 @@ int volspec_parse(const char *raw, const char *cwd, struct uc_mount *m,
 		invalid_config(err, raw, m->type, "field Target must not be empty");
 		goto out;
 	}
-	if (!strcmp(path_clean(dst), "/")) {
-		invalid_config(err, raw, m->type,
-			       "invalid specification: destination can't be '/'");
-		goto out;
+	{
+		char *clean = path_clean(dst);
+		bool root = !strcmp(clean, "/");
+
+		free(clean);
+		if (root) {
+			invalid_config(err, raw, m->type,
+				       "invalid specification: destination can't be '/'");
+			goto out;
+		}
 	}
 	if (dst[0] != '/') {
 		msg = xasprintf("invalid mount path: '%s' mount path must be absolute", dst);
