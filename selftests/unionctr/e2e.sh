@@ -90,6 +90,9 @@ like "$out" '^sha256:' "import a docker save tarball"
 out=$(uc images 2>&1)
 like "$out" '^ocitest:1 .* 3 ' "OCI image named from its annotation, 3 layers"
 like "$out" '^saved:v1 .* 3 ' "docker save image named from RepoTags"
+out=$(uc inspect ocitest:1 2>&1)
+like "$out" '"RepoTags": \[' "inspect an image"
+like "$out" '"WorkingDir": "/opq"' "  its config kept"
 
 # ---- run: basics and exit codes -------------------------------------------
 out=$(uc run --rm bb echo hello 2>&1); rc=$?
@@ -205,6 +208,13 @@ out=$(uc run --rm -v named2:/data bb cat /data/f 2>&1)
 is "$out" "persisted" "named volume data persists across containers"
 out=$(uc volume ls -q 2>&1)
 like "$out" '^named2$' "volume ls shows named2"
+out=$(uc volume create made1 2>&1)
+is "$out" "made1" "volume create NAME"
+like "$(uc volume inspect made1 2>&1)" '"Mountpoint": ".*/volumes/made1/_data"' "volume inspect"
+out=$(uc volume rm made1 2>&1); rc=$?
+is "$rc:$out" "0:made1" "volume rm of an unused volume"
+out=$(uc volume inspect made1 2>&1); rc=$?
+is "$rc" 1 "  it is gone"
 out=$(uc run --rm -v named2:/opt/seed bb ls /opt/seed 2>&1)
 is "$out" "f" "a non-empty named volume is not filled again"
 uc run --rm -v "$T/bind:/b" bb sh -c 'echo from-container > /b/f' >/dev/null 2>&1
@@ -395,6 +405,10 @@ uc run --rm -v swap:/data bb sh -c 'ln -sfn /etc /data/link' >/dev/null 2>&1
 out=$(uc run --rm -v swap:/data -v "$T/onefile:/data/link/uc-file-$$" bb cat /etc/uc-file-$$ 2>&1)
 is "$out" "hostfile" "a volume's symlink is resolved inside the container root"
 ok $(( $(test -e /etc/uc-file-$$ && echo 1 || echo 0) )) "  and not on the host's /etc"
+
+out=$(uc run --rm -w /evil-abs/wd bb pwd 2>&1)
+is "$out" "$T/host-escape/wd" "-w through an absolute symlink to the host: made and entered inside the root"
+ok $(( $(ls -A "$T/host-escape" | wc -l) )) "  nothing made on the host"
 
 # ---- diff and commit ------------------------------------------------------------
 uc run --name changer bb sh -c 'echo new > /newfile; rm /etc/afile; echo x >> /etc/passwd' >/dev/null 2>&1
