@@ -74,6 +74,9 @@ ln -s "$T/host-escape" "$T/rootfs/evil-abs"
 ln -s "../../../../../../../../..$T/host-escape2" "$T/rootfs/evil-rel"
 ln -s "/nonexistent-uc-$$/x" "$T/rootfs/evil-dangling"
 
+# An xattr on the seed, to check that copy-in keeps it (where the fs allows).
+xattr_ok=0
+command -v setfattr >/dev/null && setfattr -n user.uctest -v kept "$T/rootfs/opt/seed/file" 2>/dev/null && xattr_ok=1
 out=$(uc import --name bb "$T/rootfs" 2>&1)
 like "$out" '^sha256:[0-9a-f]{64}$' "import a rootfs directory"
 tar -C "$T/rootfs" -czf "$T/rootfs.tgz" .
@@ -201,6 +204,12 @@ out=$(uc run --rm -v /opt/seed bb sh -c 'cat /opt/seed/file; stat -c "%u:%g %a" 
 is "$out" "seed
 1234:5678 750
 1234:5678 644" "anonymous volume filled from the image (content, owner, mode)"
+if [ "$xattr_ok" = 1 ]; then
+	id=$(uc create -v /opt/seed bb true)
+	src=$(uc inspect "$id" | sed -n 's/.*"Source": "\(.*_data\)".*/\1/p')
+	is "$(getfattr --absolute-names --only-values -n user.uctest "$src/file" 2>&1)" "kept" "copy-in keeps xattrs"
+	uc rm -v "$id" >/dev/null
+fi
 out=$(uc run --rm -v named1:/opt/seed:nocopy bb ls -A /opt/seed 2>&1)
 is "$out" "" "nocopy: the volume stays empty"
 uc run --rm -v named2:/data bb sh -c 'echo persisted > /data/f' >/dev/null 2>&1
