@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -77,6 +78,7 @@ int ensure_cloned_binary(char **argv)
 {
 	char link[64] = "";
 	ssize_t n;
+	struct statvfs sv;
 	struct stat st;
 	int self, mfd;
 	off_t off = 0;
@@ -92,6 +94,11 @@ int ensure_cloned_binary(char **argv)
 	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || fstat(self, &st) < 0)
 		return -1;
+	/* On a read-only mount the binary cannot be written through /proc. */
+	if (fstatvfs(self, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		close(self);
+		return 0;
+	}
 	mfd = memfd_create("unionctr", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0) {
 		close(self);
