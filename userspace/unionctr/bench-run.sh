@@ -17,9 +17,17 @@ done
 HERE=$(cd "$(dirname "$0")" && pwd)
 UC=${UNIONCTR:-$HERE/../../build/bin/unionctr}
 [ "$(id -u)" = 0 ] || { echo "bench-run: needs root" >&2; exit 1; }
+# crun refuses hybrid cgroup hosts: run everything in a private mount
+# namespace that shows the unified hierarchy alone at /sys/fs/cgroup.
+if [ -z "${UC_BENCH_NS:-}" ] && [ -d /sys/fs/cgroup/unified ]; then
+	exec env UC_BENCH_NS=1 unshare -m "$0" "$@"
+fi
+if [ -n "${UC_BENCH_NS:-}" ]; then
+	mount --make-rprivate / && mount -t cgroup2 none /sys/fs/cgroup
+fi
 [ -x "$UC" ] || { echo "bench-run: $UC not built" >&2; exit 1; }
 
-T=$(mktemp -d /tmp/uc-bench.XXXXXX)
+T=$(mktemp -d "${UC_BENCH_TMPDIR:-/tmp}/uc-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 R=$T/bundle/rootfs
 mkdir -p "$R"/{bin,etc,proc,sys,dev,tmp}
