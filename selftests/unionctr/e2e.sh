@@ -431,12 +431,16 @@ like "$out" '^A /newfile$' "diff: A for an added file"
 like "$out" '^D /etc/afile$' "diff: D for a deleted file"
 like "$out" '^C /etc/passwd$' "diff: C for a changed file"
 like "$out" '^C /etc$' "diff: C for the changed directory"
+unlike "$out" '/etc/hostname|/proc|/sys|/dev' "diff: not what the launcher made (empty mount points, /etc/hostname)"
 out=$(uc commit changer committed:1 2>&1)
 like "$out" '^sha256:' "commit"
 out=$(uc run --rm committed:1 sh -c 'cat /newfile; ls /etc/afile 2>&1; tail -1 /etc/passwd' 2>&1)
 is "$(echo "$out" | sed -n 1p)" "new" "committed image has the added file"
 like "$out" 'No such file' "  and the deletion (whiteout in the new layer)"
 is "$(echo "$out" | tail -1)" "x" "  and the change"
+uc run --name fresh committed:1 true >/dev/null 2>&1
+is "$(uc diff fresh 2>&1)" "" "a container that changed nothing has an empty diff"
+uc rm fresh >/dev/null
 out=$(uc images 2>&1)
 like "$out" '^committed:1 .* 2 ' "committed image has 2 layers"
 out=$(uc rmi bbtar 2>&1); rc=$?

@@ -298,6 +298,21 @@ static void test_diff(void)
 	ok(layer_diff(upper, lowers, collect, &ch, &err) == 0, "layer_diff");
 	is_str(ch.buf, "C /etc\nD /etc/group\nC /etc/passwd\nA /tmp\nA /tmp/new\nA /tmp/new/file\n",
 	       "changes as docker diff prints them (a whiteout of nothing is not listed)");
+
+	/* What the launcher made, and copy-ups on the way, are not changes. */
+	cmd = xasprintf("rm -rf %s/* && cd %s && mkdir -p etc proc sys dev var && "
+			": > etc/hostname && : > etc/hosts && mkdir -p %s/var/lib %s/var/lib2 && "
+			"mkdir -p var/lib var/lib2 && chmod 700 var/lib2 && "
+			"echo data > etc/resolv.conf",
+			upper, upper, lower, lower);
+	ok(system(cmd) == 0, "make an upper with launcher-made entries");
+	free(cmd);
+	ch.n = 0;
+	ch.buf[0] = '\0';
+	ok(layer_diff(upper, lowers, collect, &ch, &err) == 0, "layer_diff");
+	is_str(ch.buf, "C /etc\nA /etc/resolv.conf\nC /var\nC /var/lib2\n",
+	       "empty mount points, empty /etc files and plain copy-ups hidden; "
+	       "a written /etc/resolv.conf and a chmod shown");
 	free(lower);
 	free(upper);
 }

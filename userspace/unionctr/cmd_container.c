@@ -211,7 +211,7 @@ int cmd_commit(struct uc_cli *g, int argc, char **argv)
 	struct uc_image *img = NULL;
 	struct uc_store s;
 	uc_error_t err = NULL;
-	char *upper = NULL, *tmp = NULL, d[65];
+	char *upper = NULL, *tmp = NULL, d[65], **lowers = NULL;
 	int r = simple_opts("commit", g, argc, argv, "+", f, "CONTAINER [IMAGE]");
 	int st = 0;
 
@@ -225,8 +225,11 @@ int cmd_commit(struct uc_cli *g, int argc, char **argv)
 		goto fail;
 	upper = container_dir(&s, c, "upper");
 	tmp = store_mktemp(&s, &err);
-	if (!tmp || copy_dir_contents(upper, tmp, &err) < 0 ||
-	    layer_store(&s, tmp, d, &err) < 0)
+	if (!tmp || copy_dir_contents(upper, tmp, &err) < 0)
+		goto fail;
+	lowers = image_layer_dirs(&s, img);
+	layer_strip_init(tmp, lowers);
+	if (layer_store(&s, tmp, d, &err) < 0)
 		goto fail;
 	strv_push(&img->layers, d);
 	/* The container's command and environment become the image's. */
@@ -251,6 +254,7 @@ fail:
 		rm_rf(tmp, NULL);
 	st = uc_error_report(&err);
 out:
+	strv_free(lowers);
 	free(tmp);
 	free(upper);
 	image_free(img);

@@ -308,25 +308,60 @@ int tree_digest(const char *dir, char out[65], uc_error_t *err)
 
 /* ---- diff --------------------------------------------------------------- */
 
-/* Does path exist in the image (lowers top first)? */
-static bool in_lowers(char *const *lowers, const char *rel)
+/*
+ * What the launcher itself creates in a container's layer when the image
+ * lacks it: mount points of the default table and the /etc files.  Docker
+ * keeps these in a hidden "init" layer, so they never show in diff/commit.
+ */
+static const char *const init_paths[] = {
+	"/proc", "/sys", "/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
+};
+
+bool layer_init_path(const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(init_paths) / sizeof(init_paths[0]); i++)
+		if (!strcmp(rel, init_paths[i]))
+			return true;
+	return false;
+}
+
+/* The image's entry at rel (lowers top first): 0 and *st, or -1. */
+static int lower_stat(char *const *lowers, const char *rel, struct stat *st)
 {
 	size_t i;
 
 	for (i = 0; lowers && lowers[i]; i++) {
 		char *p = xasprintf("%s%s", lowers[i], rel);
-		struct stat st;
-		int r = lstat(p, &st);
+		int r = lstat(p, st);
 
 		free(p);
 		if (r == 0)
-			return !is_whiteout(&st);
+			return is_whiteout(st) ? -1 : 0;
 	}
-	return false;
+	return -1;
 }
 
+static bool in_lowers(char *const *lowers, const char *rel)
+{
+	struct stat st;
+
+	return lower_stat(lowers, rel, &st) == 0;
+}
+
+/* An added entry the launcher made: an empty file or directory. */
+static bool made_by_launcher(const char *rel,
+			     const struct stat *st)
+{
+	if (!layer_init_path(rel))
+		return false;
+	return S_ISDIR(st->st_mode) || (S_ISREG(st->st_mode) && st->st_size == 0);
+}
+
+/* Report changes under rel; with fn NULL only count them. */
 static int diff_dir(const char *upper, const char *rel, char *const *lowers,
-		    diff_fn fn, void *data, uc_error_t *err)
+		    diff_fn fn, void *data, int *count, uc_error_t *err)
 {
 	struct dirent **ents = NULL;
 	char *dir = xasprintf("%s%s", upper, rel);
@@ -340,8 +375,8 @@ static int diff_dir(const char *upper, const char *rel, char *const *lowers,
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
+		struct stat st, lst;
 		char *r, *full;
-		struct stat st;
 
 		if (ret < 0 || !strcmp(name, ".") || !strcmp(name, ".."))
 			goto next;
@@ -350,12 +385,42 @@ static int diff_dir(const char *upper, const char *rel, char *const *lowers,
 		if (lstat(full, &st) < 0) {
 			ret = uc_error_errno(err, errno, "stat `%s`", full);
 		} else if (is_whiteout(&st)) {
-			if (in_lowers(lowers, r))
-				fn('D', r, data);
-		} else {
-			fn(in_lowers(lowers, r) ? 'C' : 'A', r, data);
+			if (in_lowers(lowers, r)) {
+				(*count)++;
+				if (fn)
+					fn('D', r, data);
+			}
+		} else if (lower_stat(lowers, r, &lst) < 0) {
+			if (!made_by_launcher(r, &st)) {
+				(*count)++;
+				if (fn)
+					fn('A', r, data);
+			}
 			if (S_ISDIR(st.st_mode))
-				ret = diff_dir(upper, r, lowers, fn, data, err);
+				ret = diff_dir(upper, r, lowers, fn, data, count, err);
+		} else if (S_ISDIR(st.st_mode) && S_ISDIR(lst.st_mode) &&
+			   st.st_mode == lst.st_mode && st.st_uid == lst.st_uid &&
+			   st.st_gid == lst.st_gid && !is_opaque(full)) {
+			/* A directory copied up on the way to a change below it:
+			 * "C" only if something below is reported. */
+			int below = 0;
+
+			ret = diff_dir(upper, r, lowers, NULL, NULL, &below, err);
+			if (ret == 0 && below > 0) {
+				(*count)++;
+				if (fn) {
+					fn('C', r, data);
+					ret = diff_dir(upper, r, lowers, fn, data, count, err);
+				} else {
+					*count += below;
+				}
+			}
+		} else {
+			(*count)++;
+			if (fn)
+				fn('C', r, data);
+			if (S_ISDIR(st.st_mode))
+				ret = diff_dir(upper, r, lowers, fn, data, count, err);
 		}
 		free(r);
 		free(full);
@@ -370,5 +435,26 @@ next:
 int layer_diff(const char *upper, char *const *lowers, diff_fn fn, void *data,
 	       uc_error_t *err)
 {
-	return diff_dir(upper, "", lowers, fn, data, err);
+	int count = 0;
+
+	return diff_dir(upper, "", lowers, fn, data, &count, err);
+}
+
+void layer_strip_init(const char *dir, char *const *lowers)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(init_paths) / sizeof(init_paths[0]); i++) {
+		char *p = xasprintf("%s%s", dir, init_paths[i]);
+		struct stat st;
+
+		if (lstat(p, &st) == 0 && !in_lowers(lowers, init_paths[i]) &&
+		    made_by_launcher(init_paths[i], &st)) {
+			if (S_ISDIR(st.st_mode))
+				rmdir(p);	/* only if empty */
+			else
+				unlink(p);
+		}
+		free(p);
+	}
 }

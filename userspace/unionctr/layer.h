@@ -26,9 +26,16 @@ int tree_digest(const char *dir, char out[65], uc_error_t *err);
 typedef void (*diff_fn)(char kind, const char *path, void *data);
 /*
  * Walk upper (a container's upper dir) and report A/C/D against the image
- * layers (lowers, top first), sorted by path.
+ * layers (lowers, top first), sorted by path.  Like Docker, what the
+ * launcher made itself (empty mount points, /etc/hostname...) and
+ * directories only copied up on the way to a change are not reported.
  */
 int layer_diff(const char *upper, char *const *lowers, diff_fn fn, void *data,
 	       uc_error_t *err);
+
+/* Is rel one of the paths the launcher creates (/proc, /etc/hosts...)? */
+bool layer_init_path(const char *rel);
+/* Remove from a layer being committed what the launcher made there. */
+void layer_strip_init(const char *dir, char *const *lowers);
 
 #endif
