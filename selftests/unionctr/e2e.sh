@@ -460,6 +460,10 @@ out=$(uc run --rm many sh -c 'cat /layers/top; ls /layers | wc -l' 2>&1)
 is "$(echo $out)" "60 61" "61 layers mounted (options beyond a page): top file from the top layer, all files merged"
 out=$(UNIONCTR_FSCONFIG=1 uc run --rm bb echo via-fsconfig 2>&1)
 is "$out" "via-fsconfig" "the new mount API path (fsopen/fsconfig/fsmount/move_mount) for a short stack too"
+odd="$T/odd,root:x"
+"$UC" --root "$odd" import --name bb "$T/rootfs" >/dev/null 2>&1
+out=$($TO "$UC" --root "$odd" run --rm bb sh -c 'echo w > /f && cat /f' 2>&1)
+is "$out" "w" "a state root with ',' and ':' in its path (layers passed verbatim)"
 id=$(uc create -v /layers many true 2>&1)
 out=$(uc inspect "$id" | sed -n 's/.*"Source": "\(.*_data\)".*/\1/p')
 is "$(ls "$out" 2>/dev/null | wc -l)" "61" "copy-in from a multi-layer image sees the merged tree"

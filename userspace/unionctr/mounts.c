@@ -22,16 +22,10 @@ static const char *fstype(const char *storage)
 	return !strcmp(storage, "overlay") ? "overlay" : "unionfs";
 }
 
-/* Escape what the option parsers split on: ':' in layer lists, ',' and '\\'. */
-static void append_escaped(char **buf, size_t *len, const char *s)
+/* Paths the option string cannot carry as they are (its separators). */
+static bool needs_escape(const char *s)
 {
-	for (; *s; s++) {
-		*buf = xrealloc(*buf, *len + 3);
-		if (*s == ':' || *s == ',' || *s == '\\')
-			(*buf)[(*len)++] = '\\';
-		(*buf)[(*len)++] = *s;
-		(*buf)[*len] = '\0';
-	}
+	return s && strpbrk(s, ":,\\") != NULL;
 }
 
 static void append(char **buf, size_t *len, const char *s)
@@ -115,19 +109,24 @@ int mount_union(const char *storage, char *const *lowers, const char *upper,
 			return uc_error_errno(err, errno, "bind `%s`", lowers[0]);
 		return 0;
 	}
+	/* fsconfig() takes each path verbatim: used when the option page
+	 * is too small or a path holds a separator. */
+	bool verbatim = needs_escape(upper) || needs_escape(work);
+
 	append(&opts, &len, "lowerdir=");
 	for (i = 0; i < n; i++) {
 		if (i)
 			append(&opts, &len, ":");
-		append_escaped(&opts, &len, lowers[i]);
+		append(&opts, &len, lowers[i]);
+		verbatim |= needs_escape(lowers[i]);
 	}
 	if (upper) {
 		append(&opts, &len, ",upperdir=");
-		append_escaped(&opts, &len, upper);
+		append(&opts, &len, upper);
 		append(&opts, &len, ",workdir=");
-		append_escaped(&opts, &len, work);
+		append(&opts, &len, work);
 	}
-	if (len >= (size_t)getpagesize() - 1 || getenv("UNIONCTR_FSCONFIG")) {
+	if (verbatim || len >= (size_t)getpagesize() - 1 || getenv("UNIONCTR_FSCONFIG")) {
 		free(opts);
 		return mount_union_fsconfig(type, lowers, upper, work, target, err);
 	}
