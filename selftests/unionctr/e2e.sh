@@ -142,6 +142,14 @@ if ! grep -qw unionfs /proc/filesystems; then
 	is "$(uc ps -a | grep -c Exited)" "0" "  the failed --rm container is removed"
 fi
 
+out=$(uc run --rm -u app bb sh -c 'id -u; id -g; id -G; echo $HOME; grep CapEff /proc/self/status' 2>&1)
+is "$(echo $out)" "1000 1000 1000 2000 /home/app CapEff: 0000000000000000" \
+	"-u app: uid, gid, groups from /etc/group, HOME, no capabilities"
+out=$(uc run --rm -u 1234:55 bb sh -c 'id -u; id -g' 2>&1)
+is "$(echo $out)" "1234 55" "-u uid:gid need not exist"
+out=$(uc run --rm -u nosuch bb true 2>&1); rc=$?
+is "$rc:$out" "125:unionctr: unable to find user nosuch: no matching entries in passwd file" "-u unknown: Docker's error"
+
 # ---- namespaces and the default mounts ----------------------------------
 if [ "$QUICK" = 0 ]; then
 nss="mnt pid uts ipc net cgroup"
@@ -187,6 +195,10 @@ fi # full
 out=$(uc run --rm ocitest:1 2>&1)
 is "$out" "from-config oci
 /opq" "OCI config: Cmd, Env and WorkingDir used"
+out=$(uc run --rm ocitest:1 id -u 2>&1)
+is "$out" "1000" "OCI config: User"
+out=$(uc run --rm -u root ocitest:1 id -u 2>&1)
+is "$out" "0" "-u overrides the image's User"
 out=$(uc run --rm ocitest:1 sh -c 'ls /etc/gone 2>&1; cat /etc/keep; ls /opq' 2>&1)
 like "$out" 'No such file' "OCI whiteout hides /etc/gone"
 like "$out" '^keep$' "  the file beside it stays"

@@ -56,8 +56,8 @@ make_busybox_rootfs() { # DIR
 	for a in $("$d/bin/busybox" --list); do
 		[ "$a" = busybox ] || ln -s busybox "$d/bin/$a"
 	done
-	echo 'root:x:0:0:root:/root:/bin/sh' > "$d/etc/passwd"
-	echo 'root:x:0:' > "$d/etc/group"
+	printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$d/etc/passwd"
+	printf 'root:x:0:\napp:x:1000:\nextra:x:2000:app\n' > "$d/etc/group"
 	chmod 1777 "$d/tmp"
 	echo seed > "$d/opt/seed/file"
 	chown 1234:5678 "$d/opt/seed" "$d/opt/seed/file"
@@ -86,7 +86,7 @@ make_oci_layout() { # ROOTFS OUTDIR
 		eval "${f%%.*}=$d"
 	done
 	cat > "$w/config.json" <<EOF
-{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh","-c","echo from-config \$OCIVAR; pwd"],"Env":["PATH=/bin","OCIVAR=oci"],"WorkingDir":"/opq","Volumes":{"/vol":{}}},"rootfs":{"type":"layers","diff_ids":[]}}
+{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh","-c","echo from-config \$OCIVAR; pwd"],"Env":["PATH=/bin","OCIVAR=oci"],"WorkingDir":"/opq","User":"app","Volumes":{"/vol":{}}},"rootfs":{"type":"layers","diff_ids":[]}}
 EOF
 	cfg=$(sha256_of "$w/config.json")
 	cp "$w/config.json" "$out/blobs/sha256/$cfg"

@@ -241,6 +241,8 @@ int cmd_commit(struct uc_cli *g, int argc, char **argv)
 	img->env = strv_dup(c->env);
 	free(img->workdir);
 	img->workdir = xstrdup(c->workdir);
+	free(img->user);
+	img->user = xstrdup(c->user);
 	free(img->created);
 	img->created = NULL;
 	strv_free(img->names);

@@ -35,6 +35,7 @@ static void create_usage(const char *cmd)
 	       "  -e, --env KEY[=VAL]      set an environment variable\n"
 	       "  -w, --workdir DIR        working directory\n"
 	       "  -h, --hostname NAME      host name\n"
+	       "  -u, --user USER[:GROUP]  user (name or uid) and group to run as\n"
 	       "      --entrypoint CMD     override the image's entrypoint\n"
 	       "      --read-only          no upper layer: the root is read-only\n"
 	       "%s"
@@ -56,6 +57,7 @@ static int parse_create(const char *cmd, struct uc_cli *g, int argc, char **argv
 		{ "env", required_argument, NULL, 'e' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "hostname", required_argument, NULL, 'h' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "entrypoint", required_argument, NULL, 0x203 },
 		{ "read-only", no_argument, NULL, 0x204 },
 		{ "detach", no_argument, NULL, 'd' },
@@ -66,7 +68,7 @@ static int parse_create(const char *cmd, struct uc_cli *g, int argc, char **argv
 	int opt, i;
 
 	memset(a, 0, sizeof(*a));
-	while ((opt = getopt_long(argc, argv, "+v:ite:w:h:d", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+v:ite:w:h:du:", opts, NULL)) != -1) {
 		if (cli_global_opt(g, opt))
 			continue;
 		switch (opt) {
@@ -96,6 +98,9 @@ static int parse_create(const char *cmd, struct uc_cli *g, int argc, char **argv
 			break;
 		case 'h':
 			a->create.hostname = optarg;
+			break;
+		case 'u':
+			a->create.user = optarg;
 			break;
 		case 0x203:
 			a->create.entrypoint = optarg;

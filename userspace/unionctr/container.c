@@ -34,6 +34,7 @@ void container_free(struct uc_container *c)
 	strv_free(c->entrypoint);
 	strv_free(c->env);
 	free(c->workdir);
+	free(c->user);
 	free(c->hostname);
 	free(c->storage);
 	uc_mounts_free(&c->mounts);
@@ -172,6 +173,7 @@ struct json_object *container_to_json(struct uc_store *s,
 	json_object_object_add(cfg, "Cmd", c->cmd ? json_strv(c->cmd) : NULL);
 	json_object_object_add(cfg, "Image", jstring(c->image_name ? c->image_name : c->image_id));
 	json_object_object_add(cfg, "WorkingDir", jstring(c->workdir));
+	json_object_object_add(cfg, "User", jstring(c->user));
 	json_object_object_add(cfg, "Entrypoint", c->entrypoint ? json_strv(c->entrypoint) : NULL);
 	json_object_object_add(o, "Config", cfg);
 	return o;
@@ -216,6 +218,7 @@ static struct uc_container *container_from_json(struct json_object *o,
 	c->cmd = jstrv(cfg, "Cmd");
 	c->entrypoint = jstrv(cfg, "Entrypoint");
 	c->workdir = xstrdup(jstr(cfg, "WorkingDir"));
+	c->user = jstr(cfg, "User") && *jstr(cfg, "User") ? xstrdup(jstr(cfg, "User")) : NULL;
 	n = ms ? json_object_array_length(ms) : 0;
 	for (i = 0; i < n; i++) {
 		struct uc_mount m;
@@ -445,6 +448,8 @@ static int build_config(struct uc_container *c, const struct uc_create_opts *o,
 	if (!env_has(c->env, "HOME"))
 		env_set(&c->env, "HOME=/root");
 
+	c->user = o->user && *o->user ? xstrdup(o->user) :
+		  img->user && *img->user ? xstrdup(img->user) : NULL;
 	c->workdir = xstrdup(o->workdir ? o->workdir :
 			     img->workdir && *img->workdir ? img->workdir : "/");
 	if (c->workdir[0] != '/')

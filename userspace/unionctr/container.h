@@ -23,6 +23,7 @@ struct uc_container {
 	char **entrypoint;
 	char **env;
 	char *workdir;
+	char *user;		/* -u or the image's User; NULL: root */
 	char *hostname;
 	char *storage;
 	bool read_only, tty, open_stdin, auto_remove;
@@ -45,6 +46,7 @@ struct uc_create_opts {
 	const char *entrypoint;	/* NULL: the image's; "": none */
 	char **env;		/* -e KEY=VAL or KEY (from our environment) */
 	const char *workdir;
+	const char *user;
 	const char *hostname;
 	char **volumes;		/* -v specs */
 	char **volumes_from;

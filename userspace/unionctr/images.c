@@ -35,6 +35,7 @@ void image_free(struct uc_image *img)
 	strv_free(img->entrypoint);
 	strv_free(img->env);
 	free(img->workdir);
+	free(img->user);
 	strv_free(img->volumes);
 	free(img);
 }
@@ -57,6 +58,8 @@ static struct json_object *image_content_json(const struct uc_image *img)
 	json_object_object_add(cfg, "WorkingDir",
 			       json_object_new_string(img->workdir ? img->workdir : ""));
 	add_strv(cfg, "Volumes", img->volumes);
+	if (img->user && *img->user)
+		json_object_object_add(cfg, "User", json_object_new_string(img->user));
 	json_object_object_add(o, "Config", cfg);
 	return o;
 }
@@ -85,6 +88,7 @@ static struct uc_image *image_from_json(struct json_object *o)
 	img->entrypoint = jstrv(cfg, "Entrypoint");
 	img->env = jstrv(cfg, "Env");
 	img->workdir = xstrdup(jstr(cfg, "WorkingDir"));
+	img->user = xstrdup(jstr(cfg, "User"));
 	img->volumes = jstrv(cfg, "Volumes");
 	if (!img->layers)
 		img->layers = xcalloc(1, sizeof(char *));
@@ -408,6 +412,7 @@ static int read_image_config(const char *path, struct uc_image *img,
 		img->entrypoint = jstrv(cfg, "Entrypoint");
 		img->env = jstrv(cfg, "Env");
 		img->workdir = xstrdup(jstr(cfg, "WorkingDir"));
+		img->user = xstrdup(jstr(cfg, "User"));
 		vols = jget(cfg, "Volumes");
 		if (vols && json_object_is_type(vols, json_type_object)) {
 			json_object_object_foreach(vols, k, v) {

@@ -19,6 +19,7 @@ struct uc_image {
 	char **entrypoint;
 	char **env;
 	char *workdir;
+	char *user;		/* "name|uid[:group|gid]" or NULL */
 	char **volumes;		/* paths */
 };
 

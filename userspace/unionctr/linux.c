@@ -22,6 +22,7 @@
 #include "mounts.h"
 #include "safepath.h"
 #include "terminal.h"
+#include "user.h"
 #include "utils.h"
 
 extern char **environ;
@@ -175,6 +176,19 @@ static int setup_stdio(const struct uc_spawn *sp, int slave, uc_error_t *err)
 	return 0;
 }
 
+/* HOME follows the user unless it was set to something else than root's. */
+static void set_home(char **env, const char *home)
+{
+	size_t i;
+
+	for (i = 0; env && env[i]; i++) {
+		if (!strcmp(env[i], "HOME=/root")) {
+			free(env[i]);
+			env[i] = xasprintf("HOME=%s", home);
+		}
+	}
+}
+
 static int exec_status(int e)
 {
 	return e == ENOENT || e == ENOTDIR ? UC_EXIT_NOT_FOUND : UC_EXIT_CANNOT_EXEC;
@@ -233,6 +247,16 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock, pid_t parent)
 	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||
 	    setup_stdio(sp, slave, &err) < 0 || drop_caps(&err) < 0)
 		goto fail;
+	if (c->user) {
+		struct uc_user u;
+
+		/* After the capability drop: setuid() to non-root clears the
+		 * effective and permitted sets, as Docker's users get. */
+		if (user_switch(c->user, &u, &err) < 0)
+			goto fail;
+		if (u.uid != 0 && u.home[0])
+			set_home(c->env, u.home);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		uc_error_errno(&err, errno, "no_new_privs");
 		goto fail;
