@@ -395,6 +395,19 @@ like "$out" 'You cannot remove a running container' "  with Docker's message"
 uc rm -f bg >/dev/null; rc=$?
 ok $rc "rm -f kills and removes it"
 ok $(( $(kill -0 "$cpid" 2>/dev/null && echo 1 || echo 0) )) "  the process is gone"
+uc run -d --name st1 bb sleep 30 >/dev/null
+out=$(uc stop -t 1 st1 2>&1); rc=$?
+is "$rc:$out" "0:st1" "stop"
+like "$(uc ps -a)" 'Exited \(137\).*st1' "  pid 1 ignoring SIGTERM is killed after -t: 137"
+uc run -d --name st2 bb sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done' >/dev/null
+sleep 0.5
+uc kill -s TERM st2 >/dev/null
+for i in $(seq 50); do uc ps -a | grep -q 'Exited (7).*st2' && break; sleep 0.1; done
+like "$(uc ps -a)" 'Exited \(7\).*st2' "kill -s TERM reaches the container's trap"
+out=$(uc kill st2 2>&1); rc=$?
+is "$rc" 1 "kill of a stopped container fails"
+like "$out" 'is not running' "  with Docker's message"
+uc rm st1 st2 >/dev/null
 id=$(uc create --name later bb sh -c 'echo started; exit 5')
 out=$(uc start -a later 2>&1); rc=$?
 is "$rc:$out" "5:started" "start -a of a created container"

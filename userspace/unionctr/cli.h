@@ -27,6 +27,8 @@ int cmd_run(struct uc_cli *g, int argc, char **argv);
 int cmd_start(struct uc_cli *g, int argc, char **argv);
 int cmd_ps(struct uc_cli *g, int argc, char **argv);
 int cmd_rm(struct uc_cli *g, int argc, char **argv);
+int cmd_kill(struct uc_cli *g, int argc, char **argv);
+int cmd_stop(struct uc_cli *g, int argc, char **argv);
 int cmd_inspect(struct uc_cli *g, int argc, char **argv);
 int cmd_diff(struct uc_cli *g, int argc, char **argv);
 int cmd_commit(struct uc_cli *g, int argc, char **argv);

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* unionctr ps / rm / inspect / diff / commit. */
+/* unionctr ps / rm / inspect / diff / commit / kill / stop. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "container.h"
@@ -262,6 +266,131 @@ out:
 	image_free(img);
 	container_free(c);
 	store_unlock(&s);
+	store_close(&s);
+	return st;
+}
+
+static int signal_number(const char *s)
+{
+	static const struct { const char *name; int sig; } names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+		{ "TERM", SIGTERM }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+		{ "WINCH", SIGWINCH },
+	};
+	size_t i;
+	char *end;
+	long n;
+
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i].name))
+			return names[i].sig;
+	n = strtol(s, &end, 10);
+	return *s && !*end && n > 0 && n < NSIG ? (int)n : -1;
+}
+
+/* Signal a running container's init; wait up to timeout_ms for it to go. */
+static int signal_container(struct uc_store *s, const char *ref, int sig,
+			    int timeout_ms, uc_error_t *err)
+{
+	struct uc_container *c = NULL;
+	int waited;
+
+	if (container_find(s, ref, &c, err) < 0)
+		return -1;
+	if (!container_running(c)) {
+		if (timeout_ms < 0)
+			uc_error(err, 0, "Cannot kill container: %s: container %s is not running",
+				 ref, c->id);
+		container_free(c);
+		return timeout_ms < 0 ? -1 : 0;	/* stop of a stopped one: fine */
+	}
+	if (kill(c->pid, sig) < 0) {
+		uc_error_errno(err, errno, "kill %s", ref);
+		container_free(c);
+		return -1;
+	}
+	for (waited = 0; waited < timeout_ms && container_running(c); waited += 20)
+		usleep(20000);
+	if (timeout_ms >= 0 && container_running(c)) {
+		/* docker stop: SIGKILL after the grace period */
+		kill(c->pid, SIGKILL);
+		for (waited = 0; waited < 10000 && container_running(c); waited += 20)
+			usleep(20000);
+	}
+	container_free(c);
+	return 0;
+}
+
+int cmd_kill(struct uc_cli *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "signal", required_argument, NULL, 's' },
+		CLI_GLOBAL_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct uc_store s;
+	uc_error_t err = NULL;
+	int opt, sig = SIGKILL, st = 0, i;
+
+	while ((opt = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+		if (cli_global_opt(g, opt))
+			continue;
+		if (opt != 's' || (sig = signal_number(optarg)) < 0)
+			return cli_usage_error("kill", "bad option or signal");
+	}
+	if (optind >= argc)
+		return cli_usage_error("kill", "requires at least 1 argument");
+	if (cli_open_store(g, &s, &err) < 0) {
+		store_close(&s);
+		return uc_error_report(&err);
+	}
+	for (i = optind; i < argc; i++) {
+		if (signal_container(&s, argv[i], sig, -1, &err) < 0) {
+			uc_error_report(&err);
+			st = 1;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+	}
+	store_close(&s);
+	return st;
+}
+
+int cmd_stop(struct uc_cli *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "time", required_argument, NULL, 't' },
+		CLI_GLOBAL_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct uc_store s;
+	uc_error_t err = NULL;
+	int opt, secs = 10, st = 0, i;
+
+	while ((opt = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
+		if (cli_global_opt(g, opt))
+			continue;
+		if (opt != 't')
+			return cli_usage_error("stop", "bad option");
+		secs = atoi(optarg);
+	}
+	if (optind >= argc)
+		return cli_usage_error("stop", "requires at least 1 argument");
+	if (cli_open_store(g, &s, &err) < 0) {
+		store_close(&s);
+		return uc_error_report(&err);
+	}
+	for (i = optind; i < argc; i++) {
+		if (signal_container(&s, argv[i], SIGTERM, secs < 0 ? 0 : secs * 1000, &err) < 0) {
+			uc_error_report(&err);
+			st = 1;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+	}
 	store_close(&s);
 	return st;
 }
