@@ -60,9 +60,77 @@ static inline struct posix_acl *ufs_layer_get_acl(struct vfsmount *mnt,
 }
 
 /* 6.12 split ->get_acl into ->get_inode_acl (permission) and ->get_acl. */
-#define UFS_ACL_OPS(inode_acl_fn, acl_fn)	\
-	.get_inode_acl	= inode_acl_fn,		\
-	.get_acl	= acl_fn
+static inline int ufs_layer_set_acl(struct vfsmount *mnt, struct dentry *real,
+				    int type, struct posix_acl *acl)
+{
+	return vfs_set_acl(mnt_idmap(mnt), real, posix_acl_xattr_name(type), acl);
+}
+
+#define UFS_ACL_OPS(inode_acl_fn, acl_fn, set_acl_fn)	\
+	.get_inode_acl	= inode_acl_fn,			\
+	.get_acl	= acl_fn,			\
+	.set_acl	= set_acl_fn
+
+/* Rename in a layer. */
+static inline int ufs_vfs_rename(struct mnt_idmap *idmap, struct inode *odir,
+				 struct dentry *old, struct inode *ndir,
+				 struct dentry *new, unsigned int flags)
+{
+	struct renamedata rd = {
+		.old_mnt_idmap	= idmap,
+		.old_dir	= odir,
+		.old_dentry	= old,
+		.new_mnt_idmap	= idmap,
+		.new_dir	= ndir,
+		.new_dentry	= new,
+		.flags		= flags,
+	};
+
+	return vfs_rename(&rd);
+}
+
+/* One chunk of a copy-up; do_splice_direct takes freeze protection itself. */
+static inline ssize_t ufs_splice_chunk(struct file *in, loff_t *ipos,
+				       struct file *out, loff_t *opos,
+				       size_t len)
+{
+	ssize_t ret = rw_verify_area(WRITE, out, opos, len);
+
+	if (ret < 0)
+		return ret;
+	return do_splice_direct(in, ipos, out, opos, len, 0);
+}
+
+/* Write to a real file; vfs_iter_write takes freeze protection itself. */
+static inline ssize_t ufs_write_real(struct file *real, struct iov_iter *iter,
+				     loff_t *pos, rwf_t flags)
+{
+	return vfs_iter_write(real, iter, pos, flags);
+}
+
+/* POSIX ACLs are not xattrs to the 6.12 VFS: copy them as ACLs. */
+static inline bool ufs_is_acl_xattr(const char *name)
+{
+	return is_posix_acl_xattr(name);
+}
+
+static inline int ufs_copy_acl(struct vfsmount *lmnt, struct dentry *lower,
+			       struct vfsmount *umnt, struct dentry *upper,
+			       const char *name)
+{
+	struct posix_acl *acl = vfs_get_acl(mnt_idmap(lmnt), lower, name);
+	int err;
+
+	if (IS_ERR(acl)) {
+		err = PTR_ERR(acl);
+		return err == -ENODATA || err == -EOPNOTSUPP ? 0 : err;
+	}
+	if (!acl)
+		return 0;
+	err = vfs_set_acl(mnt_idmap(umnt), upper, name, acl);
+	posix_acl_release(acl);
+	return err;
+}
 
 /* O_DIRECT opens need FMODE_CAN_ODIRECT from the open method. */
 static inline void ufs_inherit_odirect(struct file *file, struct file *real)
@@ -101,8 +169,72 @@ static inline int ufs_vfs_getattr(const struct path *path, struct kstat *stat,
 	return vfs_getattr(path, stat, request_mask, flags);
 }
 
-#define UFS_ACL_OPS(inode_acl_fn, acl_fn)	\
+static inline int ufs_layer_set_acl(struct vfsmount *mnt, struct dentry *real,
+				    int type, struct posix_acl *acl)
+{
+	return set_posix_acl(mnt_user_ns(mnt), d_inode(real), type, acl);
+}
+
+/* 6.1 reads ACLs through ->get_acl and sets them through xattr handlers. */
+#define UFS_ACL_OPS(inode_acl_fn, acl_fn, set_acl_fn)	\
 	.get_acl	= inode_acl_fn
+
+static inline int ufs_vfs_rename(struct user_namespace *idmap,
+				 struct inode *odir, struct dentry *old,
+				 struct inode *ndir, struct dentry *new,
+				 unsigned int flags)
+{
+	struct renamedata rd = {
+		.old_mnt_userns	= idmap,
+		.old_dir	= odir,
+		.old_dentry	= old,
+		.new_mnt_userns	= idmap,
+		.new_dir	= ndir,
+		.new_dentry	= new,
+		.flags		= flags,
+	};
+
+	return vfs_rename(&rd);
+}
+
+/* On 6.1 the caller of do_splice_direct provides freeze protection. */
+static inline ssize_t ufs_splice_chunk(struct file *in, loff_t *ipos,
+				       struct file *out, loff_t *opos,
+				       size_t len)
+{
+	ssize_t ret = rw_verify_area(WRITE, out, opos, len);
+
+	if (ret < 0)
+		return ret;
+	file_start_write(out);
+	ret = do_splice_direct(in, ipos, out, opos, len, 0);
+	file_end_write(out);
+	return ret;
+}
+
+static inline ssize_t ufs_write_real(struct file *real, struct iov_iter *iter,
+				     loff_t *pos, rwf_t flags)
+{
+	ssize_t ret;
+
+	file_start_write(real);
+	ret = vfs_iter_write(real, iter, pos, flags);
+	file_end_write(real);
+	return ret;
+}
+
+/* 6.1 copies ACLs like any other xattr. */
+static inline bool ufs_is_acl_xattr(const char *name)
+{
+	return false;
+}
+
+static inline int ufs_copy_acl(struct vfsmount *lmnt, struct dentry *lower,
+			       struct vfsmount *umnt, struct dentry *upper,
+			       const char *name)
+{
+	return -EINVAL;
+}
 
 /* 6.1 checks a_ops->direct_IO instead, which union inodes provide. */
 static inline void ufs_inherit_odirect(struct file *file, struct file *real)

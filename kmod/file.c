@@ -15,12 +15,23 @@ static struct file *ufs_real_file(struct file *file)
 	return file->private_data;
 }
 
+/*
+ * Opening for write (or with O_TRUNC) copies the file up first; a
+ * read-only open never does. A descriptor opened read-only before a
+ * copy-up keeps reading the lower file it opened.
+ */
 static int unionfs_open(struct inode *inode, struct file *file)
 {
 	struct path realpath;
 	struct file *real;
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	int err;
 
+	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
+		err = ufs_copy_up(file->f_path.dentry);
+		if (err)
+			return err;
+	}
 	ufs_top_path(file->f_path.dentry, &realpath);
 	real = dentry_open(&realpath, flags, UFS_FS(inode->i_sb)->creator_cred);
 	if (IS_ERR(real))
@@ -63,6 +74,40 @@ static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 	ret = vfs_iter_read(real, iter, &iocb->ki_pos,
 			    ufs_iocb_rwf(iocb->ki_flags));
 	revert_creds(old);
+	return ret;
+}
+
+static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct file *real = ufs_real_file(file);
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	old = ufs_override_creds(inode->i_sb);
+	ret = ufs_write_real(real, iter, &iocb->ki_pos,
+			     ufs_iocb_rwf(iocb->ki_flags));
+	revert_creds(old);
+	/* size, times and dropped set-id bits as the upper has them now */
+	ufs_copy_attr(inode, file_inode(real));
+	return ret;
+}
+
+static long unionfs_fallocate(struct file *file, int mode, loff_t offset,
+			      loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct file *real = ufs_real_file(file);
+	const struct cred *old;
+	long ret;
+
+	old = ufs_override_creds(inode->i_sb);
+	ret = vfs_fallocate(real, mode, offset, len);
+	revert_creds(old);
+	ufs_copy_attr(inode, file_inode(real));
 	return ret;
 }
 
@@ -121,6 +166,9 @@ const struct file_operations unionfs_file_fops = {
 	.release	= unionfs_release,
 	.llseek		= unionfs_llseek,
 	.read_iter	= unionfs_read_iter,
+	.write_iter	= unionfs_write_iter,
+	.fallocate	= unionfs_fallocate,
+	.splice_write	= iter_file_splice_write,
 	.mmap		= unionfs_mmap,
 	.fsync		= unionfs_fsync,
 	.fadvise	= unionfs_fadvise,

@@ -50,11 +50,12 @@ void ufs_copy_attr(struct inode *inode, struct inode *real)
 
 static int ufs_inode_test(struct inode *inode, void *data)
 {
-	return UFS_I(inode)->real == data;
+	return UFS_I(inode)->key == data;
 }
 
 static int ufs_inode_set(struct inode *inode, void *data)
 {
+	UFS_I(inode)->key = data;
 	UFS_I(inode)->real = data;
 	return 0;
 }
@@ -80,6 +81,25 @@ static void ufs_init_ops(struct inode *inode)
 	}
 }
 
+/* A copied-up object keeps the inode number it had (recorded at copy-up). */
+static void ufs_origin_ino(struct super_block *sb, struct dentry *upper,
+			   struct inode *inode)
+{
+	const struct cred *old = ufs_override_creds(sb);
+	char buf[24];
+	ssize_t len;
+	u64 ino;
+
+	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_INO, buf,
+			   sizeof(buf) - 1);
+	revert_creds(old);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	if (!kstrtou64(buf, 10, &ino))
+		inode->i_ino = ino;
+}
+
 struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
 			    bool merged_dir)
 {
@@ -94,8 +114,14 @@ struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
 		return inode;
 
 	ihold(real);
+	if (top->layer == 0 && UFS_FS(sb)->has_upper)
+		UFS_I(inode)->upper = real;
+	else
+		UFS_I(inode)->lower = real;
 	UFS_I(inode)->layer = top->layer;
 	inode->i_ino = ufs_ino(UFS_FS(sb), top->layer, real->i_ino);
+	if (UFS_I(inode)->upper)
+		ufs_origin_ino(sb, top->dentry, inode);
 	ufs_copy_attr(inode, real);
 	/* Times live in the real inode; the VFS must not update ours. */
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
@@ -108,9 +134,8 @@ struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
 	return inode;
 }
 
-static int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
-			   struct kstat *stat, u32 request_mask,
-			   unsigned int flags)
+int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
+		    struct kstat *stat, u32 request_mask, unsigned int flags)
 {
 	struct dentry *dentry = path->dentry;
 	struct inode *inode = d_inode(dentry);
@@ -136,27 +161,28 @@ static int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
  * Writing a lower file will copy it up, so for a lower real inode the
  * mounter only needs to read it.
  */
-static int unionfs_permission(UFS_IDMAP_T *idmap, struct inode *inode,
-			      int mask)
+int unionfs_permission(UFS_IDMAP_T *idmap, struct inode *inode, int mask)
 {
-	struct unionfs_inode *ui = UFS_I(inode);
 	struct super_block *sb = inode->i_sb;
-	struct inode *real = ui->real;
+	struct inode *real = ufs_real_inode(inode);
 	const struct cred *old;
+	unsigned int layer;
 	int err;
 
 	err = generic_permission(idmap, inode, mask);
 	if (err)
 		return err;
 
-	if (ui->layer || !UFS_FS(sb)->has_upper) {
-		if (!S_ISDIR(real->i_mode) && (mask & (MAY_WRITE | MAY_APPEND))) {
+	layer = ufs_real_layer(inode);
+	if (layer || !UFS_FS(sb)->has_upper) {
+		/* A write will copy up; the lower layer is only read. */
+		if (mask & (MAY_WRITE | MAY_APPEND)) {
 			mask &= ~(MAY_WRITE | MAY_APPEND);
 			mask |= MAY_READ;
 		}
 	}
 	old = ufs_override_creds(sb);
-	err = inode_permission(ufs_mnt_idmap(ufs_layer_mnt(sb, ui->layer)),
+	err = inode_permission(ufs_mnt_idmap(ufs_layer_mnt(sb, layer)),
 			       real, mask);
 	revert_creds(old);
 	return err;
@@ -185,8 +211,7 @@ bool ufs_is_private_xattr(const char *name)
 			sizeof(OVERLAY_XATTR_PREFIX) - 1);
 }
 
-static ssize_t unionfs_listxattr(struct dentry *dentry, char *list,
-				 size_t size)
+ssize_t unionfs_listxattr(struct dentry *dentry, char *list, size_t size)
 {
 	struct dentry *real = ufs_top(dentry)->dentry;
 	const struct cred *old;
@@ -248,15 +273,102 @@ static int unionfs_xattr_get(const struct xattr_handler *handler,
 	return err;
 }
 
+/* setxattr (value != NULL) and removexattr (value == NULL) copy up first. */
 static int unionfs_xattr_set(const struct xattr_handler *handler,
 			     UFS_IDMAP_T *idmap, struct dentry *dentry,
 			     struct inode *inode, const char *name,
 			     const void *value, size_t size, int flags)
 {
+	struct super_block *sb = dentry->d_sb;
+	struct vfsmount *umnt = ufs_layer_mnt(sb, 0);
+	const struct cred *old;
+	struct dentry *upper;
+	int err;
+
 	if (ufs_is_private_xattr(name))
 		return -EPERM;
-	/* Writes through the union come with copy-up. */
-	return -EROFS;
+	err = ufs_copy_up(dentry);
+	if (err)
+		return err;
+	upper = ufs_upper(dentry);
+	old = ufs_override_creds(sb);
+	err = mnt_want_write(umnt);
+	if (!err) {
+		if (value)
+			err = vfs_setxattr(ufs_mnt_idmap(umnt), upper, name,
+					   value, size, flags);
+		else
+			err = vfs_removexattr(ufs_mnt_idmap(umnt), upper, name);
+		mnt_drop_write(umnt);
+	}
+	revert_creds(old);
+	ufs_copy_attr(d_inode(dentry), d_inode(upper));
+	return err;
+}
+
+/* 6.12 sets ACLs through ->set_acl; 6.1 through the xattr handler above. */
+int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
+		    struct posix_acl *acl, int type)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct vfsmount *umnt = ufs_layer_mnt(sb, 0);
+	const struct cred *old;
+	struct dentry *upper;
+	int err;
+
+	err = ufs_copy_up(dentry);
+	if (err)
+		return err;
+	upper = ufs_upper(dentry);
+	old = ufs_override_creds(sb);
+	err = mnt_want_write(umnt);
+	if (!err) {
+		err = ufs_layer_set_acl(umnt, upper, type, acl);
+		mnt_drop_write(umnt);
+	}
+	revert_creds(old);
+	ufs_copy_attr(d_inode(dentry), d_inode(upper));
+	return err;
+}
+
+/*
+ * chmod, chown, utimes, truncate: checked against the union inode, then
+ * done on the upper copy (copied up first).
+ */
+int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
+		    struct iattr *attr)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct vfsmount *umnt = ufs_layer_mnt(sb, 0);
+	struct iattr real_attr = *attr;
+	const struct cred *old;
+	struct dentry *upper;
+	int err;
+
+	err = setattr_prepare(idmap, dentry, attr);
+	if (err)
+		return err;
+	err = ufs_copy_up(dentry);
+	if (err)
+		return err;
+	upper = ufs_upper(dentry);
+
+	/* The union's file is not the upper's; the upper fs redoes kill-suid. */
+	real_attr.ia_valid &= ~ATTR_FILE;
+	if (real_attr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		real_attr.ia_valid &= ~ATTR_MODE;
+
+	old = ufs_override_creds(sb);
+	err = mnt_want_write(umnt);
+	if (!err) {
+		inode_lock(d_inode(upper));
+		err = notify_change(ufs_mnt_idmap(umnt), upper, &real_attr, NULL);
+		inode_unlock(d_inode(upper));
+		mnt_drop_write(umnt);
+	}
+	revert_creds(old);
+	ufs_copy_attr(d_inode(dentry), d_inode(upper));
+	return err;
 }
 
 static const struct xattr_handler unionfs_other_xattr_handler = {
@@ -271,8 +383,7 @@ const struct xattr_handler *unionfs_xattr_handlers[] = {
 };
 
 /* The real inode's ACL, for permission checks. */
-static struct posix_acl *unionfs_get_inode_acl(struct inode *inode, int type,
-					       bool rcu)
+struct posix_acl *unionfs_get_inode_acl(struct inode *inode, int type, bool rcu)
 {
 	struct inode *real = ufs_real_inode(inode);
 	const struct cred *old;
@@ -290,8 +401,8 @@ static struct posix_acl *unionfs_get_inode_acl(struct inode *inode, int type,
 }
 
 /* The ACL as getxattr shows it (only 6.12 routes ACL reads here). */
-static __maybe_unused struct posix_acl *
-unionfs_get_acl(UFS_IDMAP_T *idmap, struct dentry *dentry, int type)
+struct posix_acl *unionfs_get_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
+				  int type)
 {
 	struct unionfs_real *top = ufs_top(dentry);
 	const struct cred *old;
@@ -306,30 +417,25 @@ unionfs_get_acl(UFS_IDMAP_T *idmap, struct dentry *dentry, int type)
 	return acl;
 }
 
-const struct inode_operations unionfs_dir_iops = {
-	.lookup		= unionfs_lookup,
-	.getattr	= unionfs_getattr,
-	.permission	= unionfs_permission,
-	.listxattr	= unionfs_listxattr,
-	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl),
-};
-
 const struct inode_operations unionfs_file_iops = {
 	.getattr	= unionfs_getattr,
+	.setattr	= unionfs_setattr,
 	.permission	= unionfs_permission,
 	.listxattr	= unionfs_listxattr,
-	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl),
+	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl, unionfs_set_acl),
 };
 
 const struct inode_operations unionfs_symlink_iops = {
 	.get_link	= unionfs_get_link,
 	.getattr	= unionfs_getattr,
+	.setattr	= unionfs_setattr,
 	.listxattr	= unionfs_listxattr,
 };
 
 const struct inode_operations unionfs_special_iops = {
 	.getattr	= unionfs_getattr,
+	.setattr	= unionfs_setattr,
 	.permission	= unionfs_permission,
 	.listxattr	= unionfs_listxattr,
-	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl),
+	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl, unionfs_set_acl),
 };

@@ -11,11 +11,16 @@
 #include <linux/xattr.h>
 #include "unionfs.h"
 
-struct unionfs_stack *ufs_stack_alloc(unsigned int nr)
+/* A stack with room for the upper entry and @nr_lowers lower entries. */
+struct unionfs_stack *ufs_stack_alloc(unsigned int nr_lowers)
 {
 	struct unionfs_stack *stack;
 
-	stack = kvzalloc(struct_size(stack, real, nr), GFP_KERNEL);
+	stack = kvzalloc(struct_size(stack, real, nr_lowers + 1), GFP_KERNEL);
+	if (stack) {
+		stack->first = 1;
+		stack->end = 1;
+	}
 	return stack;
 }
 
@@ -25,9 +30,18 @@ void ufs_stack_free(struct unionfs_stack *stack)
 
 	if (!stack)
 		return;
-	for (i = 0; i < stack->nr; i++)
+	for (i = stack->first; i < stack->end; i++)
 		dput(stack->real[i].dentry);
 	kvfree(stack);
+}
+
+/* Publish @upper as the stack's top entry (copy-up, creation). */
+void ufs_stack_set_upper(struct unionfs_stack *stack, struct dentry *upper)
+{
+	stack->real[0].dentry = dget(upper);
+	stack->real[0].layer = 0;
+	/* pairs with ufs_stack_first(): real[0] is filled before it shows */
+	smp_store_release(&stack->first, 0);
 }
 
 bool ufs_is_whiteout(struct dentry *real)
@@ -67,17 +81,19 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 					      struct unionfs_stack *parent,
 					      const struct qstr *name)
 {
+	unsigned int first = ufs_stack_first(parent);
 	struct unionfs_stack *stack;
-	unsigned int i, n = 0;
+	unsigned int i, found = 0;
 	int err;
 
-	stack = ufs_stack_alloc(parent->nr);
+	stack = ufs_stack_alloc(ufs_stack_lowers(parent));
 	if (!stack)
 		return ERR_PTR(-ENOMEM);
 
-	for (i = 0; i < parent->nr; i++) {
+	for (i = first; i < parent->end; i++) {
 		struct unionfs_real *p = &parent->real[i];
 		struct vfsmount *mnt = fs->layers[p->layer].mnt;
+		struct unionfs_real *slot;
 		struct dentry *real;
 
 		ufs_stat_inc(fs, lookup_layers);
@@ -85,9 +101,6 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 					   p->dentry, name->len);
 		if (IS_ERR(real)) {
 			err = PTR_ERR(real);
-			/* A layer we may not search hides nothing. */
-			if (err == -EACCES && n)
-				break;
 			goto fail;
 		}
 		if (d_is_negative(real)) {
@@ -98,36 +111,70 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 			dput(real);
 			break;
 		}
-		if (!d_is_dir(real)) {
-			/* A non-directory below a directory is hidden by it. */
-			if (n == 0) {
-				stack->real[n].dentry = real;
-				stack->real[n].layer = p->layer;
-				n++;
-			} else {
-				dput(real);
-			}
+		/* A non-directory below a directory is hidden by it. */
+		if (found && !d_is_dir(real)) {
+			dput(real);
 			break;
 		}
-		stack->real[n].dentry = real;
-		stack->real[n].layer = p->layer;
-		n++;
+		if (p->layer == 0 && fs->has_upper) {
+			slot = &stack->real[0];
+			stack->first = 0;
+		} else {
+			slot = &stack->real[stack->end++];
+		}
+		slot->dentry = real;
+		slot->layer = p->layer;
+		found++;
+		if (!d_is_dir(real))
+			break;
 		if (ufs_is_opaque_dir(real)) {
 			stack->opaque = true;
 			break;
 		}
 	}
-	stack->nr = n;
-	if (!n) {
+	if (!found) {
 		ufs_stack_free(stack);
 		return NULL;
 	}
 	return stack;
 
 fail:
-	stack->nr = n;
 	ufs_stack_free(stack);
 	return ERR_PTR(err);
+}
+
+/*
+ * Does a lower layer below the parent hold @dentry's name (so that
+ * removing or renaming it must leave a whiteout)? Asked at the time of the
+ * change, because the union dentry's stack stops at the first non-dir.
+ * With @count_whiteouts, a whiteout below counts too (a new directory
+ * there is made opaque). Called with the mounter's credentials.
+ */
+bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts)
+{
+	struct unionfs_fs *fs = UFS_FS(dentry->d_sb);
+	struct unionfs_stack *parent = ufs_stack(dentry->d_parent);
+	unsigned int i;
+
+	for (i = 1; i < parent->end; i++) {
+		struct unionfs_real *p = &parent->real[i];
+		struct dentry *real;
+		bool positive, whiteout;
+
+		real = lookup_one_unlocked(ufs_mnt_idmap(fs->layers[p->layer].mnt),
+					   dentry->d_name.name, p->dentry,
+					   dentry->d_name.len);
+		if (IS_ERR(real))
+			return true;	/* unsure: a whiteout is always safe */
+		positive = d_is_positive(real);
+		whiteout = ufs_is_whiteout(real);
+		dput(real);
+		if (whiteout)
+			return count_whiteouts;
+		if (positive)
+			return true;
+	}
+	return false;
 }
 
 struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
@@ -151,9 +198,9 @@ struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
 		return ERR_CAST(stack);
 
 	if (stack) {
-		bool dir = d_is_dir(stack->real[0].dentry);
+		struct unionfs_real *top = &stack->real[stack->first];
 
-		inode = ufs_get_inode(sb, &stack->real[0], dir);
+		inode = ufs_get_inode(sb, top, d_is_dir(top->dentry));
 		if (IS_ERR(inode)) {
 			ufs_stack_free(stack);
 			return ERR_CAST(inode);

@@ -21,6 +21,7 @@ struct ufs_dirent {
 	u64 ino;
 	unsigned int type;
 	unsigned int len;
+	unsigned int layer;	/* the layer the name was taken from */
 	bool hidden;		/* a whiteout: hides, is not listed */
 	char name[];
 };
@@ -133,6 +134,7 @@ static bool ufs_fill_merge(struct dir_context *ctx, const char *name, int len,
 	e->len = len;
 	e->type = d_type;
 	e->ino = ufs_ino(fc->fs, fc->layer, ino);
+	e->layer = fc->layer;
 	e->hidden = false;
 	INIT_LIST_HEAD(&e->next);
 	rb_link_node(&e->node, parent, link);
@@ -225,7 +227,7 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry)
 
 	ufs_stat_inc(fc.fs, readdir_builds);
 	old = ufs_override_creds(sb);
-	for (i = 0; i < stack->nr && !err; i++)
+	for (i = ufs_stack_first(stack); i < stack->end && !err; i++)
 		err = ufs_read_layer(&fc, sb, &stack->real[i]);
 	revert_creds(old);
 	if (err) {
@@ -233,6 +235,53 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry)
 		return ERR_PTR(err);
 	}
 	return fc.listing;
+}
+
+void ufs_free_names(struct list_head *names)
+{
+	struct ufs_dirname *n, *tmp;
+
+	list_for_each_entry_safe(n, tmp, names, next)
+		kfree(n);
+	INIT_LIST_HEAD(names);
+}
+
+/*
+ * For rmdir: -ENOTEMPTY unless the union shows no entry in @dentry. When
+ * empty, @whiteouts gets the names of the whiteouts in its upper layer,
+ * which must go before the upper directory can be removed.
+ */
+int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts)
+{
+	struct ufs_listing *l = ufs_build_listing(dentry);
+	struct ufs_dirent *e, *tmp;
+	int err = 0;
+
+	if (IS_ERR(l))
+		return PTR_ERR(l);
+	if (l->nr) {
+		err = -ENOTEMPTY;
+		goto out;
+	}
+	rbtree_postorder_for_each_entry_safe(e, tmp, &l->names, node) {
+		struct ufs_dirname *n;
+
+		if (!e->hidden || e->layer != 0 || !UFS_FS(dentry->d_sb)->has_upper)
+			continue;
+		n = kmalloc(struct_size(n, name, e->len + 1), GFP_KERNEL);
+		if (!n) {
+			err = -ENOMEM;
+			break;
+		}
+		n->len = e->len;
+		memcpy(n->name, e->name, e->len + 1);
+		list_add_tail(&n->next, whiteouts);
+	}
+	if (err)
+		ufs_free_names(whiteouts);
+out:
+	ufs_listing_free(l);
+	return err;
 }
 
 static int unionfs_dir_open(struct inode *inode, struct file *file)
@@ -324,8 +373,23 @@ static loff_t unionfs_dir_llseek(struct file *file, loff_t offset, int whence)
 static int unionfs_dir_fsync(struct file *file, loff_t start, loff_t end,
 			     int datasync)
 {
-	/* Nothing of ours to write; the write side syncs the upper. */
-	return 0;
+	struct dentry *upper = ufs_upper(file->f_path.dentry);
+	struct unionfs_fs *fs = UFS_FS(file->f_path.dentry->d_sb);
+	struct path path;
+	struct file *real;
+	int err;
+
+	/* Only the upper directory can hold unsynced changes. */
+	if (!upper || fs->is_volatile)
+		return 0;
+	path.mnt = fs->layers[0].mnt;
+	path.dentry = upper;
+	real = dentry_open(&path, O_RDONLY | O_DIRECTORY, fs->creator_cred);
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	err = vfs_fsync_range(real, start, end, datasync);
+	fput(real);
+	return err;
 }
 
 const struct file_operations unionfs_dir_fops = {

@@ -435,16 +435,18 @@ enomem:
 
 static struct unionfs_stack *ufs_root_stack(struct unionfs_fs *fs)
 {
-	struct unionfs_stack *stack = ufs_stack_alloc(fs->nr_layers);
+	struct unionfs_stack *stack = ufs_stack_alloc(fs->nr_lowers);
 	unsigned int i;
 
 	if (!stack)
 		return NULL;
-	for (i = 0; i < fs->nr_layers; i++) {
-		stack->real[i].dentry = dget(fs->layers[i].mnt->mnt_root);
-		stack->real[i].layer = i;
+	if (fs->has_upper)
+		ufs_stack_set_upper(stack, fs->layers[0].mnt->mnt_root);
+	for (i = fs->has_upper; i < fs->nr_layers; i++) {
+		stack->real[stack->end].dentry = dget(fs->layers[i].mnt->mnt_root);
+		stack->real[stack->end].layer = i;
+		stack->end++;
 	}
-	stack->nr = fs->nr_layers;
 	return stack;
 }
 
@@ -538,14 +540,15 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;
 	sb->s_flags |= SB_POSIXACL;
-	/* The write side is not there yet: every union is read-only. */
-	sb->s_flags |= SB_RDONLY;
+	/* Without an upper layer there is nowhere to write. */
+	if (!fs->has_upper)
+		sb->s_flags |= SB_RDONLY;
 
 	err = -ENOMEM;
 	stack = ufs_root_stack(fs);
 	if (!stack)
 		goto out;
-	root_inode = ufs_get_inode(sb, &stack->real[0], true);
+	root_inode = ufs_get_inode(sb, &stack->real[stack->first], true);
 	if (IS_ERR(root_inode)) {
 		err = PTR_ERR(root_inode);
 		ufs_stack_free(stack);
@@ -616,7 +619,8 @@ static int unionfs_reconfigure(struct fs_context *fc)
 	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
 		return ufs_invalfc(fc, "layers cannot be changed on remount");
 	sync_filesystem(fc->root->d_sb);
-	fc->sb_flags |= SB_RDONLY;
+	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
+		return ufs_invalfc(fc, "no upperdir: the union is read-only");
 	return 0;
 }
 
@@ -655,7 +659,11 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	if (!ui)
 		return NULL;
 	ui->real = NULL;
+	ui->key = NULL;
+	ui->lower = NULL;
+	ui->upper = NULL;
 	ui->layer = 0;
+	mutex_init(&ui->copy_up_lock);
 	return &ui->vfs_inode;
 }
 
@@ -668,7 +676,8 @@ static void unionfs_evict_inode(struct inode *inode)
 {
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
-	iput(UFS_I(inode)->real);
+	iput(UFS_I(inode)->lower);
+	iput(UFS_I(inode)->upper);
 	UFS_I(inode)->real = NULL;
 }
 

@@ -22,6 +22,7 @@
 /* On-disk markers: ours, and overlayfs's (honoured in lower layers). */
 #define UNIONFS_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "unionfs."
 #define UNIONFS_XATTR_OPAQUE	UNIONFS_XATTR_PREFIX "opaque"
+#define UNIONFS_XATTR_INO	UNIONFS_XATTR_PREFIX "ino"
 #define OVERLAY_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "overlay."
 #define OVERLAY_XATTR_OPAQUE	OVERLAY_XATTR_PREFIX "opaque"
 
@@ -54,6 +55,7 @@ struct unionfs_fs {
 	unsigned int nr_layers;
 	unsigned int nr_lowers;
 	bool has_upper;
+	bool is_volatile;		/* no fsync on copy-up */
 	struct path workdir;		/* held only when has_upper */
 	char *workdir_name;		/* as the user gave it */
 	struct dentry *staging;		/* workdir/staging */
@@ -68,9 +70,14 @@ struct unionfs_fs {
 /*
  * The layer dentries that make up one union dentry, topmost first. For a
  * directory: every directory of that name from the top down to the first
- * opaque one; for anything else: the single topmost entry. Immutable once
- * the union dentry is instantiated (the write side replaces whole stacks
- * under the parent's lock).
+ * opaque one; for anything else: the single topmost entry.
+ *
+ * real[0] is reserved for the upper layer and real[1..end) hold the lower
+ * entries. Entries before @first are not in use. The only change after the
+ * dentry is instantiated is copy-up: it fills real[0], then publishes it by
+ * storing first = 0 with release semantics (ufs_stack_set_upper()), under
+ * the union inode's copy_up_lock; readers load @first with acquire
+ * semantics and never see a half-made entry.
  */
 struct unionfs_real {
 	struct dentry *dentry;
@@ -78,15 +85,38 @@ struct unionfs_real {
 };
 
 struct unionfs_stack {
-	unsigned int nr;
+	unsigned int first;		/* 0: has upper; 1: lower entries only */
+	unsigned int end;		/* one past the last entry */
 	bool opaque;			/* the bottom entry stops the merge */
 	struct unionfs_real real[];
 };
 
+static inline unsigned int ufs_stack_first(const struct unionfs_stack *stack)
+{
+	/* pairs with the release in ufs_stack_set_upper() */
+	return smp_load_acquire(&stack->first);
+}
+
+/* The number of lower entries (those below the upper). */
+static inline unsigned int ufs_stack_lowers(const struct unionfs_stack *stack)
+{
+	return stack->end - 1;
+}
+
+/*
+ * A union inode. @real is the topmost real inode; copy-up switches it from
+ * the lower inode to the upper one (release store; both stay held until
+ * eviction), under @copy_up_lock, which also serialises copy-ups of the
+ * inode so concurrent writers produce exactly one.
+ */
 struct unionfs_inode {
 	struct inode vfs_inode;
-	struct inode *real;		/* the topmost real inode (held) */
+	struct inode *real;		/* topmost real inode */
+	struct inode *key;		/* real inode it was found by (iget5) */
+	struct inode *lower;		/* the lower inode before copy-up (held) */
+	struct inode *upper;		/* the upper inode (held), or NULL */
 	unsigned int layer;		/* layer of @real */
+	struct mutex copy_up_lock;
 };
 
 static inline struct unionfs_fs *UFS_FS(struct super_block *sb)
@@ -106,12 +136,30 @@ static inline struct unionfs_stack *ufs_stack(const struct dentry *dentry)
 
 static inline struct unionfs_real *ufs_top(const struct dentry *dentry)
 {
-	return &ufs_stack(dentry)->real[0];
+	struct unionfs_stack *stack = ufs_stack(dentry);
+
+	return &stack->real[ufs_stack_first(stack)];
+}
+
+/* The upper dentry of a union dentry, or NULL when it has none yet. */
+static inline struct dentry *ufs_upper(const struct dentry *dentry)
+{
+	struct unionfs_stack *stack = ufs_stack(dentry);
+
+	return stack && ufs_stack_first(stack) == 0 ? stack->real[0].dentry : NULL;
 }
 
 static inline struct inode *ufs_real_inode(struct inode *inode)
 {
-	return UFS_I(inode)->real;
+	/* pairs with the release at the end of copy-up */
+	return smp_load_acquire(&UFS_I(inode)->real);
+}
+
+static inline unsigned int ufs_real_layer(struct inode *inode)
+{
+	/* layer is written before real is published */
+	return smp_load_acquire(&UFS_I(inode)->real) == UFS_I(inode)->upper ?
+	       0 : UFS_I(inode)->layer;
 }
 
 static inline struct vfsmount *ufs_layer_mnt(struct super_block *sb,
@@ -137,6 +185,13 @@ static inline const struct cred *ufs_override_creds(struct super_block *sb)
 #define ufs_stat_inc(fs, field)		atomic64_inc(&(fs)->stats.field)
 #define ufs_stat_add(fs, field, n)	atomic64_add((n), &(fs)->stats.field)
 
+/* A name taken out of a directory listing. */
+struct ufs_dirname {
+	struct list_head next;
+	unsigned int len;
+	char name[];
+};
+
 /* super.c */
 extern struct kmem_cache *unionfs_inode_cachep;
 
@@ -144,10 +199,12 @@ extern struct kmem_cache *unionfs_inode_cachep;
 extern const struct dentry_operations unionfs_dentry_ops;
 struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
 			      unsigned int flags);
-struct unionfs_stack *ufs_stack_alloc(unsigned int nr);
+struct unionfs_stack *ufs_stack_alloc(unsigned int nr_lowers);
 void ufs_stack_free(struct unionfs_stack *stack);
+void ufs_stack_set_upper(struct unionfs_stack *stack, struct dentry *upper);
 bool ufs_is_opaque_dir(struct dentry *real);
 bool ufs_is_whiteout(struct dentry *real);
+bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts);
 
 /* inode.c */
 extern const struct inode_operations unionfs_dir_iops;
@@ -161,8 +218,28 @@ void ufs_copy_attr(struct inode *inode, struct inode *real);
 u64 ufs_ino(struct unionfs_fs *fs, unsigned int layer, u64 real_ino);
 bool ufs_is_private_xattr(const char *name);
 
+int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
+		    struct kstat *stat, u32 request_mask, unsigned int flags);
+int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
+		    struct iattr *attr);
+int unionfs_permission(UFS_IDMAP_T *idmap, struct inode *inode, int mask);
+ssize_t unionfs_listxattr(struct dentry *dentry, char *list, size_t size);
+struct posix_acl *unionfs_get_inode_acl(struct inode *inode, int type,
+					bool rcu);
+struct posix_acl *unionfs_get_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
+				  int type);
+int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
+		    struct posix_acl *acl, int type);
+
 /* readdir.c */
 extern const struct file_operations unionfs_dir_fops;
+int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts);
+void ufs_free_names(struct list_head *names);
+
+/* copy_up.c */
+int ufs_copy_up(struct dentry *dentry);
+struct dentry *ufs_staging_lookup(struct unionfs_fs *fs);
+void ufs_staging_remove(struct unionfs_fs *fs, struct dentry *tmp);
 
 /* file.c */
 extern const struct file_operations unionfs_file_fops;

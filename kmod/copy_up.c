@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * unionfs: copy-up of an object from a lower layer into the upper layer.
+ *
+ * The copy is made in workdir/staging under a temporary name: created,
+ * filled (reflink first, else data chunks that skip holes), given the
+ * lower object's xattrs, owner, mode and times, fsync'd, and only then
+ * renamed into the upper directory. A failure at any point removes the
+ * staging entry and leaves the union showing the lower object unchanged.
+ * Parents are copied up first. Runs with the mounter's credentials.
+ */
+#include <linux/slab.h>
+#include <linux/sizes.h>
+#include <linux/file.h>
+#include <linux/namei.h>
+#include <linux/xattr.h>
+#include <linux/sched/signal.h>
+#include <linux/fsnotify.h>
+#include "unionfs.h"
+
+#define UFS_COPY_CHUNK	SZ_1M
+
+static atomic_t ufs_tmp_seq = ATOMIC_INIT(0);
+
+/* A staging entry: a fresh, unused name in workdir/staging. */
+struct dentry *ufs_staging_lookup(struct unionfs_fs *fs)
+{
+	char name[32];
+	int len = snprintf(name, sizeof(name), "#%x.%x", current->pid,
+			   atomic_inc_return(&ufs_tmp_seq));
+
+	return lookup_one_len(name, fs->staging, len);
+}
+
+/* Remove a staging entry (staging must be locked). */
+void ufs_staging_remove(struct unionfs_fs *fs, struct dentry *tmp)
+{
+	struct inode *sdir = d_inode(fs->staging);
+	UFS_IDMAP_T *idmap = ufs_mnt_idmap(fs->layers[0].mnt);
+
+	if (d_is_negative(tmp) || tmp->d_parent != fs->staging)
+		return;
+	if (d_is_dir(tmp))
+		vfs_rmdir(idmap, sdir, tmp);
+	else
+		vfs_unlink(idmap, sdir, tmp, NULL);
+}
+
+static int ufs_copy_data(struct unionfs_fs *fs, const struct path *lower,
+			 struct dentry *tmp, loff_t size)
+{
+	struct path upath = { .mnt = fs->layers[0].mnt, .dentry = tmp };
+	struct file *in, *out;
+	loff_t pos = 0, copied = 0;
+	int err = 0;
+
+	in = dentry_open(lower, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(in))
+		return PTR_ERR(in);
+	out = dentry_open(&upath, O_WRONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(out)) {
+		fput(in);
+		return PTR_ERR(out);
+	}
+
+	/* Same filesystem and it can share extents: no data moves at all. */
+	if (size && vfs_clone_file_range(in, 0, out, 0, size, 0) == size)
+		goto sync;
+
+	while (pos < size) {
+		loff_t data, hole;
+
+		data = vfs_llseek(in, pos, SEEK_DATA);
+		if (data == -ENXIO)
+			break;			/* only a hole is left */
+		if (data < 0)
+			data = pos;		/* no SEEK_DATA: copy it all */
+		hole = vfs_llseek(in, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		pos = data;
+		while (pos < hole) {
+			loff_t opos = pos;
+			size_t len = min_t(loff_t, hole - pos, UFS_COPY_CHUNK);
+			ssize_t n;
+
+			if (fatal_signal_pending(current)) {
+				err = -EINTR;
+				goto out;
+			}
+			n = ufs_splice_chunk(in, &pos, out, &opos, len);
+			if (n <= 0) {
+				err = n ? n : -EIO;
+				goto out;
+			}
+			copied += n;
+		}
+	}
+	/* A trailing hole: give the copy its full size. */
+	if (i_size_read(file_inode(out)) < size) {
+		err = vfs_truncate(&upath, size);
+		if (err)
+			goto out;
+	}
+	ufs_stat_add(fs, copy_up_bytes, copied);
+sync:
+	if (!fs->is_volatile)
+		err = vfs_fsync(out, 0);
+out:
+	fput(out);
+	fput(in);
+	return err;
+}
+
+/* Copy every xattr but our own (and overlayfs's markers). */
+static int ufs_copy_xattrs(struct unionfs_fs *fs, const struct path *lower,
+			   struct dentry *tmp)
+{
+	UFS_IDMAP_T *uidmap = ufs_mnt_idmap(fs->layers[0].mnt);
+	UFS_IDMAP_T *lidmap = ufs_mnt_idmap(lower->mnt);
+	ssize_t len, pos, vlen;
+	char *names, *value = NULL;
+	size_t vsize = 0;
+	int err = 0;
+
+	len = vfs_listxattr(lower->dentry, NULL, 0);
+	if (len <= 0)
+		return len == -EOPNOTSUPP ? 0 : len;
+	names = kvmalloc(len, GFP_KERNEL);
+	if (!names)
+		return -ENOMEM;
+	len = vfs_listxattr(lower->dentry, names, len);
+	if (len < 0) {
+		err = len;
+		goto out;
+	}
+	for (pos = 0; pos < len; pos += strlen(names + pos) + 1) {
+		const char *name = names + pos;
+
+		if (ufs_is_private_xattr(name))
+			continue;
+		if (ufs_is_acl_xattr(name)) {
+			err = ufs_copy_acl(lower->mnt, lower->dentry,
+					   fs->layers[0].mnt, tmp, name);
+			if (err)
+				goto out;
+			continue;
+		}
+		vlen = vfs_getxattr(lidmap, lower->dentry, name, NULL, 0);
+		if (vlen == -ENODATA)
+			continue;
+		if (vlen < 0) {
+			err = vlen;
+			goto out;
+		}
+		if (vlen > vsize) {
+			kvfree(value);
+			value = kvmalloc(vlen, GFP_KERNEL);
+			vsize = value ? vlen : 0;
+			if (!value) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		vlen = vfs_getxattr(lidmap, lower->dentry, name, value, vlen);
+		if (vlen < 0) {
+			err = vlen;
+			goto out;
+		}
+		err = vfs_setxattr(uidmap, tmp, name, value, vlen, 0);
+		/* A name the upper fs has no room for is not ours to invent. */
+		if (err == -EOPNOTSUPP)
+			err = 0;
+		if (err)
+			goto out;
+	}
+out:
+	kvfree(value);
+	kvfree(names);
+	return err;
+}
+
+/* Owner first (it clears set-id bits), then mode, then times. */
+static int ufs_copy_attrs(struct unionfs_fs *fs, struct dentry *tmp,
+			  const struct kstat *stat)
+{
+	UFS_IDMAP_T *idmap = ufs_mnt_idmap(fs->layers[0].mnt);
+	struct inode *inode = d_inode(tmp);
+	struct iattr attr = {
+		.ia_valid = ATTR_UID | ATTR_GID,
+		.ia_vfsuid = VFSUIDT_INIT(stat->uid),
+		.ia_vfsgid = VFSGIDT_INIT(stat->gid),
+	};
+	int err;
+
+	inode_lock(inode);
+	err = notify_change(idmap, tmp, &attr, NULL);
+	if (!err && !S_ISLNK(stat->mode)) {
+		attr.ia_valid = ATTR_MODE;
+		attr.ia_mode = stat->mode;
+		err = notify_change(idmap, tmp, &attr, NULL);
+	}
+	if (!err) {
+		attr.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+				ATTR_MTIME_SET;
+		attr.ia_atime = stat->atime;
+		attr.ia_mtime = stat->mtime;
+		err = notify_change(idmap, tmp, &attr, NULL);
+	}
+	inode_unlock(inode);
+	return err;
+}
+
+/* Make the staging object of the lower's type (staging is locked). */
+static int ufs_create_staging(struct unionfs_fs *fs, struct dentry *tmp,
+			      struct dentry *lower, const struct kstat *stat)
+{
+	UFS_IDMAP_T *idmap = ufs_mnt_idmap(fs->layers[0].mnt);
+	struct inode *sdir = d_inode(fs->staging);
+	DEFINE_DELAYED_CALL(done);
+	const char *link;
+	int err;
+
+	switch (stat->mode & S_IFMT) {
+	case S_IFREG:
+		return vfs_create(idmap, sdir, tmp, S_IFREG | 0600, true);
+	case S_IFDIR:
+		return vfs_mkdir(idmap, sdir, tmp, 0700);
+	case S_IFLNK:
+		link = vfs_get_link(lower, &done);
+		if (IS_ERR(link))
+			return PTR_ERR(link);
+		err = vfs_symlink(idmap, sdir, tmp, link);
+		do_delayed_call(&done);
+		return err;
+	default:
+		return vfs_mknod(idmap, sdir, tmp, stat->mode, stat->rdev);
+	}
+}
+
+/* Record the union inode number so st_ino survives umount/mount. */
+static int ufs_set_origin_ino(struct unionfs_fs *fs, struct dentry *tmp,
+			      u64 ino)
+{
+	char buf[24];
+	int len = snprintf(buf, sizeof(buf), "%llu", ino);
+
+	return vfs_setxattr(ufs_mnt_idmap(fs->layers[0].mnt), tmp,
+			    UNIONFS_XATTR_INO, buf, len, 0);
+}
+
+static int ufs_copy_up_one(struct dentry *dentry)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct unionfs_fs *fs = UFS_FS(sb);
+	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
+	struct dentry *parent = dentry->d_parent;
+	struct dentry *uparent = ufs_upper(parent);
+	struct vfsmount *umnt = fs->layers[0].mnt;
+	UFS_IDMAP_T *idmap = ufs_mnt_idmap(umnt);
+	struct dentry *tmp = NULL, *target, *trap;
+	struct path lower;
+	struct kstat stat;
+	int err;
+
+	if (!uparent)
+		return -EIO;	/* parents are copied up first */
+
+	mutex_lock(&ui->copy_up_lock);
+	if (ufs_upper(dentry)) {
+		err = 0;	/* another task did it while we waited */
+		goto out_unlock;
+	}
+	ufs_top_path(dentry, &lower);
+	err = vfs_getattr(&lower, &stat, STATX_BASIC_STATS,
+			  AT_STATX_SYNC_AS_STAT);
+	if (err)
+		goto out_unlock;
+	/* Never copy up with an owner we cannot represent. */
+	if (!uid_valid(stat.uid) || !gid_valid(stat.gid)) {
+		err = -EOVERFLOW;
+		goto out_unlock;
+	}
+
+	err = mnt_want_write(umnt);
+	if (err)
+		goto out_unlock;
+	inode_lock_nested(d_inode(fs->staging), I_MUTEX_PARENT);
+	tmp = ufs_staging_lookup(fs);
+	if (IS_ERR(tmp)) {
+		err = PTR_ERR(tmp);
+		tmp = NULL;
+	} else {
+		err = ufs_create_staging(fs, tmp, lower.dentry, &stat);
+	}
+	inode_unlock(d_inode(fs->staging));
+	mnt_drop_write(umnt);
+	if (err)
+		goto out_put;
+
+	/* Data is copied without holding freeze protection (6.12 rule). */
+	if (S_ISREG(stat.mode)) {
+		err = ufs_copy_data(fs, &lower, tmp, stat.size);
+		if (err)
+			goto out_cleanup;
+	}
+
+	err = mnt_want_write(umnt);
+	if (err)
+		goto out_cleanup;
+	err = ufs_copy_xattrs(fs, &lower, tmp);
+	if (!err)
+		err = ufs_set_origin_ino(fs, tmp, d_inode(dentry)->i_ino);
+	if (!err)
+		err = ufs_copy_attrs(fs, tmp, &stat);
+	if (err)
+		goto out_drop;
+
+	trap = lock_rename(fs->staging, uparent);
+	if (IS_ERR(trap)) {
+		err = PTR_ERR(trap);
+		goto out_drop;
+	}
+	err = -EIO;
+	if (trap == tmp || tmp->d_parent != fs->staging)
+		goto out_unlock_rename;
+	target = lookup_one_len(dentry->d_name.name, uparent,
+				dentry->d_name.len);
+	if (IS_ERR(target)) {
+		err = PTR_ERR(target);
+		goto out_unlock_rename;
+	}
+	if (d_is_positive(target) || target == trap)
+		err = -ESTALE;	/* the upper changed under us */
+	else
+		err = ufs_vfs_rename(idmap, d_inode(fs->staging), tmp,
+				     d_inode(uparent), target, 0);
+	dput(target);
+out_unlock_rename:
+	unlock_rename(fs->staging, uparent);
+out_drop:
+	mnt_drop_write(umnt);
+	if (err)
+		goto out_cleanup;
+
+	/* tmp now is the upper object: publish it. */
+	ufs_stack_set_upper(ufs_stack(dentry), tmp);
+	ui->upper = igrab(d_inode(tmp));
+	/* pairs with ufs_real_inode(): upper is complete before it shows */
+	smp_store_release(&ui->real, ui->upper);
+	ufs_stat_inc(fs, copy_ups);
+	goto out_put;
+
+out_cleanup:
+	if (!mnt_want_write(umnt)) {
+		inode_lock_nested(d_inode(fs->staging), I_MUTEX_PARENT);
+		ufs_staging_remove(fs, tmp);
+		inode_unlock(d_inode(fs->staging));
+		mnt_drop_write(umnt);
+	}
+out_put:
+	dput(tmp);
+out_unlock:
+	mutex_unlock(&ui->copy_up_lock);
+	return err;
+}
+
+/*
+ * Give @dentry an upper object, copying up its parents first. Called
+ * without the mounter's credentials; takes them for the layer work.
+ */
+int ufs_copy_up(struct dentry *dentry)
+{
+	const struct cred *old;
+	int err = 0;
+
+	if (!UFS_FS(dentry->d_sb)->has_upper)
+		return -EROFS;
+	old = ufs_override_creds(dentry->d_sb);
+	while (!err && !ufs_upper(dentry)) {
+		struct dentry *next = dget(dentry), *parent;
+
+		/* Find the topmost ancestor still without an upper. */
+		for (;;) {
+			parent = dget_parent(next);
+			if (ufs_upper(parent)) {
+				dput(parent);
+				break;
+			}
+			dput(next);
+			next = parent;
+		}
+		err = ufs_copy_up_one(next);
+		dput(next);
+	}
+	revert_creds(old);
+	return err;
+}

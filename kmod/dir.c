@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * unionfs: namespace operations: create, mkdir, mknod, symlink, link,
+ * unlink, rmdir, rename. Everything happens in the upper layer; a name
+ * that a lower layer also has is hidden with a whiteout; a directory made
+ * where a whiteout stood is opaque, so old lower content cannot reappear.
+ *
+ * Locking: the VFS holds the union parent's i_rwsem; we take the upper
+ * parent's (and staging's, with lock_rename() when both are involved).
+ */
+#include <linux/slab.h>
+#include <linux/namei.h>
+#include <linux/xattr.h>
+#include <linux/cred.h>
+#include "unionfs.h"
+
+/*
+ * Credentials for creating objects: the mounter's, but owned by the
+ * caller (fsuid/fsgid), as if the caller had created them.
+ */
+static const struct cred *ufs_creator_as_caller(struct super_block *sb)
+{
+	kuid_t fsuid = current_fsuid();
+	kgid_t fsgid = current_fsgid();
+	const struct cred *old;
+	struct cred *cred;
+
+	old = ufs_override_creds(sb);
+	cred = prepare_creds();		/* a copy of the mounter's */
+	revert_creds(old);
+	if (!cred)
+		return ERR_PTR(-ENOMEM);
+	cred->fsuid = fsuid;
+	cred->fsgid = fsgid;
+	return cred;
+}
+
+struct ufs_new_object {
+	umode_t mode;
+	dev_t rdev;
+	const char *link;
+	struct dentry *hardlink;	/* upper dentry to link to */
+};
+
+/* Make the object at @dentry (a negative dentry of a locked @dir). */
+static int ufs_make_real(struct inode *dir, struct dentry *dentry,
+			 const struct ufs_new_object *obj)
+{
+	UFS_IDMAP_T *idmap = UFS_NOP_IDMAP;
+
+	switch (obj->mode & S_IFMT) {
+	case S_IFREG:
+		if (obj->hardlink)
+			return vfs_link(obj->hardlink, idmap, dir, dentry, NULL);
+		return vfs_create(idmap, dir, dentry, obj->mode, true);
+	case S_IFDIR:
+		return vfs_mkdir(idmap, dir, dentry, obj->mode);
+	case S_IFLNK:
+		if (obj->hardlink)
+			return vfs_link(obj->hardlink, idmap, dir, dentry, NULL);
+		return vfs_symlink(idmap, dir, dentry, obj->link);
+	default:
+		if (obj->hardlink)
+			return vfs_link(obj->hardlink, idmap, dir, dentry, NULL);
+		return vfs_mknod(idmap, dir, dentry, obj->mode, obj->rdev);
+	}
+}
+
+static int ufs_set_opaque(struct dentry *upper)
+{
+	return vfs_setxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_OPAQUE, "y", 1, 0);
+}
+
+/*
+ * Replace the whiteout at @uparent/@name by a new object, atomically: the
+ * object is made in staging, then renamed over the whiteout (a directory
+ * is exchanged with it and the whiteout removed from staging).
+ */
+static struct dentry *ufs_create_over_whiteout(struct unionfs_fs *fs,
+					       struct dentry *uparent,
+					       const struct qstr *name,
+					       const struct ufs_new_object *obj)
+{
+	bool dir = S_ISDIR(obj->mode);
+	struct dentry *tmp, *target, *trap;
+	int err;
+
+	trap = lock_rename(fs->staging, uparent);
+	if (IS_ERR(trap))
+		return trap;
+	tmp = ufs_staging_lookup(fs);
+	if (IS_ERR(tmp)) {
+		unlock_rename(fs->staging, uparent);
+		return tmp;
+	}
+	target = lookup_one_len(name->name, uparent, name->len);
+	if (IS_ERR(target)) {
+		err = PTR_ERR(target);
+		target = NULL;
+		goto out;
+	}
+	err = -ESTALE;
+	if (!ufs_is_whiteout(target) || target == trap)
+		goto out;
+	err = ufs_make_real(d_inode(fs->staging), tmp, obj);
+	if (!err && dir)
+		err = ufs_set_opaque(tmp);
+	if (!err)
+		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(fs->staging), tmp,
+				     d_inode(uparent), target,
+				     dir ? RENAME_EXCHANGE : 0);
+	if (!err && dir)
+		vfs_unlink(UFS_NOP_IDMAP, d_inode(fs->staging), target, NULL);
+	if (err)
+		ufs_staging_remove(fs, tmp);
+out:
+	dput(target);
+	unlock_rename(fs->staging, uparent);
+	if (err) {
+		dput(tmp);
+		return ERR_PTR(err);
+	}
+	return tmp;
+}
+
+static int ufs_instantiate(struct dentry *dentry, struct dentry *upper,
+			   struct inode *inode)
+{
+	struct unionfs_stack *stack = ufs_stack_alloc(0);
+
+	if (!stack)
+		return -ENOMEM;
+	ufs_stack_set_upper(stack, upper);
+	if (!inode) {
+		inode = ufs_get_inode(dentry->d_sb, &stack->real[0],
+				      d_is_dir(upper));
+		if (IS_ERR(inode)) {
+			ufs_stack_free(stack);
+			return PTR_ERR(inode);
+		}
+	}
+	/* A negative dentry may still hold the stack of what it was. */
+	ufs_stack_free(dentry->d_fsdata);
+	dentry->d_fsdata = stack;
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+static int ufs_create_object(struct inode *dir, struct dentry *dentry,
+			     struct ufs_new_object *obj, struct inode *inode)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct unionfs_fs *fs = UFS_FS(sb);
+	struct dentry *uparent, *upper;
+	const struct cred *cred, *old;
+	int err;
+
+	err = ufs_copy_up(dentry->d_parent);
+	if (err)
+		return err;
+	uparent = ufs_upper(dentry->d_parent);
+
+	cred = ufs_creator_as_caller(sb);
+	if (IS_ERR(cred))
+		return PTR_ERR(cred);
+	old = override_creds(cred);
+	if (!IS_POSIXACL(d_inode(uparent)))
+		obj->mode &= ~current_umask() | S_IFMT;
+
+	err = mnt_want_write(fs->layers[0].mnt);
+	if (err)
+		goto out_creds;
+	inode_lock_nested(d_inode(uparent), I_MUTEX_PARENT);
+	upper = lookup_one_len(dentry->d_name.name, uparent, dentry->d_name.len);
+	if (IS_ERR(upper)) {
+		err = PTR_ERR(upper);
+	} else if (ufs_is_whiteout(upper)) {
+		dput(upper);
+		inode_unlock(d_inode(uparent));
+		upper = ufs_create_over_whiteout(fs, uparent, &dentry->d_name, obj);
+		if (IS_ERR(upper))
+			err = PTR_ERR(upper);
+		goto made;
+	} else if (d_is_positive(upper)) {
+		dput(upper);
+		err = -EEXIST;
+	} else {
+		err = ufs_make_real(d_inode(uparent), upper, obj);
+		/* Whatever a lower layer held at this name stays hidden. */
+		if (!err && S_ISDIR(obj->mode) && d_is_positive(upper) &&
+		    ufs_lower_has_name(dentry, true))
+			err = ufs_set_opaque(upper);
+		if (err)
+			dput(upper);
+	}
+	inode_unlock(d_inode(uparent));
+made:
+	mnt_drop_write(fs->layers[0].mnt);
+	if (err)
+		goto out_creds;
+	if (d_is_negative(upper) || d_unhashed(upper)) {
+		/* Some filesystems leave the dentry unhashed: look it up. */
+		struct dentry *again = lookup_one_unlocked(UFS_NOP_IDMAP,
+							   dentry->d_name.name,
+							   uparent,
+							   dentry->d_name.len);
+		dput(upper);
+		if (IS_ERR(again)) {
+			err = PTR_ERR(again);
+			goto out_creds;
+		}
+		upper = again;
+		if (d_is_negative(upper)) {
+			dput(upper);
+			err = -EIO;
+			goto out_creds;
+		}
+	}
+	if (inode)
+		ihold(inode);
+	err = ufs_instantiate(dentry, upper, inode);
+	if (err && inode)
+		iput(inode);
+	dput(upper);
+	if (!err)
+		ufs_copy_attr(dir, d_inode(uparent));
+out_creds:
+	revert_creds(old);
+	put_cred(cred);
+	return err;
+}
+
+static int unionfs_create(UFS_IDMAP_T *idmap, struct inode *dir,
+			  struct dentry *dentry, umode_t mode, bool excl)
+{
+	struct ufs_new_object obj = { .mode = (mode & 07777) | S_IFREG };
+
+	return ufs_create_object(dir, dentry, &obj, NULL);
+}
+
+static int unionfs_mkdir(UFS_IDMAP_T *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode)
+{
+	struct ufs_new_object obj = { .mode = (mode & 07777) | S_IFDIR };
+
+	return ufs_create_object(dir, dentry, &obj, NULL);
+}
+
+static int unionfs_mknod(UFS_IDMAP_T *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	struct ufs_new_object obj = { .mode = mode, .rdev = rdev };
+
+	/* Whiteouts are ours: users may not make 0/0 devices in a union. */
+	if (S_ISCHR(mode) && rdev == WHITEOUT_DEV)
+		return -EPERM;
+	return ufs_create_object(dir, dentry, &obj, NULL);
+}
+
+static int unionfs_symlink(UFS_IDMAP_T *idmap, struct inode *dir,
+			   struct dentry *dentry, const char *link)
+{
+	struct ufs_new_object obj = { .mode = S_IFLNK | 0777, .link = link };
+
+	return ufs_create_object(dir, dentry, &obj, NULL);
+}
+
+static int unionfs_link(struct dentry *old, struct inode *dir,
+			struct dentry *new)
+{
+	struct inode *inode = d_inode(old);
+	struct ufs_new_object obj = { .mode = inode->i_mode };
+	int err;
+
+	err = ufs_copy_up(old);
+	if (err)
+		return err;
+	obj.hardlink = ufs_upper(old);
+	err = ufs_create_object(dir, new, &obj, inode);
+	if (!err)
+		ufs_copy_attr(inode, d_inode(obj.hardlink));
+	return err;
+}
+
+/* Remove every whiteout from an upper directory that shows nothing. */
+static int ufs_clear_whiteouts(struct dentry *udir, struct list_head *names)
+{
+	struct ufs_dirname *n;
+	int err = 0;
+
+	inode_lock_nested(d_inode(udir), I_MUTEX_CHILD);
+	list_for_each_entry(n, names, next) {
+		struct dentry *wh = lookup_one_len(n->name, udir, n->len);
+
+		if (IS_ERR(wh)) {
+			err = PTR_ERR(wh);
+			break;
+		}
+		if (ufs_is_whiteout(wh))
+			err = vfs_unlink(UFS_NOP_IDMAP, d_inode(udir), wh, NULL);
+		dput(wh);
+		if (err)
+			break;
+	}
+	inode_unlock(d_inode(udir));
+	return err;
+}
+
+/*
+ * Remove the upper object at @uparent/@name and, when a lower layer has
+ * the name, leave a whiteout in its place, atomically: a whiteout made in
+ * staging is exchanged with the object, which is then removed in staging.
+ */
+static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *uparent,
+			    const struct qstr *name, bool is_dir,
+			    bool whiteout)
+{
+	struct inode *sdir = d_inode(fs->staging);
+	struct dentry *target, *tmp = NULL, *trap;
+	int err;
+
+	trap = lock_rename(fs->staging, uparent);
+	if (IS_ERR(trap))
+		return PTR_ERR(trap);
+	target = lookup_one_len(name->name, uparent, name->len);
+	if (IS_ERR(target)) {
+		err = PTR_ERR(target);
+		goto out_unlock;
+	}
+	err = -ESTALE;
+	if (target == trap)
+		goto out;
+	if (!whiteout) {
+		if (d_is_negative(target))
+			err = -ENOENT;
+		else if (is_dir)
+			err = vfs_rmdir(UFS_NOP_IDMAP, d_inode(uparent), target);
+		else
+			err = vfs_unlink(UFS_NOP_IDMAP, d_inode(uparent), target, NULL);
+		goto out;
+	}
+	tmp = ufs_staging_lookup(fs);
+	if (IS_ERR(tmp)) {
+		err = PTR_ERR(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	err = vfs_whiteout(UFS_NOP_IDMAP, sdir, tmp);
+	if (err)
+		goto out;
+	if (d_is_negative(target)) {
+		/* Only lower layers have it: the whiteout just moves in. */
+		err = ufs_vfs_rename(UFS_NOP_IDMAP, sdir, tmp, d_inode(uparent),
+				     target, 0);
+	} else {
+		err = ufs_vfs_rename(UFS_NOP_IDMAP, sdir, tmp, d_inode(uparent),
+				     target, RENAME_EXCHANGE);
+		/* the old object now sits in staging under tmp's name */
+		if (!err)
+			ufs_staging_remove(fs, target);
+	}
+	if (err)
+		ufs_staging_remove(fs, tmp);
+	else
+		ufs_stat_inc(fs, whiteouts);
+out:
+	dput(tmp);
+	dput(target);
+out_unlock:
+	unlock_rename(fs->staging, uparent);
+	return err;
+}
+
+static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct unionfs_fs *fs = UFS_FS(sb);
+	struct dentry *upper = ufs_upper(dentry);
+	LIST_HEAD(names);
+	const struct cred *old;
+	bool whiteout;
+	int err;
+
+	if (is_dir) {
+		/* Empty as the union shows it; whiteouts inside don't count. */
+		err = ufs_dir_empty(dentry, &names);
+		if (err)
+			return err;
+	}
+	err = ufs_copy_up(dentry->d_parent);
+	if (err)
+		goto out_names;
+
+	old = ufs_override_creds(sb);
+	whiteout = ufs_lower_has_name(dentry, false);
+	err = mnt_want_write(fs->layers[0].mnt);
+	if (err)
+		goto out_creds;
+	if (is_dir && upper) {
+		err = ufs_clear_whiteouts(upper, &names);
+		if (err)
+			goto out_drop;
+	}
+	err = ufs_remove_upper(fs, ufs_upper(dentry->d_parent), &dentry->d_name,
+			       is_dir, whiteout);
+	if (!err) {
+		ufs_copy_attr(dir, d_inode(ufs_upper(dentry->d_parent)));
+		if (is_dir)
+			clear_nlink(d_inode(dentry));
+		else if (upper)
+			ufs_copy_attr(d_inode(dentry), d_inode(upper));
+		else
+			drop_nlink(d_inode(dentry));
+	}
+out_drop:
+	mnt_drop_write(fs->layers[0].mnt);
+out_creds:
+	revert_creds(old);
+out_names:
+	ufs_free_names(&names);
+	return err;
+}
+
+static int unionfs_unlink(struct inode *dir, struct dentry *dentry)
+{
+	return ufs_remove(dir, dentry, false);
+}
+
+static int unionfs_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	return ufs_remove(dir, dentry, true);
+}
+
+static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
+			  struct dentry *old, struct inode *newdir,
+			  struct dentry *new, unsigned int flags)
+{
+	struct super_block *sb = old->d_sb;
+	struct unionfs_fs *fs = UFS_FS(sb);
+	struct unionfs_stack *ostack = ufs_stack(old);
+	struct unionfs_stack *nstack = d_is_positive(new) ? ufs_stack(new) : NULL;
+	struct dentry *uold_parent, *unew_parent, *uold, *unew, *trap;
+	unsigned int rflags = flags & (RENAME_NOREPLACE | RENAME_EXCHANGE);
+	LIST_HEAD(names);
+	const struct cred *old_cred;
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	/* Directories that lower layers also hold: not yet (redirects). */
+	if (d_is_dir(old) && ufs_stack_lowers(ostack))
+		return -EXDEV;
+	if (nstack && d_is_dir(new) && ufs_stack_lowers(nstack)) {
+		/* Replacing a merged directory: ENOTEMPTY wins over EXDEV. */
+		err = ufs_dir_empty(new, &names);
+		ufs_free_names(&names);
+		return err ? err : -EXDEV;
+	}
+
+	err = ufs_copy_up(old);
+	if (!err && nstack)
+		err = ufs_copy_up(new);
+	if (!err)
+		err = ufs_copy_up(new->d_parent);
+	if (err)
+		return err;
+	uold_parent = ufs_upper(old->d_parent);
+	unew_parent = ufs_upper(new->d_parent);
+	uold = ufs_upper(old);
+
+	old_cred = ufs_override_creds(sb);
+	/* Whatever lower layers hold at the old name stays hidden. */
+	if (!(flags & RENAME_EXCHANGE) && ufs_lower_has_name(old, false))
+		rflags |= RENAME_WHITEOUT;
+	err = mnt_want_write(fs->layers[0].mnt);
+	if (err)
+		goto out_creds;
+	if (d_is_dir(old) && !(flags & RENAME_EXCHANGE)) {
+		/* A moved directory must not merge with one below its new name. */
+		err = ufs_set_opaque(uold);
+		if (err)
+			goto out_drop;
+	}
+	trap = lock_rename(uold_parent, unew_parent);
+	if (IS_ERR(trap)) {
+		err = PTR_ERR(trap);
+		goto out_drop;
+	}
+	err = -ESTALE;
+	if (uold->d_parent != uold_parent || trap == uold)
+		goto out_unlock;
+	unew = lookup_one_len(new->d_name.name, unew_parent, new->d_name.len);
+	if (IS_ERR(unew)) {
+		err = PTR_ERR(unew);
+		goto out_unlock;
+	}
+	if (unew == trap) {
+		err = d_is_dir(old) ? -EINVAL : -ENOTEMPTY;
+	} else if ((flags & RENAME_EXCHANGE) && d_is_negative(unew)) {
+		err = -ESTALE;
+	} else {
+		if (ufs_is_whiteout(unew) && (flags & RENAME_NOREPLACE))
+			rflags &= ~RENAME_NOREPLACE;	/* a whiteout is no entry */
+		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uold_parent), uold,
+				     d_inode(unew_parent), unew, rflags);
+	}
+	dput(unew);
+out_unlock:
+	unlock_rename(uold_parent, unew_parent);
+	if (!err) {
+		ufs_copy_attr(olddir, d_inode(uold_parent));
+		ufs_copy_attr(newdir, d_inode(unew_parent));
+	}
+out_drop:
+	mnt_drop_write(fs->layers[0].mnt);
+out_creds:
+	revert_creds(old_cred);
+	return err;
+}
+
+const struct inode_operations unionfs_dir_iops = {
+	.lookup		= unionfs_lookup,
+	.create		= unionfs_create,
+	.mkdir		= unionfs_mkdir,
+	.mknod		= unionfs_mknod,
+	.symlink	= unionfs_symlink,
+	.link		= unionfs_link,
+	.unlink		= unionfs_unlink,
+	.rmdir		= unionfs_rmdir,
+	.rename		= unionfs_rename,
+	.getattr	= unionfs_getattr,
+	.setattr	= unionfs_setattr,
+	.permission	= unionfs_permission,
+	.listxattr	= unionfs_listxattr,
+	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl, unionfs_set_acl),
+};
