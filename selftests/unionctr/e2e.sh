@@ -66,6 +66,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+t_section=$SECONDS
 # ---- images -----------------------------------------------------------------
 make_busybox_rootfs "$T/rootfs"
 # Escape attempts shipped in the image: symlinks pointing at the host.
@@ -97,6 +98,7 @@ out=$(uc inspect ocitest:1 2>&1)
 like "$out" '"RepoTags": \[' "inspect an image"
 like "$out" '"WorkingDir": "/opq"' "  its config kept"
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- run: basics and exit codes -------------------------------------------
 out=$(uc run --rm bb echo hello 2>&1); rc=$?
 is "$rc:$out" "0:hello" "run echo: output and exit 0"
@@ -150,6 +152,7 @@ is "$(echo $out)" "1234 55" "-u uid:gid need not exist"
 out=$(uc run --rm -u nosuch bb true 2>&1); rc=$?
 is "$rc:$out" "125:unionctr: unable to find user nosuch: no matching entries in passwd file" "-u unknown: Docker's error"
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- namespaces and the default mounts ----------------------------------
 if [ "$QUICK" = 0 ]; then
 nss="mnt pid uts ipc net cgroup"
@@ -191,6 +194,7 @@ like "$out" 'localhost' "/etc/hosts provided"
 
 fi # full
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- OCI image config and whiteouts ---------------------------------------
 out=$(uc run --rm ocitest:1 2>&1)
 is "$out" "from-config oci
@@ -211,6 +215,7 @@ out=$(uc inspect "$id" 2>&1)
 like "$out" '"Destination": "/vol"' "image VOLUME becomes an anonymous volume"
 uc rm -v "$id" >/dev/null
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- volumes ---------------------------------------------------------------
 out=$(uc run --rm -v /opt/seed bb sh -c 'cat /opt/seed/file; stat -c "%u:%g %a" /opt/seed /opt/seed/file' 2>&1)
 is "$out" "seed
@@ -306,6 +311,7 @@ uc rm -v data1 >/dev/null
 out=$(uc volume ls -q | grep -c '^[0-9a-f]\{64\}$')
 is "$out" "1" "rm -v of the last users removes inherited anonymous volumes (the one rm kept stays)"
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- the seed scenario, word for word --------------------------------------
 if command -v script >/dev/null; then
 	uc create -v /srv --name store bb /bin/true >/dev/null; rc=$?
@@ -343,6 +349,7 @@ is "$out" "abc" "-i keeps stdin open"
 out=$(printf 'abc\n' | uc run --rm bb cat 2>&1)
 is "$out" "" "without -i stdin is /dev/null"
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- signals -----------------------------------------------------------------
 if [ "$QUICK" = 0 ]; then
 "$UC" --root "$ROOT" run --rm bb sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' > "$T/sig.out" 2>&1 &
@@ -373,6 +380,7 @@ uc rm killme >/dev/null
 
 fi # full
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- detached start, ps, rm -f, CVE-2019-5736 ------------------------------------
 if [ "$QUICK" = 0 ]; then
 id=$(uc run -d --name bg bb sleep 30 2>&1)
@@ -395,6 +403,10 @@ like "$out" 'You cannot remove a running container' "  with Docker's message"
 uc rm -f bg >/dev/null; rc=$?
 ok $rc "rm -f kills and removes it"
 ok $(( $(kill -0 "$cpid" 2>/dev/null && echo 1 || echo 0) )) "  the process is gone"
+uc run -d --name lg bb sh -c 'echo to-out; echo to-err >&2' >/dev/null
+for i in $(seq 50); do uc ps -a | grep -q 'Exited.*lg' && break; sleep 0.1; done
+is "$(uc logs lg 2>&1 | sort | tr '\n' ' ')" "to-err to-out " "logs of a detached container: stdout and stderr"
+uc rm lg >/dev/null
 uc run -d --name st1 bb sleep 30 >/dev/null
 out=$(uc stop -t 1 st1 2>&1); rc=$?
 is "$rc:$out" "0:st1" "stop"
@@ -419,6 +431,7 @@ uc rm -f later >/dev/null
 
 fi # full
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- symlink escapes -----------------------------------------------------------
 uc run --rm -v /evil-abs/x bb true >/dev/null 2>&1
 ok $(( $(ls -A "$T/host-escape" | wc -l) )) "volume at an absolute symlink to the host: nothing made on the host"
@@ -449,6 +462,7 @@ out=$(uc run --rm -w /evil-abs/wd bb pwd 2>&1)
 is "$out" "$T/host-escape/wd" "-w through an absolute symlink to the host: made and entered inside the root"
 ok $(( $(ls -A "$T/host-escape" | wc -l) )) "  nothing made on the host"
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- diff and commit ------------------------------------------------------------
 uc run --name changer bb sh -c 'echo new > /newfile; rm /etc/afile; echo x >> /etc/passwd' >/dev/null 2>&1
 out=$(uc diff changer 2>&1)
@@ -477,12 +491,15 @@ uc rm changer >/dev/null
 out=$(uc rmi committed:1 2>&1); rc=$?
 is "$rc" 0 "rmi once unused"
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- many layers: past the 4 KiB option page, through fsconfig("lowerdir+") ----
-make_many_layers "$T/rootfs" "$T/many" 60
+# Enough layers that "lowerdir=L1:L2:..." of the state root's paths is > 4 KiB.
+nl=$(( 4200 / (${#ROOT} + 8 + 64 + 1) + 1 ))
+make_many_layers "$T/rootfs" "$T/many" $nl
 out=$(uc import --name many "$T/many" 2>&1)
-like "$out" '^sha256:' "import a 61-layer image"
+like "$out" '^sha256:' "import a $((nl + 1))-layer image"
 out=$(uc run --rm many sh -c 'cat /layers/top; ls /layers | wc -l' 2>&1)
-is "$(echo $out)" "60 61" "61 layers mounted (options beyond a page): top file from the top layer, all files merged"
+is "$(echo $out)" "$nl $((nl + 1))" "$((nl + 1)) layers mounted (options beyond a page): top file from the top layer, all files merged"
 out=$(UNIONCTR_FSCONFIG=1 uc run --rm bb echo via-fsconfig 2>&1)
 is "$out" "via-fsconfig" "the new mount API path (fsopen/fsconfig/fsmount/move_mount) for a short stack too"
 odd="$T/odd,root:x"
@@ -491,10 +508,11 @@ out=$($TO "$UC" --root "$odd" run --rm bb sh -c 'echo w > /f && cat /f' 2>&1)
 is "$out" "w" "a state root with ',' and ':' in its path (layers passed verbatim)"
 id=$(uc create -v /layers many true 2>&1)
 out=$(uc inspect "$id" | sed -n 's/.*"Source": "\(.*_data\)".*/\1/p')
-is "$(ls "$out" 2>/dev/null | wc -l)" "61" "copy-in from a multi-layer image sees the merged tree"
+is "$(ls "$out" 2>/dev/null | wc -l)" "$((nl + 1))" "copy-in from a multi-layer image sees the merged tree"
 uc rm -v "$id" >/dev/null
 uc rmi many >/dev/null
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- concurrency -------------------------------------------------------------------
 if [ "$QUICK" = 0 ]; then
 for i in 1 2 3 4; do
@@ -509,6 +527,7 @@ is "$out" "0" "nothing half-made left in the state root"
 
 fi # full
 
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- speed -----------------------------------------------------------------------------
 start=$(date +%s%N)
 for i in 1 2 3; do uc run --rm bb /bin/true; done
@@ -516,4 +535,5 @@ ms=$(( ($(date +%s%N) - start) / 3000000 ))
 diag "unionctr run --rm IMAGE /bin/true: ${ms} ms (mean of 3, $STORAGE)"
 ok $(( ms > 5000 )) "run --rm /bin/true under 5 s (a sanity bound: this runs on loaded CI machines)"
 
+diag "section took $((SECONDS - t_section)) s, total $SECONDS s"
 done_testing

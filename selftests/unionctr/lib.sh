@@ -53,9 +53,9 @@ make_busybox_rootfs() { # DIR
 	local d=$1 a
 	mkdir -p "$d"/{bin,etc,root,tmp,proc,sys,dev,opt/seed,var/empty}
 	cp /bin/busybox "$d/bin/busybox"
-	for a in $("$d/bin/busybox" --list); do
-		[ "$a" = busybox ] || ln -s busybox "$d/bin/$a"
-	done
+	# One process for the ~400 applet links (an exec each is slow on CI).
+	"$d/bin/busybox" --list | D="$d/bin" \
+		perl -ne 'chomp; $_ eq "busybox" or symlink("busybox", "$ENV{D}/$_") or die "$_: $!"' 
 	printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' > "$d/etc/passwd"
 	printf 'root:x:0:\napp:x:1000:\nextra:x:2000:app\n' > "$d/etc/group"
 	chmod 1777 "$d/tmp"

@@ -27,6 +27,7 @@ int cmd_run(struct uc_cli *g, int argc, char **argv);
 int cmd_start(struct uc_cli *g, int argc, char **argv);
 int cmd_ps(struct uc_cli *g, int argc, char **argv);
 int cmd_rm(struct uc_cli *g, int argc, char **argv);
+int cmd_logs(struct uc_cli *g, int argc, char **argv);
 int cmd_kill(struct uc_cli *g, int argc, char **argv);
 int cmd_stop(struct uc_cli *g, int argc, char **argv);
 int cmd_inspect(struct uc_cli *g, int argc, char **argv);

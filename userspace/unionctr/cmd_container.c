@@ -270,6 +270,37 @@ out:
 	return st;
 }
 
+int cmd_logs(struct uc_cli *g, int argc, char **argv)
+{
+	bool f[1] = { false };
+	struct uc_container *c = NULL;
+	struct uc_store s;
+	uc_error_t err = NULL;
+	char *p = NULL, *buf = NULL;
+	size_t len = 0;
+	int r = simple_opts("logs", g, argc, argv, "+", f, "CONTAINER");
+	int st = 0;
+
+	if (r)
+		return r < 0 ? UC_EXIT_LAUNCHER : 0;
+	if (optind >= argc)
+		return cli_usage_error("logs", "requires exactly 1 argument");
+	if (cli_open_store(g, &s, &err) < 0 || container_find(&s, argv[optind], &c, &err) < 0) {
+		st = uc_error_report(&err);
+		goto out;
+	}
+	/* Only detached containers have a log; attached ones wrote to us. */
+	p = container_dir(&s, c, "log");
+	if (read_file(p, &buf, &len, NULL) == 0 && len)
+		fwrite(buf, 1, len, stdout);
+out:
+	free(buf);
+	free(p);
+	container_free(c);
+	store_close(&s);
+	return st;
+}
+
 static int signal_number(const char *s)
 {
 	static const struct { const char *name; int sig; } names[] = {

@@ -29,6 +29,7 @@ static const struct {
 	{ "run", cmd_run, true, "Create and start a container, wait for it" },
 	{ "start", cmd_start, true, "Start a created or stopped container" },
 	{ "ps", cmd_ps, false, "List containers" },
+	{ "logs", cmd_logs, false, "Output of a detached container" },
 	{ "stop", cmd_stop, false, "Stop containers (SIGTERM, SIGKILL after -t seconds)" },
 	{ "kill", cmd_kill, false, "Signal containers (-s SIGNAL, default KILL)" },
 	{ "rm", cmd_rm, false, "Remove containers" },

@@ -257,6 +257,21 @@ out_unblock:
 	return ret;
 }
 
+static int log_fd(struct uc_store *s, const char *ref)
+{
+	struct uc_container *c;
+	char *p;
+	int fd;
+
+	if (container_find(s, ref, &c, NULL) < 0)
+		return open("/dev/null", O_WRONLY | O_CLOEXEC);
+	p = container_dir(s, c, "log");
+	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	free(p);
+	container_free(c);
+	return fd;
+}
+
 int container_start_detached(struct uc_store *s, const char *ref,
 			     uc_error_t *err)
 {
@@ -284,6 +299,11 @@ int container_start_detached(struct uc_store *s, const char *ref,
 		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {
 			dup2(fd, 0);
+			close(fd);
+		}
+		/* The container's output goes to its log (unionctr logs). */
+		fd = log_fd(s, ref);
+		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
 			close(fd);
