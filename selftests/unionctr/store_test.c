@@ -283,6 +283,32 @@ static void test_containers(struct uc_store *s, const char *tmp)
 	free(vbind);
 }
 
+static void test_corrupt(struct uc_store *s)
+{
+	static const char *const bodies[] = { "{}", "{\"Id\": 5", "", "[1,2]",
+		"{\"Id\":\"x\",\"GraphDriver\":{\"Name\":\"overlay\"}}" };
+	struct uc_container **v = NULL, *c = NULL;
+	uc_error_t err = NULL;
+	size_t n = 99, i;
+	char *dir, *p;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		dir = store_path(s, "containers/corrupt%zu", i);
+		mkdir(dir, 0700);
+		p = xasprintf("%s/config.json", dir);
+		ok(write_file(p, bodies[i], 0600, &err) == 0, "write a corrupt record (%zu)", i);
+		free(p);
+		free(dir);
+	}
+	ok(container_list(s, &v, &n, &err) == 0 && n == 0, "corrupt records are skipped by the listing");
+	container_list_free(v, n);
+	ok(container_find(s, "corrupt0", &c, &err) < 0, "and cannot be found");
+	uc_error_release(&err);
+	p = xasprintf("rm -rf %s/containers/corrupt*", s->root);
+	ok(system(p) == 0, "clean up");
+	free(p);
+}
+
 static void test_bad_create(struct uc_store *s)
 {
 	char *vols[] = { "/a", "/a/", NULL };
@@ -348,6 +374,7 @@ int main(void)
 		ok(image_import(&s, rootfs, "other", &img, &err) == 0, "import again");
 		image_free(img);
 	}
+	test_corrupt(&s);
 	test_bad_create(&s);
 	store_close(&s);
 	cmd = xasprintf("rm -rf %s", root);

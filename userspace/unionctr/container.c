@@ -217,7 +217,8 @@ static struct uc_container *container_from_json(struct json_object *o,
 	c->env = jstrv(cfg, "Env");
 	c->cmd = jstrv(cfg, "Cmd");
 	c->entrypoint = jstrv(cfg, "Entrypoint");
-	c->workdir = xstrdup(jstr(cfg, "WorkingDir"));
+	c->workdir = xstrdup(jstr(cfg, "WorkingDir") && *jstr(cfg, "WorkingDir") ?
+			     jstr(cfg, "WorkingDir") : "/");
 	c->user = jstr(cfg, "User") && *jstr(cfg, "User") ? xstrdup(jstr(cfg, "User")) : NULL;
 	n = ms ? json_object_array_length(ms) : 0;
 	for (i = 0; i < n; i++) {
@@ -230,7 +231,9 @@ static struct uc_container *container_from_json(struct json_object *o,
 		uc_mounts_push(&c->mounts, &m);
 		uc_mount_free(&m);
 	}
-	if (!c->id || !c->storage) {
+	if (!c->hostname && c->id)
+		c->hostname = xasprintf("%.12s", c->id);
+	if (!c->id || !c->storage || !c->name || !c->image_id) {
 		container_free(c);
 		uc_error(err, 0, "corrupt container record");
 		return NULL;
