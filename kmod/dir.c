@@ -443,6 +443,7 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	unsigned int rflags = flags & (RENAME_NOREPLACE | RENAME_EXCHANGE);
 	LIST_HEAD(names);
 	const struct cred *old_cred;
+	bool old_lower, over_whiteout = false;
 	int err;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
@@ -470,7 +471,8 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 
 	old_cred = ufs_override_creds(sb);
 	/* Whatever lower layers hold at the old name stays hidden. */
-	if (!(flags & RENAME_EXCHANGE) && ufs_lower_has_name(old, false))
+	old_lower = !(flags & RENAME_EXCHANGE) && ufs_lower_has_name(old, false);
+	if (old_lower)
 		rflags |= RENAME_WHITEOUT;
 	err = mnt_want_write(fs->layers[0].mnt);
 	if (err)
@@ -499,10 +501,19 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	} else if ((flags & RENAME_EXCHANGE) && d_is_negative(unew)) {
 		err = -ESTALE;
 	} else {
-		if (ufs_is_whiteout(unew) && (flags & RENAME_NOREPLACE))
-			rflags &= ~RENAME_NOREPLACE;	/* a whiteout is no entry */
+		/*
+		 * Over a whiteout: exchange, which leaves the whiteout at the
+		 * old name, where it stays if a lower layer has that name.
+		 */
+		if (ufs_is_whiteout(unew)) {
+			over_whiteout = true;
+			rflags = RENAME_EXCHANGE;
+		}
 		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uold_parent), uold,
 				     d_inode(unew_parent), unew, rflags);
+		if (!err && over_whiteout && !old_lower)
+			err = vfs_unlink(UFS_NOP_IDMAP, d_inode(uold_parent),
+					 unew, NULL);
 	}
 	dput(unew);
 out_unlock:

@@ -38,7 +38,7 @@ FIXTURE_TEARDOWN(attr)
 	ufs_env_fini(&self->e);
 }
 
-TEST_F(attr, every_object_has_union_st_dev)
+TEST_F_TIMEOUT(attr, every_object_has_union_st_dev, UFS_TEST_TIMEOUT)
 {
 	struct stat m, s;
 	const char *names[] = { "", "a", "d", "d/x", "d/y", "b" };
@@ -51,7 +51,7 @@ TEST_F(attr, every_object_has_union_st_dev)
 	}
 }
 
-TEST_F(attr, inode_numbers_unique_across_filesystems)
+TEST_F_TIMEOUT(attr, inode_numbers_unique_across_filesystems, UFS_TEST_TIMEOUT)
 {
 	const char *names[] = { "a", "d", "d/x", "d/y", "b" };
 	ino_t inos[5];
@@ -67,7 +67,7 @@ TEST_F(attr, inode_numbers_unique_across_filesystems)
 			EXPECT_NE(inos[i], inos[j]);
 }
 
-TEST_F(attr, hard_links_share_st_ino_and_nlink)
+TEST_F_TIMEOUT(attr, hard_links_share_st_ino_and_nlink, UFS_TEST_TIMEOUT)
 {
 	struct stat a, b;
 
@@ -77,7 +77,7 @@ TEST_F(attr, hard_links_share_st_ino_and_nlink)
 	EXPECT_EQ(2, a.st_nlink);
 }
 
-TEST_F(attr, st_ino_stable_across_dentry_eviction)
+TEST_F_TIMEOUT(attr, st_ino_stable_across_dentry_eviction, UFS_TEST_TIMEOUT)
 {
 	struct stat a, b;
 	int fd;
@@ -93,7 +93,7 @@ TEST_F(attr, st_ino_stable_across_dentry_eviction)
 	EXPECT_EQ(a.st_ino, b.st_ino);
 }
 
-TEST_F(attr, size_mode_times_as_real)
+TEST_F_TIMEOUT(attr, size_mode_times_as_real, UFS_TEST_TIMEOUT)
 {
 	struct stat u, r;
 
@@ -109,7 +109,7 @@ TEST_F(attr, size_mode_times_as_real)
 	EXPECT_EQ(r.st_blocks, u.st_blocks);
 }
 
-TEST_F(attr, find_xdev_stays_inside)
+TEST_F_TIMEOUT(attr, find_xdev_stays_inside, UFS_TEST_TIMEOUT)
 {
 	/* statx on the mount root reports the union, not a layer */
 	struct statfs sf;

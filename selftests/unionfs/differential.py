@@ -131,6 +131,110 @@ def describe(root):
     return out
 
 
+def all_paths(root):
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            out.append(os.path.relpath(os.path.join(dirpath, n), root))
+    return sorted(out)
+
+
+def apply_op(root, op):
+    """Run one operation below @root; return its errno (0 on success)."""
+    kind, a, b = op
+    pa = os.path.join(root, a)
+    pb = os.path.join(root, b) if b else None
+    try:
+        if kind == "create":
+            with open(pa, "wb") as f:
+                f.write(b"new " + a.encode())
+        elif kind == "append":
+            with open(pa, "ab") as f:
+                f.write(b"+more")
+        elif kind == "pwrite":
+            fd = os.open(pa, os.O_WRONLY)
+            try:
+                os.pwrite(fd, b"XY", 1)
+            finally:
+                os.close(fd)
+        elif kind == "truncate":
+            os.truncate(pa, 3)
+        elif kind == "chmod":
+            os.chmod(pa, 0o640)
+        elif kind == "unlink":
+            os.unlink(pa)
+        elif kind == "rmdir":
+            os.rmdir(pa)
+        elif kind == "mkdir":
+            os.mkdir(pa, 0o755)
+        elif kind == "rename":
+            os.rename(pa, pb)
+        elif kind == "link":
+            os.link(pa, pb)
+        elif kind == "symlink":
+            os.symlink("target-" + b, pa)
+        return 0
+    except OSError as e:
+        return e.errno
+
+
+def random_ops(rng, names, count):
+    kinds = ["create", "append", "pwrite", "truncate", "chmod", "unlink",
+             "rmdir", "mkdir", "rename", "link", "symlink"]
+    fresh = ["n%d" % i for i in range(8)]
+    ops = []
+    for _ in range(count):
+        pool = names + fresh + [os.path.join(d, f) for d in names[:6]
+                                for f in fresh[:2]]
+        a = rng.choice(pool)
+        b = rng.choice(pool)
+        ops.append((rng.choice(kinds), a, b))
+    return ops
+
+
+def run_write_seed(seed, base, nops):
+    """Same random operations through overlayfs and unionfs (with an upper
+    layer each, over copies of the same lowers): every errno and the final
+    trees must agree."""
+    rng = random.Random(seed * 7919 + 1)
+    work = tempfile.mkdtemp(prefix="wdiff-%d-" % seed, dir=base)
+    try:
+        layers = make_stack(rng, work, rng.randint(1, 3))
+        mounts = {}
+        for fs in ("overlay", "unionfs"):
+            for d in ("upper", "work", "mnt"):
+                os.mkdir(os.path.join(work, fs + "-" + d))
+            opts = "lowerdir=%s,upperdir=%s,workdir=%s" % (
+                ":".join(layers), os.path.join(work, fs + "-upper"),
+                os.path.join(work, fs + "-work"))
+            if fs == "overlay":
+                opts += ",redirect_dir=off,index=off,metacopy=off"
+            mount(fs, os.path.join(work, fs + "-mnt"), opts)
+            mounts[fs] = os.path.join(work, fs + "-mnt")
+        diffs = []
+        try:
+            ops = random_ops(rng, all_paths(mounts["overlay"]), nops)
+            for i, op in enumerate(ops):
+                eo = apply_op(mounts["overlay"], op)
+                eu = apply_op(mounts["unionfs"], op)
+                if eo != eu:
+                    diffs.append("op %d %s: overlay errno %d unionfs errno %d"
+                                 % (i, op, eo, eu))
+                    break
+            o = describe(mounts["overlay"])
+            u = describe(mounts["unionfs"])
+            for rel in sorted(set(o) | set(u)):
+                if o.get(rel) != u.get(rel):
+                    diffs.append("%s: overlay=%s unionfs=%s" %
+                                 (rel, o.get(rel), u.get(rel)))
+        finally:
+            for m in mounts.values():
+                umount(m)
+        return diffs
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def run_seed(seed, base):
     rng = random.Random(seed)
     work = tempfile.mkdtemp(prefix="diff-%d-" % seed, dir=base)
@@ -185,6 +289,8 @@ def main():
                     default=int(os.environ.get("UNIONFS_DIFF_SEEDS",
                                                default_seeds)))
     ap.add_argument("--first", type=int, default=1)
+    ap.add_argument("--ops", type=int, default=40,
+                    help="write operations per seed (0: read side only)")
     ap.add_argument("--seed", type=int)
     args = ap.parse_args()
     seeds = [args.seed] if args.seed is not None else \
@@ -193,18 +299,22 @@ def main():
     subprocess.run(["modprobe", "overlay"], check=False)
     base = os.environ.get("UNIONFS_SCRATCH", "/tmp")
     seeds = list(seeds)
-    print("1..%d" % len(seeds))
+    print("1..%d" % (len(seeds) * (2 if args.ops else 1)))
     failed = 0
-    for i, seed in enumerate(seeds, 1):
-        diffs = run_seed(seed, base)
+    tests = [(run_seed, s, "read") for s in seeds]
+    if args.ops:
+        tests += [(lambda sd, b: run_write_seed(sd, b, args.ops), s,
+                   "write %d ops" % args.ops) for s in seeds]
+    for i, (fn, seed, what) in enumerate(tests, 1):
+        diffs = fn(seed, base)
         if diffs:
             failed += 1
-            print("not ok %d - seed %d (rerun: %s --seed %d)" %
-                  (i, seed, sys.argv[0], seed))
+            print("not ok %d - %s seed %d (rerun: %s --seed %d)" %
+                  (i, what, seed, sys.argv[0], seed))
             for d in diffs[:20]:
                 print("# " + d)
         else:
-            print("ok %d - seed %d" % (i, seed))
+            print("ok %d - %s seed %d" % (i, what, seed))
         sys.stdout.flush()
     return 1 if failed else 0
 

@@ -61,7 +61,7 @@ FIXTURE_TEARDOWN(io)
 	free(self->pattern);
 }
 
-TEST_F(io, read_pread_readv)
+TEST_F_TIMEOUT(io, read_pread_readv, UFS_TEST_TIMEOUT)
 {
 	char *buf = malloc(BIG), a[100], b[100];
 	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
@@ -85,7 +85,7 @@ TEST_F(io, read_pread_readv)
 	free(buf);
 }
 
-TEST_F(io, mmap_private_and_shared_readonly)
+TEST_F_TIMEOUT(io, mmap_private_and_shared_readonly, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "big"), O_RDONLY);
 	char *p, *q;
@@ -105,7 +105,7 @@ TEST_F(io, mmap_private_and_shared_readonly)
 	close(fd);
 }
 
-TEST_F(io, sendfile_splice_copy_file_range)
+TEST_F_TIMEOUT(io, sendfile_splice_copy_file_range, UFS_TEST_TIMEOUT)
 {
 	char *out = ufs_path(self->e.base, "out");
 	char *buf = malloc(BIG);
@@ -153,7 +153,7 @@ TEST_F(io, sendfile_splice_copy_file_range)
 	free(buf);
 }
 
-TEST_F(io, o_direct_as_backing_fs)
+TEST_F_TIMEOUT(io, o_direct_as_backing_fs, UFS_TEST_TIMEOUT)
 {
 	const char *fs = getenv("UNIONFS_FS");
 	void *buf;
@@ -175,7 +175,7 @@ TEST_F(io, o_direct_as_backing_fs)
 	close(fd);
 }
 
-TEST_F(io, seek_data_and_hole)
+TEST_F_TIMEOUT(io, seek_data_and_hole, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "sparse"), O_RDONLY);
 	int rfd = open(ufs_path(self->e.lower[0], "sparse"), O_RDONLY);
@@ -189,7 +189,7 @@ TEST_F(io, seek_data_and_hole)
 	close(rfd);
 }
 
-TEST_F(io, symlinks_resolve)
+TEST_F_TIMEOUT(io, symlinks_resolve, UFS_TEST_TIMEOUT)
 {
 	char buf[64];
 	ssize_t n = readlink(ufs_path(self->e.mnt, "rel-link"), buf, sizeof(buf));
@@ -202,7 +202,7 @@ TEST_F(io, symlinks_resolve)
 	EXPECT_EQ(ENOENT, errno);
 }
 
-TEST_F(io, special_files_behave)
+TEST_F_TIMEOUT(io, special_files_behave, UFS_TEST_TIMEOUT)
 {
 	char c;
 	int fd = open(ufs_path(self->e.mnt, "null"), O_RDWR);
@@ -219,7 +219,7 @@ TEST_F(io, special_files_behave)
 	close(fd);
 }
 
-TEST_F(io, executables_run)
+TEST_F_TIMEOUT(io, executables_run, UFS_TEST_TIMEOUT)
 {
 	int pfd[2], status;
 	char out[64] = "";

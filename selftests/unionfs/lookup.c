@@ -57,13 +57,13 @@ FIXTURE_TEARDOWN(lookup)
 	ufs_env_fini(&self->e);
 }
 
-TEST_F(lookup, topmost_file_wins)
+TEST_F_TIMEOUT(lookup, topmost_file_wins, UFS_TEST_TIMEOUT)
 {
 	EXPECT_STREQ("middle", ufs_get(self->e.mnt, "f"));
 	EXPECT_STREQ("b", ufs_get(self->e.mnt, "only-bottom"));
 }
 
-TEST_F(lookup, directories_merge)
+TEST_F_TIMEOUT(lookup, directories_merge, UFS_TEST_TIMEOUT)
 {
 	EXPECT_STREQ("a2", ufs_get(self->e.mnt, "d/a"));
 	EXPECT_STREQ("b1", ufs_get(self->e.mnt, "d/b"));
@@ -72,7 +72,7 @@ TEST_F(lookup, directories_merge)
 	EXPECT_STREQ("deep", ufs_get(self->e.mnt, "deep/x/y/z"));
 }
 
-TEST_F(lookup, whiteout_hides_below_and_is_invisible)
+TEST_F_TIMEOUT(lookup, whiteout_hides_below_and_is_invisible, UFS_TEST_TIMEOUT)
 {
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "gone"));
 	/* Above the whiteout, the name shows the upper layer's file. */
@@ -87,24 +87,24 @@ TEST_F(lookup, whiteout_hides_below_and_is_invisible)
 	}
 }
 
-TEST_F(lookup, opaque_dir_hides_below)
+TEST_F_TIMEOUT(lookup, opaque_dir_hides_below, UFS_TEST_TIMEOUT)
 {
 	EXPECT_STREQ("s", ufs_get(self->e.mnt, "op/shown"));
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "op/hidden"));
 }
 
-TEST_F(lookup, overlay_opaque_honoured)
+TEST_F_TIMEOUT(lookup, overlay_opaque_honoured, UFS_TEST_TIMEOUT)
 {
 	EXPECT_STREQ("s", ufs_get(self->e.mnt, "ovop/shown"));
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "ovop/hidden"));
 }
 
-TEST_F(lookup, opaque_value_other_than_y_does_not_hide)
+TEST_F_TIMEOUT(lookup, opaque_value_other_than_y_does_not_hide, UFS_TEST_TIMEOUT)
 {
 	EXPECT_STREQ("b", ufs_get(self->e.mnt, "notop/below"));
 }
 
-TEST_F(lookup, file_over_dir_hides_dir)
+TEST_F_TIMEOUT(lookup, file_over_dir_hides_dir, UFS_TEST_TIMEOUT)
 {
 	struct stat st;
 
@@ -114,7 +114,7 @@ TEST_F(lookup, file_over_dir_hides_dir)
 	EXPECT_EQ(ENOTDIR, ufs_errno_of_lstat(self->e.mnt, "fod/inside"));
 }
 
-TEST_F(lookup, dir_over_file_hides_file)
+TEST_F_TIMEOUT(lookup, dir_over_file_hides_file, UFS_TEST_TIMEOUT)
 {
 	struct stat st;
 
@@ -123,7 +123,7 @@ TEST_F(lookup, dir_over_file_hides_file)
 	EXPECT_STREQ("i", ufs_get(self->e.mnt, "dof/inside"));
 }
 
-TEST_F(lookup, missing_name_is_enoent)
+TEST_F_TIMEOUT(lookup, missing_name_is_enoent, UFS_TEST_TIMEOUT)
 {
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "nope"));
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "d/nope"));
@@ -131,7 +131,7 @@ TEST_F(lookup, missing_name_is_enoent)
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "nope"));
 }
 
-TEST_F(lookup, private_xattrs_invisible)
+TEST_F_TIMEOUT(lookup, private_xattrs_invisible, UFS_TEST_TIMEOUT)
 {
 	char names[4096], val[16];
 	ssize_t len, n;
@@ -154,7 +154,7 @@ TEST_F(lookup, private_xattrs_invisible)
 	free(ovop);
 }
 
-TEST_F(lookup, private_xattrs_not_settable)
+TEST_F_TIMEOUT(lookup, private_xattrs_not_settable, UFS_TEST_TIMEOUT)
 {
 	char *op = ufs_path(self->e.mnt, "op");
 
@@ -163,7 +163,7 @@ TEST_F(lookup, private_xattrs_not_settable)
 	free(op);
 }
 
-TEST_F(lookup, user_xattr_readable)
+TEST_F_TIMEOUT(lookup, user_xattr_readable, UFS_TEST_TIMEOUT)
 {
 	char val[16] = "";
 	char *f = ufs_path(self->e.lower[1], "f");
@@ -181,7 +181,7 @@ TEST_F(lookup, user_xattr_readable)
 	free(uf);
 }
 
-TEST_F(lookup, union_is_read_only_without_upper)
+TEST_F_TIMEOUT(lookup, union_is_read_only_without_upper, UFS_TEST_TIMEOUT)
 {
 	EXPECT_EQ(-1, open(ufs_path(self->e.mnt, "f"), O_WRONLY));
 	EXPECT_EQ(EROFS, errno);

@@ -59,7 +59,7 @@ static int try_fsconfig(const char *key, const char *val, char *log,
 	return ret;
 }
 
-TEST_F(mnt, two_lowers_read_only)
+TEST_F_TIMEOUT(mnt, two_lowers_read_only, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 
@@ -68,7 +68,7 @@ TEST_F(mnt, two_lowers_read_only)
 	EXPECT_STREQ("b", ufs_get(e->mnt, "bottom"));
 }
 
-TEST_F(mnt, with_upper_and_workdir)
+TEST_F_TIMEOUT(mnt, with_upper_and_workdir, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 
@@ -81,7 +81,7 @@ TEST_F(mnt, with_upper_and_workdir)
 	EXPECT_FALSE(ufs_exists(e->upper, "staging"));
 }
 
-TEST_F(mnt, colon_escape_in_lowerdir)
+TEST_F_TIMEOUT(mnt, colon_escape_in_lowerdir, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char *odd = ufs_path(e->base, "a:b");
@@ -116,7 +116,7 @@ static int read_mount_opts(const char *mnt, char *buf, size_t size)
 	return found;
 }
 
-TEST_F(mnt, proc_mounts_shows_options_that_mount_again)
+TEST_F_TIMEOUT(mnt, proc_mounts_shows_options_that_mount_again, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char opts[12288], again[12288];
@@ -143,7 +143,7 @@ TEST_F(mnt, proc_mounts_shows_options_that_mount_again)
 	free(q);
 }
 
-TEST_F(mnt, statfs_reports_upper)
+TEST_F_TIMEOUT(mnt, statfs_reports_upper, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	struct statfs u, s;
@@ -156,12 +156,12 @@ TEST_F(mnt, statfs_reports_upper)
 	EXPECT_EQ(s.f_bsize, u.f_bsize);
 }
 
-TEST_F(mnt, refuses_missing_layer)
+TEST_F_TIMEOUT(mnt, refuses_missing_layer, UFS_TEST_TIMEOUT)
 {
 	EXPECT_NE(0, try_mount(&self->e, "lowerdir=%s/nonexistent", self->e.base));
 }
 
-TEST_F(mnt, refuses_file_as_layer)
+TEST_F_TIMEOUT(mnt, refuses_file_as_layer, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char log[1024];
@@ -173,7 +173,7 @@ TEST_F(mnt, refuses_file_as_layer)
 	EXPECT_NE(NULL, strstr(log, "not a directory"));
 }
 
-TEST_F(mnt, refuses_same_dir_twice)
+TEST_F_TIMEOUT(mnt, refuses_same_dir_twice, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 
@@ -182,7 +182,7 @@ TEST_F(mnt, refuses_same_dir_twice)
 				    e->lower[0], e->lower[0], e->work));
 }
 
-TEST_F(mnt, refuses_upper_inside_lower_and_lower_inside_upper)
+TEST_F_TIMEOUT(mnt, refuses_upper_inside_lower_and_lower_inside_upper, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char *inner = ufs_path(e->lower[0], "inner");
@@ -196,7 +196,7 @@ TEST_F(mnt, refuses_upper_inside_lower_and_lower_inside_upper)
 				    inner_lower, e->upper, e->work));
 }
 
-TEST_F(mnt, refuses_bad_workdir)
+TEST_F_TIMEOUT(mnt, refuses_bad_workdir, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char *inside = ufs_path(e->upper, "w");
@@ -218,7 +218,7 @@ TEST_F(mnt, refuses_bad_workdir)
 	EXPECT_FALSE(ufs_exists(e->upper, "staging"));
 }
 
-TEST_F(mnt, refuses_upper_without_xattrs)
+TEST_F_TIMEOUT(mnt, refuses_upper_without_xattrs, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char *r = ufs_path(e->base, "ramfs");
@@ -242,7 +242,7 @@ TEST_F(mnt, refuses_upper_without_xattrs)
 	umount2(r, MNT_DETACH);
 }
 
-TEST_F(mnt, refuses_unknown_and_empty_options)
+TEST_F_TIMEOUT(mnt, refuses_unknown_and_empty_options, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char log[1024];
@@ -258,7 +258,7 @@ TEST_F(mnt, refuses_unknown_and_empty_options)
 	EXPECT_NE(NULL, strstr(log, "lowerdir"));
 }
 
-TEST_F(mnt, refuses_too_deep_stacking)
+TEST_F_TIMEOUT(mnt, refuses_too_deep_stacking, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char *m1 = ufs_path(e->base, "m1");
@@ -278,7 +278,7 @@ TEST_F(mnt, refuses_too_deep_stacking)
 	umount(m1);
 }
 
-TEST_F(mnt, layers_stay_usable_after_failed_mounts)
+TEST_F_TIMEOUT(mnt, layers_stay_usable_after_failed_mounts, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 
@@ -287,7 +287,7 @@ TEST_F(mnt, layers_stay_usable_after_failed_mounts)
 	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
 }
 
-TEST_F(mnt, remount_keeps_layers)
+TEST_F_TIMEOUT(mnt, remount_keeps_layers, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 
@@ -298,8 +298,21 @@ TEST_F(mnt, remount_keeps_layers)
 	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
 }
 
+/* Whole-stack tests that build their own layers. */
+FIXTURE(big) {
+	int unused;
+};
+
+FIXTURE_SETUP(big)
+{
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
 /* 1024 layers through fsconfig("lowerdir+"), far past the option page. */
-TEST(thousand_layers_through_lowerdir_plus)
+TEST_F_TIMEOUT(big, thousand_layers_through_lowerdir_plus, UFS_TEST_TIMEOUT)
 {
 	/* the debug kernel (KASAN, lockdep) proves the same with fewer */
 	const int N = getenv("UNIONFS_DEBUG_KERNEL") ? 256 : 1024;

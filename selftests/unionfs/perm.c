@@ -71,7 +71,7 @@ static int try_stat(const char *path)
 	return stat(path, &st) ? errno : 0;
 }
 
-TEST_F(perm, caller_mode_checked)
+TEST_F_TIMEOUT(perm, caller_mode_checked, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, ufs_env_mount(&self->e, 0, 0));
 	EXPECT_EQ(EACCES, as_user(try_open, ufs_path(self->e.mnt, "secret")));
@@ -80,7 +80,7 @@ TEST_F(perm, caller_mode_checked)
 	EXPECT_EQ(EACCES, as_user(try_open, ufs_path(self->e.mnt, "closed")));
 }
 
-TEST_F(perm, acl_grants_access)
+TEST_F_TIMEOUT(perm, acl_grants_access, UFS_TEST_TIMEOUT)
 {
 	/* user:1000:r-- as a POSIX ACL xattr (version 2 format) */
 	static const unsigned char acl[] = {
@@ -104,7 +104,7 @@ TEST_F(perm, acl_grants_access)
 			   val, sizeof(val)));
 }
 
-TEST_F(perm, noexec_honoured)
+TEST_F_TIMEOUT(perm, noexec_honoured, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, ufs_env_mount(&self->e, 0, MS_NOEXEC));
 	EXPECT_EQ(-1, access(ufs_path(self->e.mnt, "run.sh"), X_OK));
@@ -112,14 +112,14 @@ TEST_F(perm, noexec_honoured)
 	EXPECT_EQ(EACCES, errno);
 }
 
-TEST_F(perm, nodev_honoured)
+TEST_F_TIMEOUT(perm, nodev_honoured, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, ufs_env_mount(&self->e, 0, MS_NODEV));
 	EXPECT_EQ(-1, open(ufs_path(self->e.mnt, "null"), O_RDONLY));
 	EXPECT_EQ(EACCES, errno);
 }
 
-TEST_F(perm, nosuid_flag_shown)
+TEST_F_TIMEOUT(perm, nosuid_flag_shown, UFS_TEST_TIMEOUT)
 {
 	struct statfs sf;
 
@@ -129,8 +129,21 @@ TEST_F(perm, nosuid_flag_shown)
 	EXPECT_TRUE(sf.f_flags & ST_RDONLY);	/* no upper: read-only */
 }
 
+/* Whole-stack tests that build their own layers. */
+FIXTURE(big) {
+	int unused;
+};
+
+FIXTURE_SETUP(big)
+{
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
 /* A busybox rootfs in a lower layer runs through the union. */
-TEST(busybox_chroot)
+TEST_F_TIMEOUT(big, busybox_chroot, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env e;
 	char cmd[4096];

@@ -101,7 +101,7 @@ FIXTURE_TEARDOWN(rd)
 	ufs_env_fini(&self->e);
 }
 
-TEST_F(rd, names_once_with_types)
+TEST_F_TIMEOUT(rd, names_once_with_types, UFS_TEST_TIMEOUT)
 {
 	int n = list_dir(ufs_path(self->e.mnt, "d"), 32768, self->names,
 			 self->types, self->inos, 256);
@@ -121,7 +121,7 @@ TEST_F(rd, names_once_with_types)
 	EXPECT_EQ(DT_REG, self->types[index_of(self->names, n, "a")]);
 }
 
-TEST_F(rd, opaque_dir_lists_only_its_layer)
+TEST_F_TIMEOUT(rd, opaque_dir_lists_only_its_layer, UFS_TEST_TIMEOUT)
 {
 	int n = list_dir(ufs_path(self->e.mnt, "o"), 4096, self->names,
 			 self->types, self->inos, 256);
@@ -131,7 +131,7 @@ TEST_F(rd, opaque_dir_lists_only_its_layer)
 	EXPECT_EQ(0, find(self->names, n, "below"));
 }
 
-TEST_F(rd, tiny_buffer_gives_same_set)
+TEST_F_TIMEOUT(rd, tiny_buffer_gives_same_set, UFS_TEST_TIMEOUT)
 {
 	char big[256][64];
 	unsigned char t[256];
@@ -147,7 +147,7 @@ TEST_F(rd, tiny_buffer_gives_same_set)
 		EXPECT_EQ(1, find(self->names, n2, big[i]));
 }
 
-TEST_F(rd, d_ino_matches_st_ino)
+TEST_F_TIMEOUT(rd, d_ino_matches_st_ino, UFS_TEST_TIMEOUT)
 {
 	char *d = ufs_path(self->e.mnt, "d");
 	int n = list_dir(d, 32768, self->names, self->types, self->inos, 256);
@@ -168,7 +168,7 @@ TEST_F(rd, d_ino_matches_st_ino)
 	}
 }
 
-TEST_F(rd, telldir_seekdir_rewinddir)
+TEST_F_TIMEOUT(rd, telldir_seekdir_rewinddir, UFS_TEST_TIMEOUT)
 {
 	DIR *dir = opendir(ufs_path(self->e.mnt, "d"));
 	struct dirent *de;
@@ -205,7 +205,7 @@ TEST_F(rd, telldir_seekdir_rewinddir)
 	closedir(dir);
 }
 
-TEST_F(rd, dotdot_of_subdir_is_parent)
+TEST_F_TIMEOUT(rd, dotdot_of_subdir_is_parent, UFS_TEST_TIMEOUT)
 {
 	char *sub = ufs_path(self->e.mnt, "d/sub");
 	int n = list_dir(sub, 4096, self->names, self->types, self->inos, 256);
@@ -218,8 +218,21 @@ TEST_F(rd, dotdot_of_subdir_is_parent)
 	EXPECT_EQ(st.st_ino, self->inos[index_of(self->names, n, ".")]);
 }
 
+/* Whole-stack tests that build their own layers. */
+FIXTURE(big) {
+	int unused;
+};
+
+FIXTURE_SETUP(big)
+{
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
 /* 100 000 entries over 8 layers, some shadowed and some whited out. */
-TEST(hundred_thousand_entries_over_eight_layers)
+TEST_F_TIMEOUT(big, hundred_thousand_entries_over_eight_layers, UFS_TEST_TIMEOUT)
 {
 	enum { LAYERS = 8 };
 	/* full size on tmpfs; disk filesystems and the debug kernel run less */

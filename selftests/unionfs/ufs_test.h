@@ -34,6 +34,9 @@
 
 #define UFS_MAGIC 0x756e696f
 
+/* Per-test timeout: TCG, KASAN and a loaded host make 30 s too short. */
+#define UFS_TEST_TIMEOUT 600
+
 static inline const char *ufs_scratch(void)
 {
 	const char *s = getenv("UNIONFS_SCRATCH");

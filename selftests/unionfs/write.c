@@ -67,7 +67,7 @@ static int is_whiteout(const char *dir, const char *rel)
 	return S_ISCHR(st.st_mode) && st.st_rdev == 0;
 }
 
-TEST_F(w, read_only_open_does_not_copy_up)
+TEST_F_TIMEOUT(w, read_only_open_does_not_copy_up, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "f"), O_RDONLY);
 
@@ -76,7 +76,7 @@ TEST_F(w, read_only_open_does_not_copy_up)
 	EXPECT_FALSE(ufs_exists(self->e.upper, "f"));
 }
 
-TEST_F(w, write_copies_up_whole_file)
+TEST_F_TIMEOUT(w, write_copies_up_whole_file, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "f"), O_WRONLY);
 
@@ -89,7 +89,7 @@ TEST_F(w, write_copies_up_whole_file)
 	EXPECT_STREQ("lower-content", ufs_get(self->e.lower[1], "f"));
 }
 
-TEST_F(w, o_trunc_and_append)
+TEST_F_TIMEOUT(w, o_trunc_and_append, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "f"), O_WRONLY | O_TRUNC);
 
@@ -104,7 +104,7 @@ TEST_F(w, o_trunc_and_append)
 	EXPECT_STREQ("abcd", ufs_get(self->e.mnt, "f"));
 }
 
-TEST_F(w, parents_copied_up_with_their_mode)
+TEST_F_TIMEOUT(w, parents_copied_up_with_their_mode, UFS_TEST_TIMEOUT)
 {
 	struct stat l, u;
 
@@ -124,7 +124,7 @@ TEST_F(w, parents_copied_up_with_their_mode)
 	EXPECT_STREQ("top", ufs_get(self->e.mnt, "d/top"));
 }
 
-TEST_F(w, chmod_chown_utimes_copy_up)
+TEST_F_TIMEOUT(w, chmod_chown_utimes_copy_up, UFS_TEST_TIMEOUT)
 {
 	struct timespec ts[2] = { { 1000000, 0 }, { 2000000, 0 } };
 	struct stat st;
@@ -141,7 +141,7 @@ TEST_F(w, chmod_chown_utimes_copy_up)
 	EXPECT_STREQ("lower-content", ufs_get(self->e.mnt, "f"));
 }
 
-TEST_F(w, truncate_copies_up)
+TEST_F_TIMEOUT(w, truncate_copies_up, UFS_TEST_TIMEOUT)
 {
 	struct stat st;
 
@@ -151,7 +151,7 @@ TEST_F(w, truncate_copies_up)
 	EXPECT_EQ(5, st.st_size);
 }
 
-TEST_F(w, sparse_file_copies_only_data)
+TEST_F_TIMEOUT(w, sparse_file_copies_only_data, UFS_TEST_TIMEOUT)
 {
 	const off_t size = 256 << 20;
 	static char data[4096] = "data";
@@ -172,7 +172,7 @@ TEST_F(w, sparse_file_copies_only_data)
 	EXPECT_LT(st.st_blocks * 512, 1 << 20);	/* far less than 256 MiB */
 }
 
-TEST_F(w, st_ino_survives_copy_up_and_remount)
+TEST_F_TIMEOUT(w, st_ino_survives_copy_up_and_remount, UFS_TEST_TIMEOUT)
 {
 	struct stat a, b;
 
@@ -188,7 +188,7 @@ TEST_F(w, st_ino_survives_copy_up_and_remount)
 	EXPECT_STREQ("new", ufs_get(self->e.mnt, "f"));
 }
 
-TEST_F(w, unlink_lower_leaves_whiteout)
+TEST_F_TIMEOUT(w, unlink_lower_leaves_whiteout, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, unlink(ufs_path(self->e.mnt, "f")));
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "f"));
@@ -200,7 +200,7 @@ TEST_F(w, unlink_lower_leaves_whiteout)
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "d/top"));
 }
 
-TEST_F(w, unlink_upper_only_leaves_nothing)
+TEST_F_TIMEOUT(w, unlink_upper_only_leaves_nothing, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, ufs_put(self->e.mnt, "new", "n"));
 	EXPECT_STREQ("n", ufs_get(self->e.upper, "new"));
@@ -208,7 +208,7 @@ TEST_F(w, unlink_upper_only_leaves_nothing)
 	EXPECT_FALSE(ufs_exists(self->e.upper, "new"));
 }
 
-TEST_F(w, rmdir_merged)
+TEST_F_TIMEOUT(w, rmdir_merged, UFS_TEST_TIMEOUT)
 {
 	EXPECT_EQ(-1, rmdir(ufs_path(self->e.mnt, "dir")));
 	EXPECT_EQ(ENOTEMPTY, errno);
@@ -223,7 +223,7 @@ TEST_F(w, rmdir_merged)
 	EXPECT_TRUE(is_whiteout(self->e.upper, "dir"));
 }
 
-TEST_F(w, mkdir_over_whiteout_is_opaque)
+TEST_F_TIMEOUT(w, mkdir_over_whiteout_is_opaque, UFS_TEST_TIMEOUT)
 {
 	char v[4] = "";
 
@@ -240,7 +240,7 @@ TEST_F(w, mkdir_over_whiteout_is_opaque)
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "d/sub/deep"));
 }
 
-TEST_F(w, create_over_whiteout)
+TEST_F_TIMEOUT(w, create_over_whiteout, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, unlink(ufs_path(self->e.mnt, "f")));
 	ASSERT_EQ(0, ufs_put(self->e.mnt, "f", "again"));
@@ -252,13 +252,13 @@ TEST_F(w, create_over_whiteout)
 	EXPECT_TRUE(is_whiteout(self->e.upper, "f"));
 }
 
-TEST_F(w, whiteouts_cannot_be_made_by_users)
+TEST_F_TIMEOUT(w, whiteouts_cannot_be_made_by_users, UFS_TEST_TIMEOUT)
 {
 	EXPECT_EQ(-1, mknod(ufs_path(self->e.mnt, "wh"), S_IFCHR | 0600, 0));
 	EXPECT_EQ(EPERM, errno);
 }
 
-TEST_F(w, rename_file)
+TEST_F_TIMEOUT(w, rename_file, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, rename(ufs_path(self->e.mnt, "f"), ufs_path(self->e.mnt, "g")));
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "f"));
@@ -271,7 +271,7 @@ TEST_F(w, rename_file)
 	EXPECT_FALSE(ufs_exists(self->e.upper, "g"));	/* upper-only: no whiteout */
 }
 
-TEST_F(w, rename_noreplace_and_exchange)
+TEST_F_TIMEOUT(w, rename_noreplace_and_exchange, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, ufs_put(self->e.mnt, "other", "o"));
 	EXPECT_EQ(-1, renameat2(AT_FDCWD, ufs_path(self->e.mnt, "f"), AT_FDCWD,
@@ -283,7 +283,7 @@ TEST_F(w, rename_noreplace_and_exchange)
 	EXPECT_STREQ("lower-content", ufs_get(self->e.mnt, "other"));
 }
 
-TEST_F(w, rename_upper_dir_becomes_opaque)
+TEST_F_TIMEOUT(w, rename_upper_dir_becomes_opaque, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, mkdir(ufs_path(self->e.mnt, "nd"), 0755));
 	ASSERT_EQ(0, ufs_put(self->e.mnt, "nd/in", "in"));
@@ -292,7 +292,7 @@ TEST_F(w, rename_upper_dir_becomes_opaque)
 	EXPECT_FALSE(ufs_exists(self->e.mnt, "nd"));
 }
 
-TEST_F(w, xattr_set_copies_up)
+TEST_F_TIMEOUT(w, xattr_set_copies_up, UFS_TEST_TIMEOUT)
 {
 	char v[16] = "";
 
@@ -304,7 +304,7 @@ TEST_F(w, xattr_set_copies_up)
 	EXPECT_EQ(-1, getxattr(ufs_path(self->e.mnt, "f"), "trusted.note", v, sizeof(v)));
 }
 
-TEST_F(w, hard_link_of_lower_file)
+TEST_F_TIMEOUT(w, hard_link_of_lower_file, UFS_TEST_TIMEOUT)
 {
 	struct stat a, b;
 
@@ -318,7 +318,7 @@ TEST_F(w, hard_link_of_lower_file)
 	EXPECT_EQ(a.st_ino, b.st_ino);
 }
 
-TEST_F(w, create_symlink_mknod_in_merged_dir)
+TEST_F_TIMEOUT(w, create_symlink_mknod_in_merged_dir, UFS_TEST_TIMEOUT)
 {
 	char buf[32];
 
@@ -329,7 +329,7 @@ TEST_F(w, create_symlink_mknod_in_merged_dir)
 	EXPECT_TRUE(ufs_exists(self->e.upper, "d/fifo"));
 }
 
-TEST_F(w, created_files_belong_to_the_caller)
+TEST_F_TIMEOUT(w, created_files_belong_to_the_caller, UFS_TEST_TIMEOUT)
 {
 	pid_t pid;
 	int status;
@@ -350,7 +350,7 @@ TEST_F(w, created_files_belong_to_the_caller)
 	EXPECT_EQ(1000, st.st_gid);
 }
 
-TEST_F(w, shared_mapping_writes_reach_upper)
+TEST_F_TIMEOUT(w, shared_mapping_writes_reach_upper, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "f"), O_RDWR);
 	char *p;
@@ -365,7 +365,7 @@ TEST_F(w, shared_mapping_writes_reach_upper)
 	EXPECT_STREQ("MAPPEDcontent", ufs_get(self->e.upper, "f"));
 }
 
-TEST_F(w, concurrent_writers_one_copy_up)
+TEST_F_TIMEOUT(w, concurrent_writers_one_copy_up, UFS_TEST_TIMEOUT)
 {
 	enum { N = 8 };
 	pid_t pids[N];
@@ -393,8 +393,21 @@ TEST_F(w, concurrent_writers_one_copy_up)
 	EXPECT_STREQ("WWWWWWWWntent", ufs_get(self->e.mnt, "f"));
 }
 
+/* Whole-stack tests that build their own layers. */
+FIXTURE(big) {
+	int unused;
+};
+
+FIXTURE_SETUP(big)
+{
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
 /* A copy-up that does not fit fails cleanly; a smaller one still works. */
-TEST(enospc_copy_up)
+TEST_F_TIMEOUT(big, enospc_copy_up, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env e;
 	char *small = NULL, opts[4096], *up;
