@@ -91,6 +91,13 @@ out=$(uc import "$T/oci" 2>&1)
 like "$out" '^sha256:' "import an OCI image layout (3 layers, whiteouts)"
 out=$(uc import "$T/oci.docker-save.tar" 2>&1)
 like "$out" '^sha256:' "import a docker save tarball"
+tar -C "$T/oci" -cf "$T/oci-layout.tar" .
+out=$(uc import --name ocitar "$T/oci-layout.tar" 2>&1)
+like "$out" '^sha256:' "import an OCI layout tarball"
+printf 'corrupt' >> "$T/oci/blobs/sha256/$(ls -S "$T/oci/blobs/sha256" | tail -1)"
+out=$(uc import --name bad "$T/oci" 2>&1); rc=$?
+is "$rc" 125 "a blob that does not match its digest is refused"
+like "$out" 'does not match its digest' "  and says so"
 out=$(uc images 2>&1)
 like "$out" '^ocitest:1 .* 3 ' "OCI image named from its annotation, 3 layers"
 like "$out" '^saved:v1 .* 3 ' "docker save image named from RepoTags"
@@ -207,6 +214,8 @@ out=$(uc run --rm ocitest:1 sh -c 'ls /etc/gone 2>&1; cat /etc/keep; ls /opq' 2>
 like "$out" 'No such file' "OCI whiteout hides /etc/gone"
 like "$out" '^keep$' "  the file beside it stays"
 is "$(echo "$out" | tail -1)" "new" "opaque /opq shows only the top layer's content"
+out=$(uc run --rm ocitar sh -c 'ls /opq' 2>&1)
+is "$out" "new" "image from the OCI layout tarball"
 out=$(uc run --rm saved:v1 sh -c 'ls /etc/gone 2>&1; ls /opq' 2>&1)
 like "$out" 'No such file' "docker save image: whiteout"
 is "$(echo "$out" | tail -1)" "new" "docker save image: opaque dir"

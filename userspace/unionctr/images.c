@@ -492,7 +492,8 @@ static int import_oci(struct uc_store *s, const char *base, struct uc_image *img
 		}
 	}
 	bp = blob_path(base, jstr(jget(man, "config"), "digest"), err);
-	if (!bp || read_image_config(bp, img, err) < 0)
+	if (!bp || verify_blob(bp, jstr(jget(man, "config"), "digest"), err) < 0 ||
+	    read_image_config(bp, img, err) < 0)
 		goto out;
 	layers = jget(man, "layers");
 	n = layers ? json_object_array_length(layers) : 0;
