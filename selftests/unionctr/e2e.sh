@@ -53,7 +53,8 @@ base=/tmp
 [ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
 T=$(mktemp -d "${UNIONCTR_TEST_TMPDIR:-$base}/uc-e2e.XXXXXX")
 ROOT=$T/state
-TO="timeout -k 5 30"
+# Per-command bound; generous in quick mode (the emulated guest is slow).
+TO="timeout -k 5 ${UNIONCTR_TEST_CMD_TIMEOUT:-$([ "$QUICK" = 1 ] && echo 300 || echo 60)}"
 uc() { $TO "$UC" --root "$ROOT" "$@"; }
 
 cleanup() {
