@@ -320,10 +320,16 @@ static int mount_cgroup(int rootfd, uc_error_t *err)
 {
 	struct statfs sf;
 
+	uc_error_t ignored = NULL;
+
+	(void)err;
 	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
 		return 0;	/* cgroup v1 hosts: no cgroup fs inside */
-	return mount_at(rootfd, "/sys/fs/cgroup", "cgroup2",
-			MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, err);
+	/* Best effort: a container without its cgroup view still runs. */
+	mount_at(rootfd, "/sys/fs/cgroup", "cgroup2",
+		 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, &ignored);
+	uc_error_release(&ignored);
+	return 0;
 }
 
 static int bind_file(int rootfd, const char *src, const char *dst, bool optional,
