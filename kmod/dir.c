@@ -444,18 +444,29 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	LIST_HEAD(names);
 	const struct cred *old_cred;
 	bool old_lower, over_whiteout = false;
+	char *redirect = NULL;
 	int err;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
-	/* Directories that lower layers also hold: not yet (redirects). */
-	if (d_is_dir(old) && ufs_stack_lowers(ostack))
+	if ((flags & RENAME_EXCHANGE) &&
+	    ((d_is_dir(old) && ufs_stack_lowers(ostack)) ||
+	     (nstack && d_is_dir(new) && ufs_stack_lowers(nstack))))
 		return -EXDEV;
-	if (nstack && d_is_dir(new) && ufs_stack_lowers(nstack)) {
-		/* Replacing a merged directory: ENOTEMPTY wins over EXDEV. */
+	if (nstack && d_is_dir(new)) {
+		/* Replacing a directory: it must show nothing. */
 		err = ufs_dir_empty(new, &names);
-		ufs_free_names(&names);
-		return err ? err : -EXDEV;
+		if (err)
+			return err;
+	}
+	/* A directory that lower layers hold moves with a redirect. */
+	if (d_is_dir(old) && ufs_stack_lowers(ostack)) {
+		redirect = ufs_lower_relpath(old);
+		if (IS_ERR(redirect)) {
+			err = PTR_ERR(redirect);
+			redirect = NULL;
+			goto out_names;
+		}
 	}
 
 	err = ufs_copy_up(old);
@@ -464,7 +475,7 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	if (!err)
 		err = ufs_copy_up(new->d_parent);
 	if (err)
-		return err;
+		goto out_names;
 	uold_parent = ufs_upper(old->d_parent);
 	unew_parent = ufs_upper(new->d_parent);
 	uold = ufs_upper(old);
@@ -477,9 +488,27 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	err = mnt_want_write(fs->layers[0].mnt);
 	if (err)
 		goto out_creds;
+	if (nstack && d_is_dir(new)) {
+		err = ufs_clear_whiteouts(ufs_upper(new), &names);
+		if (err)
+			goto out_drop;
+	}
 	if (d_is_dir(old) && !(flags & RENAME_EXCHANGE)) {
-		/* A moved directory must not merge with one below its new name. */
-		err = ufs_set_opaque(uold);
+		/*
+		 * A moved directory must not merge with one below its new
+		 * name: its lower part comes from where it was (redirect), or
+		 * it has none (opaque). A redirect, once set, stays: it names
+		 * the lower location, wherever the directory moves later.
+		 */
+		char probe;
+
+		if (redirect && vfs_getxattr(UFS_NOP_IDMAP, uold,
+					     UNIONFS_XATTR_REDIRECT, &probe, 0) < 0)
+			err = vfs_setxattr(UFS_NOP_IDMAP, uold,
+					   UNIONFS_XATTR_REDIRECT, redirect,
+					   strlen(redirect), 0);
+		else if (!redirect)
+			err = ufs_set_opaque(uold);
 		if (err)
 			goto out_drop;
 	}
@@ -526,6 +555,9 @@ out_drop:
 	mnt_drop_write(fs->layers[0].mnt);
 out_creds:
 	revert_creds(old_cred);
+out_names:
+	ufs_free_names(&names);
+	kfree(redirect);
 	return err;
 }
 

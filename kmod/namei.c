@@ -73,6 +73,98 @@ bool ufs_is_opaque_dir(struct dentry *real)
 }
 
 /*
+ * A renamed directory records where its lower directories are: an
+ * absolute path from the layer roots, "/a/b". Anything else is corrupt.
+ */
+static char *ufs_get_redirect(struct dentry *upper)
+{
+	char *buf;
+	ssize_t len;
+
+	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_REDIRECT, NULL, 0);
+	if (len == -ENODATA || len == -EOPNOTSUPP)
+		return NULL;
+	if (len <= 1 || len >= PATH_MAX)
+		return ERR_PTR(-EIO);
+	buf = kmalloc(len + 1, GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_REDIRECT, buf, len);
+	if (len <= 1) {
+		kfree(buf);
+		return ERR_PTR(len < 0 ? len : -EIO);
+	}
+	buf[len] = '\0';
+	if (buf[0] != '/' || strlen(buf) != len || strstr(buf, "//") ||
+	    strstr(buf, "/./") || strstr(buf, "/../") || buf[len - 1] == '/' ||
+	    !strcmp(buf + len - 2, "/.") || !strcmp(buf + len - 3, "/..")) {
+		kfree(buf);
+		return ERR_PTR(-EIO);
+	}
+	return buf;
+}
+
+/* Walk @path ("/a/b") down from a layer root; NULL if not a directory there. */
+static struct dentry *ufs_walk_layer(struct vfsmount *mnt, const char *path,
+				     bool *stop)
+{
+	struct dentry *cur = dget(mnt->mnt_root);
+	const char *p = path;
+
+	while (*p == '/') {
+		const char *name = ++p;
+		struct dentry *next;
+
+		while (*p && *p != '/')
+			p++;
+		next = lookup_one_unlocked(ufs_mnt_idmap(mnt), name, cur,
+					   p - name);
+		dput(cur);
+		if (IS_ERR(next))
+			return next;
+		if (d_is_negative(next) || !d_is_dir(next)) {
+			/* a whiteout or a file at the end hides what is below */
+			if (!*p && d_is_positive(next))
+				*stop = true;
+			dput(next);
+			return NULL;
+		}
+		cur = next;
+	}
+	return cur;
+}
+
+/* The lower directories of a redirected upper directory. */
+static int ufs_lookup_redirect(struct unionfs_fs *fs,
+			       struct unionfs_stack *stack, const char *path)
+{
+	unsigned int i;
+
+	for (i = fs->has_upper; i < fs->nr_layers; i++) {
+		struct vfsmount *mnt = fs->layers[i].mnt;
+		bool stop = false;
+		struct dentry *real;
+
+		ufs_stat_inc(fs, lookup_layers);
+		real = ufs_walk_layer(mnt, path, &stop);
+		if (IS_ERR(real))
+			return PTR_ERR(real);
+		if (stop)
+			break;
+		if (!real)
+			continue;
+		stack->real[stack->end].dentry = real;
+		stack->real[stack->end].layer = i;
+		stack->end++;
+		if (ufs_is_opaque_dir(real)) {
+			stack->opaque = true;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
  * Build the stack of layer dentries for @name below the union directory
  * whose stack is @parent. Returns NULL when the name is not visible.
  * Called with the mounter's credentials.
@@ -131,6 +223,35 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 			stack->opaque = true;
 			break;
 		}
+		if (slot == &stack->real[0]) {
+			char *redirect = ufs_get_redirect(real);
+
+			if (IS_ERR(redirect)) {
+				err = PTR_ERR(redirect);
+				goto fail;
+			}
+			if (redirect) {
+				/* A redirect may reach every lower layer. */
+				struct unionfs_stack *big;
+
+				big = ufs_stack_alloc(fs->nr_lowers);
+				if (!big) {
+					kfree(redirect);
+					err = -ENOMEM;
+					goto fail;
+				}
+				big->real[0] = stack->real[0];
+				big->first = 0;
+				stack->first = 1;	/* moved, not freed */
+				ufs_stack_free(stack);
+				stack = big;
+				err = ufs_lookup_redirect(fs, stack, redirect);
+				kfree(redirect);
+				if (err)
+					goto fail;
+				break;
+			}
+		}
 	}
 	if (!found) {
 		ufs_stack_free(stack);
@@ -175,6 +296,45 @@ bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The path of a merged directory's lower entries from their layer roots
+ * ("/a/b"), as a renamed directory's redirect records it.
+ */
+char *ufs_lower_relpath(struct dentry *dentry)
+{
+	struct unionfs_stack *stack = ufs_stack(dentry);
+	struct unionfs_real *lower = &stack->real[1];
+	struct dentry *root = ufs_layer_mnt(dentry->d_sb, lower->layer)->mnt_root;
+	char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	char *end, *p;
+	struct dentry *d;
+
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	end = buf + PATH_MAX - 1;
+	*end = '\0';
+	p = end;
+	for (d = dget(lower->dentry); d != root;) {
+		struct dentry *parent;
+		int len = d->d_name.len;
+
+		if (p - buf < len + 1 || IS_ROOT(d)) {
+			dput(d);
+			kfree(buf);
+			return ERR_PTR(-ENAMETOOLONG);
+		}
+		p -= len;
+		memcpy(p, d->d_name.name, len);
+		*--p = '/';
+		parent = dget_parent(d);
+		dput(d);
+		d = parent;
+	}
+	dput(d);
+	memmove(buf, p, end - p + 1);
+	return buf;
 }
 
 struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,

@@ -23,6 +23,7 @@
 #define UNIONFS_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "unionfs."
 #define UNIONFS_XATTR_OPAQUE	UNIONFS_XATTR_PREFIX "opaque"
 #define UNIONFS_XATTR_INO	UNIONFS_XATTR_PREFIX "ino"
+#define UNIONFS_XATTR_REDIRECT	UNIONFS_XATTR_PREFIX "redirect"
 #define OVERLAY_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "overlay."
 #define OVERLAY_XATTR_OPAQUE	OVERLAY_XATTR_PREFIX "opaque"
 
@@ -205,6 +206,7 @@ void ufs_stack_set_upper(struct unionfs_stack *stack, struct dentry *upper);
 bool ufs_is_opaque_dir(struct dentry *real);
 bool ufs_is_whiteout(struct dentry *real);
 bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts);
+char *ufs_lower_relpath(struct dentry *dentry);
 
 /* inode.c */
 extern const struct inode_operations unionfs_dir_iops;

@@ -208,7 +208,7 @@ def run_write_seed(seed, base, nops):
                 ":".join(layers), os.path.join(work, fs + "-upper"),
                 os.path.join(work, fs + "-work"))
             if fs == "overlay":
-                opts += ",redirect_dir=off,index=off,metacopy=off"
+                opts += ",redirect_dir=on,index=off,metacopy=off"
             mount(fs, os.path.join(work, fs + "-mnt"), opts)
             mounts[fs] = os.path.join(work, fs + "-mnt")
         diffs = []

@@ -292,6 +292,51 @@ TEST_F_TIMEOUT(w, rename_upper_dir_becomes_opaque, UFS_TEST_TIMEOUT)
 	EXPECT_FALSE(ufs_exists(self->e.mnt, "nd"));
 }
 
+TEST_F_TIMEOUT(w, rename_lower_dir_with_redirect, UFS_TEST_TIMEOUT)
+{
+	char v[64] = "";
+
+	ASSERT_EQ(0, rename(ufs_path(self->e.mnt, "dir"), ufs_path(self->e.mnt, "moved")));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "dir"));
+	EXPECT_STREQ("a", ufs_get(self->e.mnt, "moved/a"));
+	EXPECT_STREQ("b", ufs_get(self->e.mnt, "moved/b"));
+	EXPECT_TRUE(is_whiteout(self->e.upper, "dir"));
+	EXPECT_EQ(4, getxattr(ufs_path(self->e.upper, "moved"),
+			      "trusted.unionfs.redirect", v, sizeof(v)));
+	EXPECT_STREQ("/dir", v);
+	/* and again, into a merged directory */
+	ASSERT_EQ(0, rename(ufs_path(self->e.mnt, "moved"), ufs_path(self->e.mnt, "d/again")));
+	EXPECT_STREQ("a", ufs_get(self->e.mnt, "d/again/a"));
+	/* it survives umount/mount */
+	ASSERT_EQ(0, umount(self->e.mnt));
+	self->e.mounted = 0;
+	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
+	EXPECT_STREQ("b", ufs_get(self->e.mnt, "d/again/b"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "moved"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "dir"));
+	/* still a normal directory: write, remove, rmdir */
+	ASSERT_EQ(0, unlink(ufs_path(self->e.mnt, "d/again/a")));
+	EXPECT_EQ(-1, rmdir(ufs_path(self->e.mnt, "d/again")));
+	EXPECT_EQ(ENOTEMPTY, errno);
+	ASSERT_EQ(0, unlink(ufs_path(self->e.mnt, "d/again/b")));
+	ASSERT_EQ(0, rmdir(ufs_path(self->e.mnt, "d/again")));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "d/again"));
+}
+
+TEST_F_TIMEOUT(w, rename_dir_over_empty_merged_dir, UFS_TEST_TIMEOUT)
+{
+	ASSERT_EQ(0, mkdir(ufs_path(self->e.mnt, "src"), 0755));
+	ASSERT_EQ(0, ufs_put(self->e.mnt, "src/file", "s"));
+	/* "empty" shows nothing although lower layers hold a whited-out name */
+	ASSERT_EQ(0, rename(ufs_path(self->e.mnt, "src"), ufs_path(self->e.mnt, "empty")));
+	EXPECT_STREQ("s", ufs_get(self->e.mnt, "empty/file"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(self->e.mnt, "empty/w"));
+	/* a non-empty target is refused */
+	ASSERT_EQ(0, mkdir(ufs_path(self->e.mnt, "src2"), 0755));
+	EXPECT_EQ(-1, rename(ufs_path(self->e.mnt, "src2"), ufs_path(self->e.mnt, "d")));
+	EXPECT_EQ(ENOTEMPTY, errno);
+}
+
 TEST_F_TIMEOUT(w, xattr_set_copies_up, UFS_TEST_TIMEOUT)
 {
 	char v[16] = "";
