@@ -23,6 +23,7 @@ struct unionfs_config {
 	unsigned int cap_lowers;
 	char *upperdir;
 	char *workdir;
+	bool is_volatile;
 };
 
 /*
@@ -51,6 +52,7 @@ enum unionfs_param {
 	UFS_OPT_LOWERDIR_ADD,
 	UFS_OPT_UPPERDIR,
 	UFS_OPT_WORKDIR,
+	UFS_OPT_VOLATILE,
 };
 
 static const struct fs_parameter_spec unionfs_param_spec[] = {
@@ -62,6 +64,7 @@ static const struct fs_parameter_spec unionfs_param_spec[] = {
 		  fs_param_can_be_empty, NULL),
 	__fsparam(fs_param_is_string, "workdir", UFS_OPT_WORKDIR,
 		  fs_param_can_be_empty, NULL),
+	fsparam_flag("volatile", UFS_OPT_VOLATILE),
 	{}
 };
 
@@ -178,6 +181,9 @@ static int unionfs_parse_param(struct fs_context *fc,
 		kfree(cfg->workdir);
 		cfg->workdir = param->string;
 		param->string = NULL;
+		return 0;
+	case UFS_OPT_VOLATILE:
+		cfg->is_volatile = true;
 		return 0;
 	}
 	return -EINVAL;
@@ -304,6 +310,40 @@ static void ufs_assign_fsidx(struct unionfs_fs *fs)
 	fs->xino_bits = fs->nr_fs > 1 ? ilog2(fs->nr_fs - 1) + 1 : 0;
 }
 
+/*
+ * A volatile mount never syncs the upper layer, so after a crash its
+ * content is undefined. It leaves workdir/volatile behind; any later mount
+ * of that upper refuses while the marker is there: the user must start
+ * with a fresh upper and workdir (or remove the marker, at their risk).
+ */
+static int ufs_volatile_marker(struct fs_context *fc, struct unionfs_fs *fs)
+{
+	struct dentry *work = fs->workdir.dentry;
+	struct dentry *marker;
+	int err = 0;
+
+	inode_lock_nested(d_inode(work), I_MUTEX_PARENT);
+	marker = lookup_one_len(UNIONFS_WORK_VOLATILE, work,
+				strlen(UNIONFS_WORK_VOLATILE));
+	if (IS_ERR(marker)) {
+		err = PTR_ERR(marker);
+	} else {
+		if (d_is_positive(marker))
+			err = -EEXIST;
+		else if (fs->is_volatile)
+			err = vfs_mkdir(ufs_mnt_idmap(fs->workdir.mnt),
+					d_inode(work), marker, 0700);
+		dput(marker);
+	}
+	inode_unlock(d_inode(work));
+	if (err == -EEXIST)
+		return ufs_invalfc(fc, "workdir/%s exists: upper may be inconsistent",
+				   UNIONFS_WORK_VOLATILE);
+	if (err)
+		return ufs_invalfc(fc, "workdir: cannot create volatile marker (%d)", err);
+	return 0;
+}
+
 struct ufs_dtype_ctx {
 	struct dir_context ctx;
 	bool has_dtype;
@@ -389,6 +429,8 @@ static int ufs_setup_workdir(struct fs_context *fc, struct unionfs_fs *fs)
 	}
 	vfs_removexattr(idmap, staging, UNIONFS_XATTR_PREFIX "check");
 	err = ufs_check_dtype(fc, fs);
+	if (!err)
+		err = ufs_volatile_marker(fc, fs);
 out:
 	mnt_drop_write(fs->workdir.mnt);
 	return err;
@@ -469,12 +511,15 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return ufs_invalfc(fc, "upperdir requires workdir");
 	if (cfg->workdir && !cfg->upperdir)
 		return ufs_invalfc(fc, "workdir requires upperdir");
+	if (cfg->is_volatile && !cfg->upperdir)
+		return ufs_invalfc(fc, "volatile requires upperdir");
 
 	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
 	if (!fs)
 		return -ENOMEM;
 	fs->id = -1;
 	fs->has_upper = !!cfg->upperdir;
+	fs->is_volatile = cfg->is_volatile;
 	fs->nr_lowers = cfg->nr_lowers;
 	fs->nr_layers = cfg->nr_lowers + fs->has_upper;
 	sb->s_fs_info = fs;
@@ -735,11 +780,30 @@ static int unionfs_show_options(struct seq_file *m, struct dentry *root)
 		ufs_show_path(m, fs->layers[0].name, false);
 		seq_puts(m, ",workdir=");
 		ufs_show_path(m, fs->workdir_name, false);
+		if (fs->is_volatile)
+			seq_puts(m, ",volatile");
 	}
 	return 0;
 }
 
+/* syncfs on the union syncs the upper layer (never for volatile mounts). */
+static int unionfs_sync_fs(struct super_block *sb, int wait)
+{
+	struct unionfs_fs *fs = UFS_FS(sb);
+	struct super_block *upper_sb;
+	int err;
+
+	if (!fs->has_upper || fs->is_volatile || !wait)
+		return 0;
+	upper_sb = fs->layers[0].mnt->mnt_sb;
+	down_read(&upper_sb->s_umount);
+	err = sync_filesystem(upper_sb);
+	up_read(&upper_sb->s_umount);
+	return err;
+}
+
 static const struct super_operations unionfs_super_ops = {
+	.sync_fs	= unionfs_sync_fs,
 	.alloc_inode	= unionfs_alloc_inode,
 	.free_inode	= unionfs_free_inode,
 	.evict_inode	= unionfs_evict_inode,

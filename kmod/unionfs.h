@@ -29,6 +29,7 @@
 
 /* Name of the staging directory inside workdir. */
 #define UNIONFS_WORK_STAGING	"staging"
+#define UNIONFS_WORK_VOLATILE	"volatile"
 
 struct unionfs_layer {
 	struct vfsmount *mnt;		/* private clone, never changes */

@@ -284,7 +284,7 @@ def run_seed(seed, base):
 def main():
     ap = argparse.ArgumentParser()
     default_seeds = "5" if os.environ.get("UNIONFS_DEBUG_KERNEL") == "1" \
-        else "25"
+        else "20"
     ap.add_argument("--seeds", type=int,
                     default=int(os.environ.get("UNIONFS_DIFF_SEEDS",
                                                default_seeds)))
