@@ -222,8 +222,10 @@ made:
 	if (err && inode)
 		iput(inode);
 	dput(upper);
-	if (!err)
+	if (!err) {
 		ufs_copy_attr(dir, d_inode(uparent));
+		ufs_dir_changed(dir);
+	}
 out_creds:
 	revert_creds(old);
 	put_cred(cred);
@@ -404,6 +406,7 @@ static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	err = ufs_remove_upper(fs, ufs_upper(dentry->d_parent), &dentry->d_name,
 			       is_dir, whiteout);
 	if (!err) {
+		ufs_dir_changed(dir);
 		ufs_copy_attr(dir, d_inode(ufs_upper(dentry->d_parent)));
 		if (is_dir)
 			clear_nlink(d_inode(dentry));
@@ -548,6 +551,8 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 out_unlock:
 	unlock_rename(uold_parent, unew_parent);
 	if (!err) {
+		ufs_dir_changed(olddir);
+		ufs_dir_changed(newdir);
 		ufs_copy_attr(olddir, d_inode(uold_parent));
 		ufs_copy_attr(newdir, d_inode(unew_parent));
 	}

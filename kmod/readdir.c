@@ -2,12 +2,15 @@
 /*
  * unionfs: merged directory listing.
  *
- * The first read of an open directory builds its merged listing: each layer
- * of the directory's stack is read top down; a name is kept from the first
- * layer that has it; whiteouts hide their name in the layers below and are
- * never shown. The listing is kept with the open file, so positions are
- * stable for telldir/seekdir; a seek to 0 (rewinddir) drops it so that the
- * next read sees changes made since.
+ * A merged listing is built by reading each layer of the directory's stack
+ * top down; a name is kept from the first layer that has it; whiteouts hide
+ * their name in the layers below and are never shown. An open directory
+ * keeps the listing it read first, so positions are stable for telldir and
+ * seekdir. Listings are shared: the union directory inode caches the last
+ * one until a change through the union (create, remove, rename) drops it,
+ * so opening a directory again costs no layer reads. A seek to 0
+ * (rewinddir) always builds afresh, so it also sees changes made to the
+ * layers directly.
  */
 #include <linux/slab.h>
 #include <linux/rbtree.h>
@@ -26,7 +29,9 @@ struct ufs_dirent {
 	char name[];
 };
 
+/* Immutable once built; freed with its last reference. */
 struct ufs_listing {
+	refcount_t ref;
 	struct ufs_dirent **ents;	/* visible entries, in listing order */
 	unsigned int nr;
 	unsigned int cap;
@@ -37,6 +42,7 @@ struct ufs_listing {
 struct ufs_dir_file {
 	struct mutex lock;		/* serialises builds, reads and seeks */
 	struct ufs_listing *listing;	/* NULL until read, and after rewind */
+	bool rewound;			/* the next read builds afresh */
 };
 
 struct ufs_fill_ctx {
@@ -59,6 +65,62 @@ static void ufs_listing_free(struct ufs_listing *l)
 		kfree(e);
 	kvfree(l->ents);
 	kfree(l);
+}
+
+static void ufs_listing_put(struct ufs_listing *l)
+{
+	if (l && refcount_dec_and_test(&l->ref))
+		ufs_listing_free(l);
+}
+
+/* Forget the cached listing of a union directory (it changed). */
+void ufs_dir_changed(struct inode *dir)
+{
+	struct unionfs_inode *ui = UFS_I(dir);
+	struct ufs_listing *old;
+
+	spin_lock(&ui->dir_lock);
+	ui->dir_version++;
+	old = ui->dir_cache;
+	ui->dir_cache = NULL;
+	spin_unlock(&ui->dir_lock);
+	ufs_listing_put(old);
+}
+
+static struct ufs_listing *ufs_dir_cache_get(struct inode *dir)
+{
+	struct unionfs_inode *ui = UFS_I(dir);
+	struct ufs_listing *l;
+
+	spin_lock(&ui->dir_lock);
+	l = ui->dir_cache;
+	if (l)
+		refcount_inc(&l->ref);
+	spin_unlock(&ui->dir_lock);
+	return l;
+}
+
+/* Cache @l unless the directory changed since @version (taken before the build). */
+static void ufs_dir_cache_set(struct inode *dir, struct ufs_listing *l,
+			      u64 version)
+{
+	struct unionfs_inode *ui = UFS_I(dir);
+	struct ufs_listing *old = NULL;
+
+	spin_lock(&ui->dir_lock);
+	if (ui->dir_version == version) {
+		old = ui->dir_cache;
+		refcount_inc(&l->ref);
+		ui->dir_cache = l;
+	}
+	spin_unlock(&ui->dir_lock);
+	ufs_listing_put(old);
+}
+
+void ufs_dir_cache_evict(struct inode *dir)
+{
+	ufs_listing_put(UFS_I(dir)->dir_cache);
+	UFS_I(dir)->dir_cache = NULL;
 }
 
 static int ufs_name_cmp(const char *a, unsigned int alen, const struct ufs_dirent *e)
@@ -222,6 +284,7 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry)
 	fc.listing = kzalloc(sizeof(*fc.listing), GFP_KERNEL);
 	if (!fc.listing)
 		return ERR_PTR(-ENOMEM);
+	refcount_set(&fc.listing->ref, 1);
 	fc.listing->names = RB_ROOT;
 	INIT_LIST_HEAD(&fc.maybe_whiteouts);
 
@@ -280,7 +343,7 @@ int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts)
 	if (err)
 		ufs_free_names(whiteouts);
 out:
-	ufs_listing_free(l);
+	ufs_listing_put(l);
 	return err;
 }
 
@@ -299,7 +362,7 @@ static int unionfs_dir_release(struct inode *inode, struct file *file)
 {
 	struct ufs_dir_file *od = file->private_data;
 
-	ufs_listing_free(od->listing);
+	ufs_listing_put(od->listing);
 	mutex_destroy(&od->lock);
 	kfree(od);
 	return 0;
@@ -316,15 +379,23 @@ static int unionfs_iterate(struct file *file, struct dir_context *ctx)
 		return 0;
 
 	mutex_lock(&od->lock);
+	if (!od->listing && !od->rewound) {
+		od->listing = ufs_dir_cache_get(d_inode(dentry));
+		if (od->listing)
+			ufs_stat_inc(UFS_FS(dentry->d_sb), readdir_cache_hits);
+	}
 	if (!od->listing) {
+		struct unionfs_inode *ui = UFS_I(d_inode(dentry));
+		u64 version = READ_ONCE(ui->dir_version);
+
 		l = ufs_build_listing(dentry);
 		if (IS_ERR(l)) {
 			err = PTR_ERR(l);
 			goto out;
 		}
+		ufs_dir_cache_set(d_inode(dentry), l, version);
 		od->listing = l;
-	} else {
-		ufs_stat_inc(UFS_FS(dentry->d_sb), readdir_cache_hits);
+		od->rewound = false;
 	}
 	l = od->listing;
 	while (ctx->pos - 2 < l->nr) {
@@ -359,8 +430,9 @@ static loff_t unionfs_dir_llseek(struct file *file, loff_t offset, int whence)
 	if (pos >= 0) {
 		if (pos == 0 && od->listing) {
 			/* rewinddir: the next read lists afresh. */
-			ufs_listing_free(od->listing);
+			ufs_listing_put(od->listing);
 			od->listing = NULL;
+			od->rewound = true;
 		}
 		file->f_pos = pos;
 	} else {

@@ -709,6 +709,9 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	ui->upper = NULL;
 	ui->layer = 0;
 	mutex_init(&ui->copy_up_lock);
+	spin_lock_init(&ui->dir_lock);
+	ui->dir_cache = NULL;
+	ui->dir_version = 0;
 	return &ui->vfs_inode;
 }
 
@@ -721,6 +724,7 @@ static void unionfs_evict_inode(struct inode *inode)
 {
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
+	ufs_dir_cache_evict(inode);
 	iput(UFS_I(inode)->lower);
 	iput(UFS_I(inode)->upper);
 	UFS_I(inode)->real = NULL;

@@ -119,6 +119,10 @@ struct unionfs_inode {
 	struct inode *upper;		/* the upper inode (held), or NULL */
 	unsigned int layer;		/* layer of @real */
 	struct mutex copy_up_lock;
+	/* directories: the last merged listing, dropped on any change */
+	spinlock_t dir_lock;		/* protects dir_cache and dir_version */
+	struct ufs_listing *dir_cache;
+	u64 dir_version;
 };
 
 static inline struct unionfs_fs *UFS_FS(struct super_block *sb)
@@ -194,6 +198,8 @@ struct ufs_dirname {
 	char name[];
 };
 
+struct ufs_listing;
+
 /* super.c */
 extern struct kmem_cache *unionfs_inode_cachep;
 
@@ -237,6 +243,8 @@ int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 /* readdir.c */
 extern const struct file_operations unionfs_dir_fops;
 int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts);
+void ufs_dir_changed(struct inode *dir);
+void ufs_dir_cache_evict(struct inode *dir);
 void ufs_free_names(struct list_head *names);
 
 /* copy_up.c */
