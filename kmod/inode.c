@@ -60,6 +60,25 @@ static int ufs_inode_set(struct inode *inode, void *data)
 	return 0;
 }
 
+/*
+ * A union may be a layer of another union: give each stacking depth its
+ * own lock classes, so lockdep sees the upper union's i_rwsem and the
+ * lower union's as different locks (they nest in that order).
+ */
+static struct lock_class_key ufs_i_rwsem_key[FILESYSTEM_MAX_STACK_DEPTH];
+static struct lock_class_key ufs_i_rwsem_dir_key[FILESYSTEM_MAX_STACK_DEPTH];
+
+static void ufs_lockdep_annotate(struct inode *inode)
+{
+	int depth = clamp(inode->i_sb->s_stack_depth - 1, 0,
+			  FILESYSTEM_MAX_STACK_DEPTH - 1);
+
+	if (S_ISDIR(inode->i_mode))
+		lockdep_set_class(&inode->i_rwsem, &ufs_i_rwsem_dir_key[depth]);
+	else
+		lockdep_set_class(&inode->i_rwsem, &ufs_i_rwsem_key[depth]);
+}
+
 static void ufs_init_ops(struct inode *inode)
 {
 	switch (inode->i_mode & S_IFMT) {
@@ -130,6 +149,7 @@ struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
 	inode->i_acl = ACL_DONT_CACHE;
 	inode->i_default_acl = ACL_DONT_CACHE;
 	ufs_init_ops(inode);
+	ufs_lockdep_annotate(inode);
 	unlock_new_inode(inode);
 	return inode;
 }
