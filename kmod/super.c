@@ -344,6 +344,76 @@ static int ufs_volatile_marker(struct fs_context *fc, struct unionfs_fs *fs)
 	return 0;
 }
 
+struct ufs_names_ctx {
+	struct dir_context ctx;
+	struct list_head names;
+	int err;
+};
+
+static bool ufs_collect_name(struct dir_context *ctx, const char *name,
+			     int len, loff_t offset, u64 ino, unsigned int type)
+{
+	struct ufs_names_ctx *nc = container_of(ctx, struct ufs_names_ctx, ctx);
+	struct ufs_dirname *n;
+
+	if (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.'))
+		return true;
+	n = kmalloc(struct_size(n, name, len + 1), GFP_KERNEL);
+	if (!n) {
+		nc->err = -ENOMEM;
+		return false;
+	}
+	n->len = len;
+	memcpy(n->name, name, len);
+	n->name[len] = '\0';
+	list_add_tail(&n->next, &nc->names);
+	return true;
+}
+
+/*
+ * Empty @dir of what a copy-up or whiteout exchange interrupted by a crash
+ * left behind: files, and directories that hold at most one level of
+ * leftovers (an exchanged-out directory only ever holds whiteouts).
+ */
+static void ufs_clean_dir(struct path *dir, bool recurse)
+{
+	struct ufs_names_ctx nc = { .ctx.actor = ufs_collect_name };
+	UFS_IDMAP_T *idmap = ufs_mnt_idmap(dir->mnt);
+	struct inode *dinode = d_inode(dir->dentry);
+	struct ufs_dirname *n;
+	struct file *file;
+
+	INIT_LIST_HEAD(&nc.names);
+	file = dentry_open(dir, O_RDONLY | O_DIRECTORY, current_cred());
+	if (IS_ERR(file))
+		return;
+	iterate_dir(file, &nc.ctx);
+	fput(file);
+
+	list_for_each_entry(n, &nc.names, next) {
+		struct path child = { .mnt = dir->mnt };
+
+		inode_lock_nested(dinode, I_MUTEX_PARENT);
+		child.dentry = lookup_one_len(n->name, dir->dentry, n->len);
+		if (IS_ERR(child.dentry)) {
+			inode_unlock(dinode);
+			continue;
+		}
+		if (d_is_dir(child.dentry) && recurse) {
+			inode_unlock(dinode);
+			ufs_clean_dir(&child, false);
+			inode_lock_nested(dinode, I_MUTEX_PARENT);
+		}
+		if (d_is_dir(child.dentry))
+			vfs_rmdir(idmap, dinode, child.dentry);
+		else if (d_is_positive(child.dentry))
+			vfs_unlink(idmap, dinode, child.dentry, NULL);
+		inode_unlock(dinode);
+		dput(child.dentry);
+	}
+	ufs_free_names(&nc.names);
+}
+
 struct ufs_dtype_ctx {
 	struct dir_context ctx;
 	bool has_dtype;
@@ -419,6 +489,11 @@ static int ufs_setup_workdir(struct fs_context *fc, struct unionfs_fs *fs)
 		goto out;
 	}
 	fs->staging = staging;
+	{
+		struct path spath = { .mnt = fs->workdir.mnt, .dentry = staging };
+
+		ufs_clean_dir(&spath, true);
+	}
 
 	err = vfs_setxattr(idmap, staging, UNIONFS_XATTR_PREFIX "check",
 			   "y", 1, 0);

@@ -298,6 +298,27 @@ TEST_F_TIMEOUT(mnt, remount_keeps_layers, UFS_TEST_TIMEOUT)
 	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
 }
 
+TEST_F_TIMEOUT(mnt, stale_staging_entries_cleaned_at_mount, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct dirent *de;
+	int left = 0;
+	DIR *d;
+
+	/* what a crash in the middle of a copy-up or rmdir leaves behind */
+	ASSERT_EQ(0, ufs_put(e->work, "staging/#1.1", "half a file"));
+	ASSERT_EQ(0, ufs_mkdir_in(e->work, "staging/#1.2"));
+	ASSERT_EQ(0, ufs_whiteout(e->work, "staging/#1.2/wh"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	d = opendir(ufs_path(e->work, "staging"));
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d)))
+		left += de->d_name[0] != '.';
+	closedir(d);
+	EXPECT_EQ(0, left);
+	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
+}
+
 TEST_F_TIMEOUT(mnt, volatile_marker_refuses_next_mount, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
