@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# stress-ng's filesystem stressors on a union for a bounded time, with a
+# churn of copy-ups, renames, unlinks and listings of lower files beside
+# them: once with the upper on tmpfs, once on ext4. Then: stress-ng passed
+# its own verification, the union unmounts, nothing is left staged in
+# workdir, the lower layers are byte-for-byte unchanged. (The suite's kernel
+# log scan and the guest's health check catch oops/WARN/lockdep/KASAN.)
+#
+# env: RELIABILITY_STRESS_SECS  seconds per phase (default 25; 12 on the
+#                               debug kernel)
+set -uo pipefail
+
+secs=${RELIABILITY_STRESS_SECS:-25}
+[ "${UNIONFS_DEBUG_KERNEL:-0}" = 1 ] && secs=${RELIABILITY_STRESS_SECS:-12}
+command -v stress-ng >/dev/null || { echo "1..0 # SKIP stress-ng not installed (scripts/deps)"; exit 4; }
+
+base=$(mktemp -d /tmp/rel-stress.XXXXXX)
+loop=""
+cleanup() {
+	[ -n "${churn:-}" ] && kill "$churn" 2>/dev/null
+	umount -l "$base/mnt" 2>/dev/null
+	umount -l "$base/up" 2>/dev/null
+	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
+	rm -rf "$base"
+}
+trap cleanup EXIT
+
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# Two lowers: a merged tree of files, links and xattrs.
+mklowers() {
+	local l
+	for l in 0 1; do
+		mkdir -p "$base/lower$l"
+	done
+	python3 - "$base" <<'EOP'
+import os, sys
+base = sys.argv[1]
+for i in range(120):
+    l = f"{base}/lower{i % 2}/t/d{i % 6}"
+    os.makedirs(l, exist_ok=True)
+    with open(f"{l}/f{i}", "wb") as f:
+        f.write(bytes((i * 7 + j) & 0xff for j in range(1024 * (1 + i % 9))))
+    if i % 10 == 0:
+        os.setxattr(f"{l}/f{i}", "trusted.k", b"v%d" % i)  # tmpfs: no user.* before 6.6
+        os.symlink(f"f{i}", f"{l}/s{i}")
+os.makedirs(f"{base}/lower1/t/stress", exist_ok=True)
+open(f"{base}/lower1/t/stress/keep", "w").write("keep")
+EOP
+}
+
+fingerprint() {
+	tar --sort=name --xattrs --xattrs-include='*' -cf - -C "$base" lower0 lower1 | sha256sum
+}
+
+# The churn: copy-ups, renames, unlinks, xattrs and listings of lower files.
+churn_run() {
+	python3 - "$1" "$2" <<'EOP' &
+import os, random, sys, time
+mnt, end = sys.argv[1], time.monotonic() + float(sys.argv[2])
+rnd = random.Random(1)
+while time.monotonic() < end:
+    d = f"{mnt}/t/d{rnd.randrange(6)}"
+    try:
+        names = os.listdir(d)
+    except OSError:
+        continue
+    for name in rnd.sample(names, min(4, len(names))):
+        p = f"{d}/{name}"
+        op = rnd.randrange(6)
+        try:
+            if op == 0:
+                with open(p, "ab") as f:
+                    f.write(b"x")
+            elif op == 1:
+                os.rename(p, p + ".r")
+                os.rename(p + ".r", p)
+            elif op == 2:
+                os.chmod(p, 0o600, follow_symlinks=False) if not os.path.islink(p) else None
+            elif op == 3:
+                os.setxattr(p, "user.c", b"1", follow_symlinks=False)
+            elif op == 4 and name.startswith("f"):
+                os.unlink(p)
+                with open(p, "wb") as f:
+                    f.write(b"again")
+            else:
+                os.stat(p)
+        except OSError:
+            pass
+EOP
+	churn=$!
+}
+
+phase() {
+	local fs=$1 up=$base/up rc log fp0 fp1 left
+	log=$base/stress-$fs.log
+	mkdir -p "$up" "$base/mnt"
+	case $fs in
+	tmpfs) mount -t tmpfs -o size=512m tmpfs "$up" ;;
+	ext4)
+		truncate -s 512M "$base/ext4.img"
+		loop=$(losetup -f --show "$base/ext4.img") &&
+		mkfs.ext4 -q -F "$loop" && mount "$loop" "$up" ;;
+	esac || { ok 1 "$fs: upper set up"; return; }
+	mkdir -p "$up/u" "$up/w"
+	fp0=$(fingerprint)
+	if ! mount -i -t unionfs none "$base/mnt" \
+		-o "lowerdir=$base/lower0:$base/lower1,upperdir=$up/u,workdir=$up/w"; then
+		ok 1 "$fs: union mounts"
+		return
+	fi
+	churn_run "$base/mnt" "$secs"
+	# one instance of each, in parallel, sizes kept small for a 1 GiB guest
+	rc=0
+	stress-ng --temp-path "$base/mnt/t/stress" --timeout "${secs}s" --verify \
+		--metrics-brief --log-file "$log" \
+		--dir 1 --dir-dirs 512 --dentry 1 --dentries 512 --rename 1 \
+		--link 1 --symlink 1 --xattr 1 --file-ioctl 1 \
+		--fallocate 1 --fallocate-bytes 8m --mmap 1 --mmap-bytes 8m \
+		--getdent 1 --chmod 1 --utime 1 --fcntl 1 --filename 1 \
+		> /dev/null 2>&1 || rc=$?
+	wait "$churn"
+	churn=""
+	sed 's/^/# /' "$log" | grep -vE 'dispatching|setting to a|defaulting to' | tail -n 30
+	# 0: passed; 3: a stressor lacked resources (reported, not a failure)
+	[ "$rc" = 0 ] || [ "$rc" = 3 ]
+	ok $? "$fs: stress-ng ${secs}s of fs stressors passed (status $rc)"
+	grep -qE 'fail|error' "$log" && grep -E 'fail|error' "$log" | grep -v ' 0 failed' | sed 's/^/# /' | head
+	ls "$base/mnt/t" > /dev/null
+	ok $? "$fs: the union still lists its tree"
+	umount "$base/mnt"
+	ok $? "$fs: the union unmounts afterwards"
+	left=$(ls -A "$up/w/staging" 2>/dev/null | wc -l)
+	[ "$left" = 0 ]
+	ok $? "$fs: nothing staged in workdir ($left entries)"
+	fp1=$(fingerprint)
+	[ "$fp0" = "$fp1" ]
+	ok $? "$fs: lower layers unchanged"
+	umount "$up"
+	[ -n "$loop" ] && losetup -d "$loop" && loop=""
+	rm -f "$base/ext4.img"
+}
+
+echo "TAP version 13"
+echo "1..10"
+mklowers
+phase tmpfs
+phase ext4
+[ "$n" = 10 ] || { echo "# only $n of 10 checks ran"; exit 1; }
+[ "$failed" = 0 ]
