@@ -122,9 +122,9 @@ TEST_F_TIMEOUT(f, enospc_ext4_copy_up, UFS_TEST_TIMEOUT)
 	int i, fd, ok = 0, nospc = 0;
 	char name[32];
 
-	ASSERT_EQ(0, setup_upper(self, 32, 0));
+	ASSERT_EQ(0, setup_upper(self, 20, 0));
 	avail = rel_free(self->fs);
-	ASSERT_GT(avail, 8 << 20);
+	ASSERT_GT(avail, 4 << 20);
 	big = avail + (2 << 20);
 	med = avail / 4;
 	ASSERT_EQ(0, rel_fill(ufs_path(self->e.lower[0], "big"), big, 1));
@@ -202,7 +202,7 @@ TEST_F_TIMEOUT(f, enospc_ext4_concurrent_copy_ups, UFS_TEST_TIMEOUT)
 	pid_t pid[N];
 	int i, st, ok = 0, fd;
 
-	ASSERT_EQ(0, setup_upper(self, 32, 0));
+	ASSERT_EQ(0, setup_upper(self, 20, 0));
 	avail = rel_free(self->fs);
 	sz = avail * 2 / 5;
 	for (i = 0; i < N; i++)
@@ -263,8 +263,8 @@ TEST_F_TIMEOUT(f, enospc_ext4_concurrent_copy_ups, UFS_TEST_TIMEOUT)
  * unmount. Then the device works again: after fsck and a remount, every
  * file is its lower content or a complete copy-up, and nothing is staged.
  */
-enum { EIO_FILES = 60, EIO_LATE = 8, EIO_WORKERS = 3 };
-#define EIO_SIZE (128 << 10)
+enum { EIO_FILES = 36, EIO_LATE = 6, EIO_WORKERS = 3 };
+#define EIO_SIZE (64 << 10)
 
 struct eio_result {
 	int open_err[EIO_FILES];	/* 0, or errno of the copy-up */

@@ -401,16 +401,17 @@ static pid_t busy_child(const char *mnt, int kind, int *ready, int *go)
 			_exit(2);
 		_exit(memcmp(m, "lower", 5) ? 3 : 0);
 	}
-	case 3:		/* copy-ups and writes in a loop */
-		if (write(ready[1], &c, 1) != 1)
+	case 3:		/* copy-ups and writes in a loop, from inside */
+		if (chdir(mnt) || write(ready[1], &c, 1) != 1)
 			_exit(1);
 		for (i = 0;; i++) {
 			char n[32];
 
 			snprintf(n, sizeof(n), "dir/x%d", i % 64);
-			ufs_put(mnt, n, "busy");
-			unlink(ufs_path(mnt, "dir/x%d", (i + 32) % 64));
-			fd = open(ufs_path(mnt, "f"), O_WRONLY | O_APPEND);
+			ufs_put(".", n, "busy");
+			snprintf(n, sizeof(n), "dir/x%d", (i + 32) % 64);
+			unlink(n);
+			fd = open("f", O_WRONLY | O_APPEND);
 			if (fd >= 0)
 				close(fd);
 		}

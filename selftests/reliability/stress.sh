@@ -7,11 +7,11 @@
 # workdir, the lower layers are byte-for-byte unchanged. (The suite's kernel
 # log scan and the guest's health check catch oops/WARN/lockdep/KASAN.)
 #
-# env: RELIABILITY_STRESS_SECS  seconds per phase (default 25; 12 on the
+# env: RELIABILITY_STRESS_SECS  seconds per phase (default 15; 12 on the
 #                               debug kernel)
 set -uo pipefail
 
-secs=${RELIABILITY_STRESS_SECS:-25}
+secs=${RELIABILITY_STRESS_SECS:-15}
 [ "${UNIONFS_DEBUG_KERNEL:-0}" = 1 ] && secs=${RELIABILITY_STRESS_SECS:-12}
 command -v stress-ng >/dev/null || { echo "1..0 # SKIP stress-ng not installed (scripts/deps)"; exit 4; }
 
@@ -59,8 +59,25 @@ open(f"{base}/lower1/t/stress/keep", "w").write("keep")
 EOP
 }
 
+# One line per object of the lower layers: path, type+mode, owner, size,
+# mtime, content hash, xattrs.
 fingerprint() {
-	tar --sort=name --xattrs --xattrs-include='*' -cf - -C "$base" lower0 lower1 | sha256sum
+	python3 - "$base" <<'EOP'
+import hashlib, os, sys
+base = sys.argv[1]
+for l in ("lower0", "lower1"):
+    for dp, dn, fn in sorted(os.walk(os.path.join(base, l))):
+        dn.sort()
+        for p in [dp] + [os.path.join(dp, f) for f in sorted(fn)]:
+            st = os.lstat(p)
+            h = ""
+            if os.path.isfile(p) and not os.path.islink(p):
+                h = hashlib.sha256(open(p, "rb").read()).hexdigest()[:16]
+            x = sorted((k, os.getxattr(p, k, follow_symlinks=False))
+                       for k in os.listxattr(p, follow_symlinks=False))
+            print(os.path.relpath(p, base), oct(st.st_mode), st.st_uid, st.st_size,
+                  st.st_mtime_ns, h, x)
+EOP
 }
 
 # The churn: copy-ups, renames, unlinks, xattrs and listings of lower files.
@@ -122,13 +139,14 @@ phase() {
 	churn_run "$base/mnt" "$secs"
 	# one instance of each, in parallel, sizes kept small for a 1 GiB guest
 	rc=0
-	stress-ng --temp-path "$base/mnt/t/stress" --timeout "${secs}s" --verify \
+	# (from a writable cwd: stress-ng wants one)
+	(cd "$base" && stress-ng --temp-path "$base/mnt/t/stress" --timeout "${secs}s" --verify \
 		--metrics-brief --log-file "$log" \
 		--dir 1 --dir-dirs 512 --dentry 1 --dentries 512 --rename 1 \
 		--link 1 --symlink 1 --xattr 1 --file-ioctl 1 \
 		--fallocate 1 --fallocate-bytes 8m --mmap 1 --mmap-bytes 8m \
 		--getdent 1 --chmod 1 --utime 1 --fcntl 1 --filename 1 \
-		> /dev/null 2>&1 || rc=$?
+		> /dev/null 2>&1) || rc=$?
 	wait "$churn"
 	churn=""
 	sed 's/^/# /' "$log" | grep -vE 'dispatching|setting to a|defaulting to' | tail -n 30
@@ -146,6 +164,8 @@ phase() {
 	fp1=$(fingerprint)
 	[ "$fp0" = "$fp1" ]
 	ok $? "$fs: lower layers unchanged"
+	[ "$fp0" = "$fp1" ] || diff <(echo "$fp0") <(echo "$fp1") | head -n 20 | sed 's/^/#   /'
+
 	umount "$up"
 	[ -n "$loop" ] && losetup -d "$loop" && loop=""
 	rm -f "$base/ext4.img"
