@@ -75,7 +75,7 @@ shell: all
 
 bench: deps
 	$(MAKE) all
-	$(TOP)/scripts/bench/run
+	BENCH=$(or $(BENCH),default) $(TOP)/scripts/bench/run
 
 clean:
 	rm -rf $(BUILD)

@@ -14,16 +14,38 @@
  *   randread FILE N      N 4 KiB pread at random 4 KiB-aligned    ns per pread
  *                        offsets (fixed seed)
  *   readdir DIR N        N times open+getdents64 to end+close    ns per listing
+ *   createunlink DIR N SIZE  in a new directory DIR/cu.<pid> (made
+ *                        untimed): N x create+write SIZE+close, then N
+ *                        unlinks; two lines "create" and "unlink"  ns per file
+ *   copyup FILE w|c      one open(O_WRONLY)+1-byte pwrite+close (w) or one
+ *                        chmod (c) of FILE: the first write to a lower file
+ *                        is the copy-up                          ns (one op)
+ *   untar TAR DIR        extract a ustar archive (files and dirs) ns total
+ *   find DIR             walk DIR with getdents64 (d_type, no stat) ns total
+ *   du DIR               walk DIR and lstat every entry           ns total
+ *   grep DIR STRING      walk DIR, read every file, count lines with
+ *                        STRING                                  ns total
  *
  * Helpers (not timed): mkfiles DIR PREFIX START COUNT SIZE creates files
- * PREFIX<START>..; mount-unionfs MNT LAYER... mounts a read-only union with
- * the new mount API, one fsconfig("lowerdir+") per layer, top layer first.
+ * PREFIX<START>..; mklayers STACK N makes STACK/l/0..N-1 each holding a file
+ * layer<i>; spread STACK SUB PREFIX NDIRS PERDIR NLAYERS SIZE mod|block
+ * creates NDIRS directories SUB/d<d> (NDIRS 0: SUB itself) in every layer and
+ * PERDIR files PREFIX<k> in each, file k in layer k % NLAYERS (mod) or in
+ * contiguous ranges per layer (block); mkfile PATH SIZE dense|sparse;
+ * mktree DIR NFILES generates a source-like tree (2 levels of directories,
+ * 50 files each, 200 B - 16 KiB of text); mount-unionfs MNT LAYER... mounts
+ * a read-only union with the new mount API, one fsconfig("lowerdir+") per
+ * layer, top layer first; mount-unionfs-rw MNT UPPER WORK LAYER... the same
+ * with an upper layer.
  *
- * -t MS bounds the loops of stat, coldstat, negstat, randread and readdir:
- * they stop after MS milliseconds (at least one operation) and report the
- * mean over the operations done, so a slow contender costs time, not hours.
+ * -t MS bounds the loops of stat, coldstat, negstat, randread, readdir and
+ * createunlink: they stop after MS milliseconds (at least one operation) and
+ * report the mean over the operations done, so a slow contender costs time,
+ * not hours. -x SUFFIX is appended to every workload name (e.g. "@ext4").
+ * -D: sync and drop the page, dentry and inode caches before the command.
+ * Every run kills itself after 300 s (alarm), which counts as a failure.
  *
- * Output: one CSV line "workload,contender,param,ns_per_op".
+ * Output: one CSV line "workload,contender,param,ns_per_op" per result.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,12 +57,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *label;
 static const char *contender = "-";
 static const char *param = "-";
+static const char *suffix = "";
 static uint64_t budget_ns;	/* -t MS: stop a loop once it ran this long */
 
 static void die(const char *what)
@@ -68,8 +92,9 @@ static void report(const char *workload, uint64_t ns, uint64_t ops)
 		fprintf(stderr, "ufsbench: %s: no operations\n", workload);
 		exit(1);
 	}
-	printf("%s,%s,%s,%.1f\n", label ? label : workload, contender, param,
-	       (double)ns / (double)ops);
+	printf("%s%s,%s,%s,%.1f\n", label ? label : workload, suffix, contender,
+	       param, (double)ns / (double)ops);
+	fflush(stdout);
 }
 
 static long num(const char *s)
@@ -302,12 +327,361 @@ static int cmd_mkfiles(const char *dir, const char *prefix, long start,
 	return 0;
 }
 
-static int cmd_mount_unionfs(const char *mnt, int nlayers, char **layers)
+static void mkdir_p(const char *path)
+{
+	char tmp[4096], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			die(tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		die(tmp);
+}
+
+static void write_file(const char *path, const char *buf, long size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die(path);
+	if (size && write(fd, buf, size) != size)
+		die(path);
+	if (close(fd))
+		die(path);
+}
+
+static int cmd_mklayers(const char *stack, long n)
+{
+	char path[4096];
+	long i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/l/%ld", stack, i);
+		mkdir_p(path);
+		snprintf(path, sizeof(path), "%s/l/%ld/layer%ld", stack, i, i);
+		write_file(path, NULL, 0);
+	}
+	return 0;
+}
+
+static int cmd_spread(const char *stack, const char *sub, const char *prefix,
+		      long ndirs, long perdir, long nlayers, long size,
+		      const char *mode)
+{
+	char path[4096], *buf = calloc(1, size ? size : 1);
+	long d, k, i, per = (perdir + nlayers - 1) / nlayers;
+	int mod = !strcmp(mode, "mod");
+
+	if (!buf)
+		die("calloc");
+	memset(buf, 'x', size);
+	for (d = 0; d < (ndirs ? ndirs : 1); d++) {
+		for (i = 0; i < nlayers; i++) {
+			if (ndirs)
+				snprintf(path, sizeof(path), "%s/l/%ld/%s/d%ld",
+					 stack, i, sub, d);
+			else
+				snprintf(path, sizeof(path), "%s/l/%ld/%s",
+					 stack, i, sub);
+			mkdir_p(path);
+		}
+		for (k = 0; k < perdir; k++) {
+			i = mod ? k % nlayers : k / per;
+			if (ndirs)
+				snprintf(path, sizeof(path), "%s/l/%ld/%s/d%ld/%s%ld",
+					 stack, i, sub, d, prefix, k);
+			else
+				snprintf(path, sizeof(path), "%s/l/%ld/%s/%s%ld",
+					 stack, i, sub, prefix, k);
+			write_file(path, buf, size);
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_mkfile(const char *path, long size, const char *how)
+{
+	size_t chunk = 1 << 20;
+	char *buf = malloc(chunk);
+	long done = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || !buf)
+		die(path);
+	memset(buf, 'd', chunk);
+	if (!strcmp(how, "sparse")) {
+		/* one 4 KiB block of data at each end, a hole in between */
+		if (ftruncate(fd, size) || pwrite(fd, buf, 4096, 0) != 4096 ||
+		    pwrite(fd, buf, 4096, size - 4096) != 4096)
+			die(path);
+	} else {
+		while (done < size) {
+			long n = size - done < (long)chunk ? size - done : (long)chunk;
+
+			if (write(fd, buf, n) != n)
+				die(path);
+			done += n;
+		}
+	}
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+static int cmd_createunlink(const char *dir, long n, long size)
+{
+	char sub[2048], path[4096], *buf = calloc(1, size ? size : 1);
+	uint64_t t0, tc, tu;
+	long i, done;
+
+	if (!buf)
+		die("calloc");
+	memset(buf, 'c', size);
+	snprintf(sub, sizeof(sub), "%s/cu.%d", dir, (int)getpid());
+	if (mkdir(sub, 0755))
+		die(sub);
+	t0 = now_ns();
+	for (i = 0; i < n && !(i && over(t0)); i++) {
+		snprintf(path, sizeof(path), "%s/f%ld", sub, i);
+		write_file(path, buf, size);
+	}
+	tc = now_ns() - t0;
+	done = i;
+	t0 = now_ns();
+	for (i = 0; i < done; i++) {
+		snprintf(path, sizeof(path), "%s/f%ld", sub, i);
+		if (unlink(path))
+			die(path);
+	}
+	tu = now_ns() - t0;
+	if (rmdir(sub))
+		die(sub);
+	report("create", tc, done);
+	report("unlink", tu, done);
+	free(buf);
+	return 0;
+}
+
+static int cmd_copyup(const char *file, const char *how)
+{
+	uint64_t t0 = now_ns();
+
+	if (!strcmp(how, "c")) {
+		if (chmod(file, 0600))
+			die(file);
+	} else {
+		int fd = open(file, O_WRONLY);
+
+		if (fd < 0)
+			die(file);
+		if (pwrite(fd, "w", 1, 0) != 1)
+			die(file);
+		if (close(fd))
+			die(file);
+	}
+	report(!strcmp(how, "c") ? "copyup-chmod" : "copyup-write",
+	       now_ns() - t0, 1);
+	return 0;
+}
+
+static int cmd_mktree(const char *dir, long nfiles)
+{
+	static const char *words[] = { "static", "int", "return", "struct",
+		"inode", "dentry", "lock", "unlock", "layer", "copy_up", "err",
+		"if", "else", "for", "while", "goto out;", "NULL", "{", "}" };
+	char path[4096], *buf = malloc(16384);
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	long f;
+
+	if (!buf)
+		die("malloc");
+	for (f = 0; f < nfiles; f++) {
+		long len = 0, want;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		want = 200 + (long)(x % 16184);
+		if (f % 50 == 0) {
+			snprintf(path, sizeof(path), "%s/a%ld/b%ld", dir,
+				 f / 2500, (f / 50) % 50);
+			mkdir_p(path);
+		}
+		while (len < want - 40) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			len += snprintf(buf + len, 16384 - len, "%s%s",
+					words[x % (sizeof(words) / sizeof(*words))],
+					x % 7 ? " " : "\n");
+		}
+		if (f % 7 == 0)
+			len += snprintf(buf + len, 16384 - len, "\n/* needle */\n");
+		snprintf(path, sizeof(path), "%s/a%ld/b%ld/f%ld.c", dir,
+			 f / 2500, (f / 50) % 50, f);
+		write_file(path, buf, len);
+	}
+	free(buf);
+	return 0;
+}
+
+static long octal(const char *s, int n)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < n && s[i]; i++)
+		if (s[i] >= '0' && s[i] <= '7')
+			v = v * 8 + (s[i] - '0');
+	return v;
+}
+
+static int cmd_untar(const char *tar, const char *dir)
+{
+	struct stat st;
+	char *a, path[4096];
+	uint64_t t0;
+	long off = 0, files = 0;
+	int fd = open(tar, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st))
+		die(tar);
+	a = malloc(st.st_size);
+	if (!a || read(fd, a, st.st_size) != st.st_size)
+		die(tar);
+	close(fd);
+	t0 = now_ns();
+	while (off + 512 <= st.st_size && a[off]) {
+		const char *h = a + off;
+		long size = octal(h + 124, 12);
+		char name[260];
+
+		if (h[345])
+			snprintf(name, sizeof(name), "%.155s/%.100s", h + 345, h);
+		else
+			snprintf(name, sizeof(name), "%.100s", h);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (h[156] == '5') {
+			size_t l = strlen(path);
+
+			if (l > 1 && path[l - 1] == '/')
+				path[l - 1] = '\0';
+			if (mkdir(path, octal(h + 100, 8) & 07777) && errno != EEXIST)
+				die(path);
+		} else if (h[156] == '0' || h[156] == '\0') {
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC,
+				  octal(h + 100, 8) & 07777);
+			if (fd < 0)
+				die(path);
+			if (size && write(fd, h + 512, size) != size)
+				die(path);
+			if (close(fd))
+				die(path);
+			files++;
+		}
+		off += 512 + (size + 511) / 512 * 512;
+	}
+	report("untar", now_ns() - t0, 1);
+	fprintf(stderr, "ufsbench: untar: %ld files\n", files);
+	free(a);
+	return 0;
+}
+
+struct walkstat {
+	long entries, files, lines;
+	uint64_t blocks;
+};
+
+static void walk(int dirfd, const char *name, int mode, const char *needle,
+		 struct walkstat *ws)
+{
+	static char buf[1 << 16];
+	char *dbuf = malloc(1 << 15);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY);
+	long r;
+
+	if (fd < 0 || !dbuf)
+		die(name);
+	while ((r = syscall(SYS_getdents64, fd, dbuf, 1 << 15)) > 0) {
+		long off = 0;
+
+		while (off < r) {
+			struct dirent64 *de = (void *)(dbuf + off);
+
+			off += de->d_reclen;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			ws->entries++;
+			if (mode == 'd') {
+				struct stat st;
+
+				if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+					die(de->d_name);
+				ws->blocks += st.st_blocks;
+			}
+			if (de->d_type == DT_DIR) {
+				walk(fd, de->d_name, mode, needle, ws);
+			} else if (de->d_type == DT_REG && mode == 'g') {
+				int f = openat(fd, de->d_name, O_RDONLY);
+				ssize_t n;
+
+				if (f < 0)
+					die(de->d_name);
+				ws->files++;
+				/* files are < 64 KiB: one read finds every line */
+				while ((n = read(f, buf, sizeof(buf) - 1)) > 0) {
+					char *p = buf;
+
+					buf[n] = '\0';
+					while ((p = memmem(p, buf + n - p, needle,
+							   strlen(needle)))) {
+						ws->lines++;
+						p += strlen(needle);
+					}
+				}
+				if (n < 0)
+					die(de->d_name);
+				close(f);
+			}
+		}
+	}
+	if (r < 0)
+		die("getdents64");
+	close(fd);
+	free(dbuf);
+}
+
+static int cmd_walk(const char *dir, int mode, const char *needle)
+{
+	struct walkstat ws = { 0 };
+	uint64_t t0 = now_ns();
+
+	walk(AT_FDCWD, dir, mode, needle, &ws);
+	report(mode == 'f' ? "find" : mode == 'd' ? "du" : "grep",
+	       now_ns() - t0, 1);
+	fprintf(stderr, "ufsbench: walk %s: %ld entries, %ld files read, "
+		"%ld matches, %llu blocks\n", dir, ws.entries, ws.files,
+		ws.lines, (unsigned long long)ws.blocks);
+	return 0;
+}
+
+static int cmd_mount_unionfs(const char *mnt, const char *upper,
+			     const char *work, int nlayers, char **layers)
 {
 	int fd = fsopen("unionfs", FSOPEN_CLOEXEC), mfd, i;
 
 	if (fd < 0)
 		die("fsopen unionfs");
+	if (upper && (fsconfig(fd, FSCONFIG_SET_STRING, "upperdir", upper, 0) ||
+		      fsconfig(fd, FSCONFIG_SET_STRING, "workdir", work, 0)))
+		die(upper);
 	for (i = 0; i < nlayers; i++)
 		if (fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0))
 			die(layers[i]);
@@ -329,17 +703,28 @@ static void usage(void)
 		"usage: ufsbench [-w LABEL] [-c CONTENDER] [-p PARAM] [-t MS] CMD ARGS...\n"
 		"  stat PATH N | coldstat DIR K | negstat DIR N | openread DIR\n"
 		"  seqread FILE | randread FILE N | readdir DIR N\n"
-		"  mkfiles DIR PREFIX START COUNT SIZE | mount-unionfs MNT LAYER...\n");
+		"  createunlink DIR N SIZE | copyup FILE w|c | untar TAR DIR\n"
+		"  find DIR | du DIR | grep DIR STRING\n"
+		"  mkfiles DIR PREFIX START COUNT SIZE | mklayers STACK N\n"
+		"  spread STACK SUB PREFIX NDIRS PERDIR NLAYERS SIZE mod|block\n"
+		"  mkfile PATH SIZE dense|sparse | mktree DIR NFILES\n"
+		"  mount-unionfs MNT LAYER... | mount-unionfs-rw MNT UPPER WORK LAYER...\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *cmd;
-	int opt;
+	int opt, drop = 0;
 
-	while ((opt = getopt(argc, argv, "+w:c:p:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "+w:c:p:t:x:D")) != -1) {
 		switch (opt) {
+		case 'D':
+			drop = 1;
+			break;
+		case 'x':
+			suffix = optarg;
+			break;
 		case 'w':
 			label = optarg;
 			break;
@@ -361,6 +746,15 @@ int main(int argc, char **argv)
 	if (argc < 1)
 		usage();
 	cmd = argv[0];
+	alarm(300);
+	if (drop) {
+		int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+		sync();
+		if (fd < 0 || write(fd, "3", 1) != 1)
+			die("drop_caches");
+		close(fd);
+	}
 	if (!strcmp(cmd, "stat") && argc == 3)
 		return cmd_stat(argv[1], num(argv[2]));
 	if (!strcmp(cmd, "coldstat") && argc == 3)
@@ -378,8 +772,33 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "mkfiles") && argc == 6)
 		return cmd_mkfiles(argv[1], argv[2], num(argv[3]), num(argv[4]),
 				   num(argv[5]));
+	if (!strcmp(cmd, "createunlink") && argc == 4)
+		return cmd_createunlink(argv[1], num(argv[2]), num(argv[3]));
+	if (!strcmp(cmd, "copyup") && argc == 3)
+		return cmd_copyup(argv[1], argv[2]);
+	if (!strcmp(cmd, "untar") && argc == 3)
+		return cmd_untar(argv[1], argv[2]);
+	if (!strcmp(cmd, "find") && argc == 2)
+		return cmd_walk(argv[1], 'f', NULL);
+	if (!strcmp(cmd, "du") && argc == 2)
+		return cmd_walk(argv[1], 'd', NULL);
+	if (!strcmp(cmd, "grep") && argc == 3)
+		return cmd_walk(argv[1], 'g', argv[2]);
+	if (!strcmp(cmd, "mklayers") && argc == 3)
+		return cmd_mklayers(argv[1], num(argv[2]));
+	if (!strcmp(cmd, "spread") && argc == 9)
+		return cmd_spread(argv[1], argv[2], argv[3], num(argv[4]),
+				  num(argv[5]), num(argv[6]), num(argv[7]),
+				  argv[8]);
+	if (!strcmp(cmd, "mkfile") && argc == 4)
+		return cmd_mkfile(argv[1], num(argv[2]), argv[3]);
+	if (!strcmp(cmd, "mktree") && argc == 3)
+		return cmd_mktree(argv[1], num(argv[2]));
 	if (!strcmp(cmd, "mount-unionfs") && argc >= 3)
-		return cmd_mount_unionfs(argv[1], argc - 2, argv + 2);
+		return cmd_mount_unionfs(argv[1], NULL, NULL, argc - 2, argv + 2);
+	if (!strcmp(cmd, "mount-unionfs-rw") && argc >= 5)
+		return cmd_mount_unionfs(argv[1], argv[2], argv[3], argc - 4,
+					 argv + 4);
 	usage();
 	return 2;
 }
