@@ -77,6 +77,26 @@ static void run(const char *mode, const char *root)
 	ok(stat(p, &st) < 0, "%s:   nothing made outside", mode);
 	free(p);
 
+	/* A dangling symlink as the file target itself (/etc/hosts -> /host/x). */
+	for (i = 0; i < 2; i++) {
+		static const char *const link[] = { "etc/hosts-abs", "etc/hosts-rel" };
+		static const char *const made[] = { "nonexistent-hosts/abs", "etc/rel-target" };
+
+		fd = safe_mount_target(rootfd, link[i], false, &err);
+		ok(fd >= 0, "%s: file target '%s' is a dangling symlink", mode, link[i]);
+		if (fd >= 0)
+			close(fd);
+		uc_error_release(&err);
+		p = xasprintf("%s/%s", root, made[i]);
+		ok(stat(p, &st) == 0 && S_ISREG(st.st_mode), "%s:   its target is made inside the root",
+		   mode);
+		free(p);
+		p = xasprintf("%s/../%s", outside, made[i]);
+		ok(stat(p, &st) < 0 && stat("/nonexistent-hosts", &st) < 0,
+		   "%s:   nothing made outside", mode);
+		free(p);
+	}
+
 	fd = safe_mount_target(rootfd, "dangling/x", true, &err);
 	ok(fd >= 0, "%s: mkdir -p through a dangling symlink", mode);
 	if (fd >= 0)
@@ -124,7 +144,8 @@ int main(void)
 			"echo in > root/etc/marker; cd root; ln -s /etc abs; ln -s ../etc rel; "
 			"ln -s .. dotdot; ln -s abs chain; ln -s /nonexistent/deeper dangling; "
 			"ln -s /proc/self proclink; ln -s loop2 loop1; ln -s loop1 loop2; "
-			"ln -s d loopy", tmp);
+			"ln -s d loopy; ln -s /nonexistent-hosts/abs etc/hosts-abs; "
+			"ln -s ../../etc/rel-target etc/hosts-rel", tmp);
 	if (system(cmd) != 0) {
 		tap_skip_all("cannot build the test tree");
 		return 0;
@@ -138,7 +159,8 @@ int main(void)
 
 	run("openat2", root);
 	safepath_force_fallback = true;
-	cmd = xasprintf("rm -rf %s/etc/newdir %s/etc/file-target %s/nonexistent", root, root, root);
+	cmd = xasprintf("rm -rf %s/etc/newdir %s/etc/file-target %s/nonexistent %s/nonexistent-hosts "
+			"%s/etc/rel-target", root, root, root, root, root);
 	if (system(cmd) != 0)
 		diag("cleanup between modes failed");
 	free(cmd);

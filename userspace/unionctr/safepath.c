@@ -193,8 +193,15 @@ static int mkdir_in_root(int rootfd, const char *path, mode_t mode, int depth)
 				free(prefix);
 				goto fail;
 			}
-			fd = resolve(rootfd, prefix, O_PATH | O_DIRECTORY);
-			if (fd < 0 && errno == ENOENT &&
+			/*
+			 * By the fd of the parent, not the path again: a
+			 * component swapped for a symlink meanwhile (a racing
+			 * rename in a shared volume) cannot fail or redirect
+			 * the rest of the walk.
+			 */
+			fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+			saved = errno;
+			if (fd < 0 &&
 			    (n = readlinkat(parent, name, target, sizeof(target) - 1)) > 0) {
 				char *next;
 
@@ -210,6 +217,7 @@ static int mkdir_in_root(int rootfd, const char *path, mode_t mode, int depth)
 				free(next);
 				return fd;
 			}
+			errno = saved;
 		}
 		free(prefix);
 		if (fd < 0)
@@ -243,14 +251,19 @@ int safe_mkdir_p(int rootfd, const char *path, mode_t mode, uc_error_t *err)
 	return fd;
 }
 
-int safe_mount_target(int rootfd, const char *path, bool dir, uc_error_t *err)
+/*
+ * A file mount target: resolved inside the root, else created (parents
+ * too).  A dangling symlink as the last component is followed inside the
+ * root, like one on the way (runc does the same): /etc/hosts -> /host/x
+ * makes /host/x in the root, never on the host.
+ */
+static int file_target(int rootfd, const char *path, int depth, uc_error_t *err)
 {
-	char *clean, *slash, *parent_path, *name;
+	char *clean, *slash, *parent_path, *name, target[PATH_MAX];
 	int parent, fd;
 	struct stat st;
+	ssize_t n;
 
-	if (dir)
-		return safe_mkdir_p(rootfd, path, 0755, err);
 	fd = resolve(rootfd, path, O_PATH);
 	if (fd >= 0) {
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -266,18 +279,40 @@ int safe_mount_target(int rootfd, const char *path, bool dir, uc_error_t *err)
 	parent_path = slash && slash != clean ? strndup(clean, slash - clean) : xstrdup("/");
 	name = slash ? slash + 1 : clean;
 	parent = safe_mkdir_p(rootfd, parent_path, 0755, err);
-	free(parent_path);
 	if (parent < 0) {
+		free(parent_path);
 		free(clean);
 		return -1;
 	}
 	fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
+	} else if (errno == EEXIST && depth < MAX_SYMLINKS &&
+		   (n = readlinkat(parent, name, target, sizeof(target) - 1)) > 0) {
+		char *next;
+
+		target[n] = '\0';
+		next = target[0] == '/' ? xstrdup(target) :
+			xasprintf("%s/%s", parent_path, target);
+		close(parent);
+		fd = file_target(rootfd, next, depth + 1, err);
+		free(next);
+		free(parent_path);
+		free(clean);
+		return fd;
+	}
 	close(parent);
 	fd = resolve(rootfd, path, O_PATH);
 	if (fd < 0)
 		uc_error_errno(err, errno, "create mount target `%s` in the root", path);
+	free(parent_path);
 	free(clean);
 	return fd;
+}
+
+int safe_mount_target(int rootfd, const char *path, bool dir, uc_error_t *err)
+{
+	if (dir)
+		return safe_mkdir_p(rootfd, path, 0755, err);
+	return file_target(rootfd, path, 0, err);
 }
