@@ -7,7 +7,9 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -16,60 +18,17 @@
 
 #include "layer.h"
 #include "tap.h"
+#include "tarmaker.h"
 #include "utils.h"
 
 static char tmp[] = "/tmp/uc-layer-test.XXXXXX";
 
-struct ent {
-	const char *path;
-	char type;		/* f file, d dir, l symlink, h hard link */
-	const char *data;	/* content or link target */
-};
-
 static char *make_tar(const char *name, const struct ent *e, bool gzip)
 {
 	char *path = xasprintf("%s/%s", tmp, name);
-	struct archive *a = archive_write_new();
-	size_t i;
 
-	archive_write_set_format_pax_restricted(a);
-	if (gzip)
-		archive_write_add_filter_gzip(a);
-	archive_write_open_filename(a, path);
-	for (i = 0; e[i].path; i++) {
-		struct archive_entry *ae = archive_entry_new();
-
-		archive_entry_set_pathname(ae, e[i].path);
-		archive_entry_set_mtime(ae, 1000000000, 0);
-		switch (e[i].type) {
-		case 'd':
-			archive_entry_set_filetype(ae, AE_IFDIR);
-			archive_entry_set_perm(ae, 0755);
-			break;
-		case 'l':
-			archive_entry_set_filetype(ae, AE_IFLNK);
-			archive_entry_set_perm(ae, 0777);
-			archive_entry_set_symlink(ae, e[i].data);
-			break;
-		case 'h':
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_perm(ae, 0644);
-			archive_entry_set_hardlink(ae, e[i].data);
-			break;
-		default:
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_perm(ae, 0640);
-			archive_entry_set_uid(ae, 1234);
-			archive_entry_set_gid(ae, 5678);
-			archive_entry_set_size(ae, strlen(e[i].data ? e[i].data : ""));
-		}
-		archive_write_header(a, ae);
-		if (e[i].type == 'f' && e[i].data)
-			archive_write_data(a, e[i].data, strlen(e[i].data));
-		archive_entry_free(ae);
-	}
-	archive_write_close(a);
-	archive_write_free(a);
+	if (tar_write(path, e, gzip) < 0)
+		diag("writing %s failed", path);
 	return path;
 }
 
@@ -100,6 +59,21 @@ static bool exists(const char *dir, const char *rel)
 
 	free(p);
 	return r;
+}
+
+/* Entries in dir, "." and ".." aside. */
+static int opendir_count(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
 }
 
 static char *fresh_dir(const char *name)
@@ -244,6 +218,74 @@ static void test_unsafe(void)
 	}
 }
 
+/* Entries that are refused whole (devices, names too long) or kept as they
+ * are (a symlink pointing out is only text until a container resolves it
+ * inside its root). */
+static void test_hostile_entries(bool root)
+{
+	char *long_name = xmalloc(NAME_MAX + 2), *deep = xmalloc(PATH_MAX + 512);
+	char *long_target = xmalloc(PATH_MAX + 1);
+	size_t i, n = 0;
+	struct {
+		const char *name;
+		struct ent e[3];
+		bool refused;
+		const char *msg, *absent;
+	} t[] = {
+		{ "a block device", { { "sda", 'b', "8,0" } }, true, "device node `sda` (block 8:0)", "sda" },
+		{ "a char device (/dev/mem)", { { "dev/mem", 'c', "1,1" } }, true,
+		  "device node `dev/mem` (char 1:1)", "dev/mem" },
+		{ "a name longer than NAME_MAX", { { long_name, 'f', "x" } }, true, "file name too long", NULL },
+		{ "a path longer than PATH_MAX", { { deep, 'f', "x" } }, true, "file name too long", NULL },
+		{ "a 0/0 char device (an overlay whiteout)", { { "wh", 'c', "0,0" } }, false, NULL, NULL },
+		{ "a fifo", { { "fifo", 'p', NULL } }, false, NULL, NULL },
+		{ "a symlink pointing out, relative", { { "out", 'l', "../../../../../../etc" } }, false, NULL, NULL },
+		{ "a symlink with a PATH_MAX-1 target", { { "far", 'l', long_target } }, false, NULL, NULL },
+	};
+
+	memset(long_name, 'n', NAME_MAX + 1);
+	long_name[NAME_MAX + 1] = '\0';
+	while (n < PATH_MAX + 256) {
+		memset(deep + n, 'd', 200);
+		deep[n + 200] = '/';
+		n += 201;
+	}
+	strcpy(deep + n, "f");
+	for (i = 0; i < PATH_MAX - 1; i += 3)
+		memcpy(long_target + i, "../", 3);
+	long_target[PATH_MAX - 1] = '\0';
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *name = xasprintf("hostile%zu.tar", i), *tar = make_tar(name, t[i].e, false);
+		char *pname = xasprintf("hostile%zu", i), *parent = fresh_dir(pname);
+		char *dir = xasprintf("%s/layer", parent);
+		uc_error_t err = NULL;
+		int r;
+
+		mkdir(dir, 0755);
+		r = layer_extract(tar, dir, true, &err);
+		if (t[i].refused) {
+			ok(r < 0 && err && strstr(err->msg, t[i].msg), "%s is refused", t[i].name);
+			diag("%s", err ? err->msg : "(no error)");
+		} else if (root || t[i].e[0].type != 'c') {
+			ok(r == 0 && exists(dir, t[i].e[0].path), "%s is extracted", t[i].name);
+			if (err)
+				diag("%s", err->msg);
+		}
+		if (t[i].absent)
+			ok(!exists(dir, t[i].absent), "  and not made");
+		ok(opendir_count(parent) == 1, "  nothing written beside the layer");
+		uc_error_release(&err);
+		free(name);
+		free(pname);
+		free(tar);
+		free(parent);
+		free(dir);
+	}
+	free(long_name);
+	free(deep);
+	free(long_target);
+}
+
 static void test_digest_and_diff(bool root)
 {
 	char *a = fresh_dir("da"), *b = fresh_dir("db"), *cmd;
@@ -348,6 +390,7 @@ int main(void)
 	}
 	test_whiteouts(root);
 	test_unsafe();
+	test_hostile_entries(root);
 	test_digest_and_diff(root);
 	if (root)
 		test_diff();

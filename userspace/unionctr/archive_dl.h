@@ -21,6 +21,7 @@
 	X(archive_read_data_block) X(archive_entry_pathname) \
 	X(archive_entry_hardlink) X(archive_entry_set_pathname) \
 	X(archive_entry_set_hardlink) X(archive_entry_size) \
+	X(archive_entry_filetype) X(archive_entry_rdevmajor) X(archive_entry_rdevminor) \
 	X(archive_write_disk_new) X(archive_write_disk_set_options) \
 	X(archive_write_header) X(archive_write_data_block) \
 	X(archive_write_finish_entry) X(archive_write_close) X(archive_write_free)
@@ -50,6 +51,9 @@ int uc_archive_load(uc_error_t *err);
 #define archive_entry_set_pathname uc_archive.archive_entry_set_pathname
 #define archive_entry_set_hardlink uc_archive.archive_entry_set_hardlink
 #define archive_entry_size uc_archive.archive_entry_size
+#define archive_entry_filetype uc_archive.archive_entry_filetype
+#define archive_entry_rdevmajor uc_archive.archive_entry_rdevmajor
+#define archive_entry_rdevminor uc_archive.archive_entry_rdevminor
 #define archive_write_disk_new uc_archive.archive_write_disk_new
 #define archive_write_disk_set_options uc_archive.archive_write_disk_set_options
 #define archive_write_header uc_archive.archive_write_header

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,36 @@ static int apply_markers(const char *root, struct marker *m, size_t n,
 	return ret;
 }
 
+/* Names the store could not walk: refused whole, not extracted in part. */
+static bool name_too_long(const char *name)
+{
+	const char *p = name, *slash;
+
+	if (strlen(name) >= PATH_MAX)
+		return true;
+	for (; *p; p = *slash ? slash + 1 : slash) {
+		slash = strchrnul(p, '/');
+		if (slash - p > NAME_MAX)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Block and character devices, but for 0/0 (an overlay-format whiteout):
+ * without a device cgroup, a node in the image would reach the host's
+ * device from inside the container.
+ */
+static bool is_device(struct archive_entry *e)
+{
+	mode_t type = archive_entry_filetype(e);
+
+	if (type == AE_IFBLK)
+		return true;
+	return type == AE_IFCHR &&
+	       (archive_entry_rdevmajor(e) || archive_entry_rdevminor(e));
+}
+
 int layer_extract(const char *tarball, const char *dir, bool whiteouts,
 		  uc_error_t *err)
 {
@@ -169,6 +200,22 @@ int layer_extract(const char *tarball, const char *dir, bool whiteouts,
 			m->name = strcmp(base, WH_OPAQUE) ? xstrdup(base + strlen(WH_PREFIX)) : NULL;
 			free(name);
 			continue;
+		}
+		if (name_too_long(name)) {
+			uc_error(err, 0, "archive `%s`: entry `%.64s...`: file name too long "
+				 "(%zu bytes; a component over %d or the whole over %d)",
+				 tarball, name, strlen(name), NAME_MAX, PATH_MAX - 1);
+			free(name);
+			goto out;
+		}
+		if (is_device(e)) {
+			uc_error(err, 0, "archive `%s`: device node `%s` (%s %u:%u): "
+				 "images may not carry devices", tarball, name,
+				 archive_entry_filetype(e) == AE_IFBLK ? "block" : "char",
+				 (unsigned int)archive_entry_rdevmajor(e),
+				 (unsigned int)archive_entry_rdevminor(e));
+			free(name);
+			goto out;
 		}
 		archive_entry_set_pathname(e, name);
 		free(name);
