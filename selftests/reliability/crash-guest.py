@@ -203,8 +203,11 @@ def run(seed, fses):
         base = "%s/%s" % (ROOT, fs)
         os.makedirs(base, exist_ok=True)
         r = sh("mkfs." + fs, "-q", "-f" if fs == "xfs" else "-F", dev)
-        if r.returncode or sh("mount", dev, base).returncode:
-            print("Bail out! cannot make %s on %s: %s" % (fs, dev, r.stderr), flush=True)
+        if not r.returncode:
+            r = sh("mount", dev, base)
+        if r.returncode:
+            print("Bail out! cannot make and mount %s on %s: %s" % (fs, dev, r.stderr),
+                  flush=True)
             sys.exit(1)
         for d in ("lower", "upper", "work"):
             os.makedirs(base + "/" + d)
@@ -360,7 +363,8 @@ def main():
             fses = args.pop(0).split(",")
         else:
             sys.exit("usage: crash-guest.py [--check] [--run SEED] [--fs ext4,xfs]")
-    sh("modprobe", "-q", "xfs")
+    for fs in fses:         # not left to the kernel's module request
+        sh("modprobe", "-q", fs)
     if do_check:
         for fs, dev in disks(fses):
             check(fs, dev)

@@ -193,6 +193,7 @@ static inline int rel_loop(const char *img, int mb, char *dev, size_t size)
 static inline int rel_mkfs_mount(const char *fstype, const char *dev,
 				 const char *mnt, const char *mntopts)
 {
+	rel_sh("modprobe -q %s 2>/dev/null", fstype);
 	if (!strcmp(fstype, "xfs")) {
 		if (rel_sh("mkfs.xfs -q -f %s >&2", dev))
 			return -1;
