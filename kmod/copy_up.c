@@ -271,6 +271,16 @@ static int ufs_copy_up_one(struct dentry *dentry)
 		err = 0;	/* another task did it while we waited */
 		goto out_unlock;
 	}
+	/*
+	 * The inode got an upper through another name: only lower layers
+	 * that overlap (one inside another) can show one inode twice.
+	 */
+	if (ui->upper) {
+		pr_warn_ratelimited("unionfs: %pd: already copied up under another name (overlapping lower layers?)\n",
+				    dentry);
+		err = -EIO;
+		goto out_unlock;
+	}
 	ufs_top_path(dentry, &lower);
 	err = vfs_getattr(&lower, &stat, STATX_BASIC_STATS,
 			  AT_STATX_SYNC_AS_STAT);

@@ -4,7 +4,9 @@
  *
  * A union inode mirrors the topmost real inode of its dentry's stack. It is
  * found by that real inode (iget5), so hard links to one real inode share
- * one union inode and one st_ino.
+ * one union inode and one st_ino. The exception: on a writable union, each
+ * name of a multiply-linked lower file gets its own union inode, because
+ * copy-up gives that name alone an upper file (ufs_get_inode()).
  */
 #include <linux/slab.h>
 #include <linux/xattr.h>
@@ -51,6 +53,12 @@ void ufs_copy_attr(struct inode *inode, struct inode *real)
 static int ufs_inode_test(struct inode *inode, void *data)
 {
 	return UFS_I(inode)->key == data;
+}
+
+/* For inodes that must never be shared: see ufs_get_inode(). */
+static int ufs_inode_unique(struct inode *inode, void *data)
+{
+	return 0;
 }
 
 static int ufs_inode_set(struct inode *inode, void *data)
@@ -123,17 +131,30 @@ struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
 			    bool merged_dir)
 {
 	struct inode *real = d_inode(top->dentry);
+	bool is_lower = !(top->layer == 0 && UFS_FS(sb)->has_upper);
 	struct inode *inode;
 
-	inode = iget5_locked(sb, (unsigned long)real, ufs_inode_test,
-			     ufs_inode_set, real);
+	/*
+	 * Copy-up of one name of a multiply-linked lower file gives that name
+	 * its own upper file and leaves the other names on the lower file
+	 * (as overlayfs does without its index). A union inode shared by the
+	 * names could not show both, so each name gets its own; they still
+	 * share st_ino and st_nlink until one of them is copied up.
+	 */
+	if (is_lower && UFS_FS(sb)->has_upper && !S_ISDIR(real->i_mode) &&
+	    real->i_nlink > 1)
+		inode = iget5_locked(sb, (unsigned long)real, ufs_inode_unique,
+				     ufs_inode_set, real);
+	else
+		inode = iget5_locked(sb, (unsigned long)real, ufs_inode_test,
+				     ufs_inode_set, real);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (!(inode->i_state & I_NEW))
 		return inode;
 
 	ihold(real);
-	if (top->layer == 0 && UFS_FS(sb)->has_upper)
+	if (!is_lower)
 		UFS_I(inode)->upper = real;
 	else
 		UFS_I(inode)->lower = real;
