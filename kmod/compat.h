@@ -138,6 +138,15 @@ static inline void ufs_inherit_odirect(struct file *file, struct file *real)
 	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
 }
 
+/* An unnamed file in a layer directory (O_TMPFILE), opened with @cred. */
+static inline struct file *ufs_tmpfile_open(const struct path *parent,
+					    umode_t mode, int flags,
+					    const struct cred *cred)
+{
+	return kernel_tmpfile_open(mnt_idmap(parent->mnt), parent, mode,
+				   flags, cred);
+}
+
 #else /* 6.1 */
 
 #define UFS_IDMAP_T		struct user_namespace
@@ -263,6 +272,15 @@ static inline void inode_set_mtime_to_ts(struct inode *inode,
 {
 	inode->i_mtime = ts;
 }
+
+static inline struct file *ufs_tmpfile_open(const struct path *parent,
+					    umode_t mode, int flags,
+					    const struct cred *cred)
+{
+	return vfs_tmpfile_open(mnt_user_ns(parent->mnt), parent, mode,
+				flags, cred);
+}
+
 #endif
 
 #endif /* _UNIONFS_COMPAT_H */

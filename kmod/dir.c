@@ -9,6 +9,7 @@
  * parent's (and staging's, with lock_rename() when both are involved).
  */
 #include <linux/slab.h>
+#include <linux/file.h>
 #include <linux/namei.h>
 #include <linux/xattr.h>
 #include <linux/cred.h>
@@ -284,6 +285,67 @@ static int unionfs_link(struct dentry *old, struct inode *dir,
 	return err;
 }
 
+/*
+ * O_TMPFILE: an unnamed file in the upper directory, owned by the caller.
+ * linkat() of it later goes through unionfs_link(), which links the
+ * upper file (the real one is linkable unless opened with O_EXCL).
+ */
+static int unionfs_tmpfile(UFS_IDMAP_T *idmap, struct inode *dir,
+			   struct file *file, umode_t mode)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct super_block *sb = dir->i_sb;
+	struct unionfs_fs *fs = UFS_FS(sb);
+	struct unionfs_stack *stack;
+	const struct cred *cred, *old;
+	struct path uparent;
+	struct inode *inode;
+	struct file *real;
+	int err;
+
+	err = ufs_copy_up(dentry->d_parent);
+	if (err)
+		return err;
+	uparent.mnt = fs->layers[0].mnt;
+	uparent.dentry = ufs_upper(dentry->d_parent);
+
+	stack = ufs_stack_alloc(0);
+	if (!stack)
+		return -ENOMEM;
+	cred = ufs_creator_as_caller(sb);
+	if (IS_ERR(cred)) {
+		ufs_stack_free(stack);
+		return PTR_ERR(cred);
+	}
+	old = override_creds(cred);
+	err = mnt_want_write(uparent.mnt);
+	if (!err) {
+		real = ufs_tmpfile_open(&uparent, mode, file->f_flags, cred);
+		mnt_drop_write(uparent.mnt);
+		if (IS_ERR(real))
+			err = PTR_ERR(real);
+	}
+	revert_creds(old);
+	put_cred(cred);
+	if (err) {
+		ufs_stack_free(stack);
+		return err;
+	}
+
+	ufs_stack_set_upper(stack, real->f_path.dentry);
+	inode = ufs_get_inode(sb, &stack->real[0], false);
+	fput(real);	/* our open below opens it again, with our flags */
+	if (IS_ERR(inode)) {
+		ufs_stack_free(stack);
+		return PTR_ERR(inode);
+	}
+	dentry->d_fsdata = stack;
+	/* d_tmpfile() takes away the link a new inode is born with */
+	set_nlink(inode, 1);
+	d_tmpfile(file, inode);
+	return finish_open_simple(file, 0);
+}
+
 /* Remove every whiteout from an upper directory that shows nothing. */
 static int ufs_clear_whiteouts(struct dentry *udir, struct list_head *names)
 {
@@ -456,7 +518,7 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	    ((d_is_dir(old) && ufs_stack_lowers(ostack)) ||
 	     (nstack && d_is_dir(new) && ufs_stack_lowers(nstack))))
 		return -EXDEV;
-	if (nstack && d_is_dir(new)) {
+	if (nstack && d_is_dir(new) && !(flags & RENAME_EXCHANGE)) {
 		/* Replacing a directory: it must show nothing. */
 		err = ufs_dir_empty(new, &names);
 		if (err)
@@ -491,7 +553,7 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	err = mnt_want_write(fs->layers[0].mnt);
 	if (err)
 		goto out_creds;
-	if (nstack && d_is_dir(new)) {
+	if (nstack && d_is_dir(new) && !(flags & RENAME_EXCHANGE)) {
 		err = ufs_clear_whiteouts(ufs_upper(new), &names);
 		if (err)
 			goto out_drop;
@@ -576,6 +638,7 @@ const struct inode_operations unionfs_dir_iops = {
 	.unlink		= unionfs_unlink,
 	.rmdir		= unionfs_rmdir,
 	.rename		= unionfs_rename,
+	.tmpfile	= unionfs_tmpfile,
 	.getattr	= unionfs_getattr,
 	.setattr	= unionfs_setattr,
 	.permission	= unionfs_permission,
