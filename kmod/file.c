@@ -24,7 +24,8 @@ static int unionfs_open(struct inode *inode, struct file *file)
 {
 	struct path realpath;
 	struct file *real;
-	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	int flags = file->f_flags &
+		    ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | __O_TMPFILE);
 	int err;
 
 	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
@@ -155,6 +156,42 @@ static int unionfs_fsync(struct file *file, loff_t start, loff_t end,
 	return ret;
 }
 
+/*
+ * FICLONE, FIDEDUPERANGE and copy_file_range between union files: the real
+ * files do it (a reflink when both are on one filesystem that can share
+ * extents; otherwise the VFS falls back to copying). The destination was
+ * copied up when it was opened for write. A dedupe may be asked of a file
+ * opened read-only: never touch a lower file's extents for it.
+ */
+static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
+				       struct file *out, loff_t pos_out,
+				       loff_t len, unsigned int flags)
+{
+	struct inode *inode_out = file_inode(out);
+	struct file *real_in = ufs_real_file(in);
+	struct file *real_out = ufs_real_file(out);
+	const struct cred *old;
+	loff_t ret;
+
+	if (flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
+		return -EINVAL;
+	if ((flags & REMAP_FILE_DEDUP) &&
+	    (file_inode(real_in) != UFS_I(file_inode(in))->upper ||
+	     file_inode(real_out) != UFS_I(inode_out)->upper))
+		return -EPERM;
+
+	old = ufs_override_creds(inode_out->i_sb);
+	if (flags & REMAP_FILE_DEDUP)
+		ret = vfs_dedupe_file_range_one(real_in, pos_in, real_out,
+						pos_out, len, flags);
+	else
+		ret = vfs_clone_file_range(real_in, pos_in, real_out, pos_out,
+					   len, flags);
+	revert_creds(old);
+	ufs_copy_attr(inode_out, file_inode(real_out));
+	return ret;
+}
+
 static int unionfs_fadvise(struct file *file, loff_t offset, loff_t len,
 			   int advice)
 {
@@ -172,5 +209,6 @@ const struct file_operations unionfs_file_fops = {
 	.mmap		= unionfs_mmap,
 	.fsync		= unionfs_fsync,
 	.fadvise	= unionfs_fadvise,
+	.remap_file_range = unionfs_remap_file_range,
 	.splice_read	= UFS_SPLICE_READ,
 };
