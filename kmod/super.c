@@ -232,6 +232,15 @@ static int ufs_resolve_dir(struct fs_context *fc, const char *role,
 	if (err)
 		return ufs_invalfc(fc, "%s \"%s\": cannot resolve (%d)",
 				   role, name, err);
+	/*
+	 * Owners seen through an idmapped mount may have no mapping: copy-up
+	 * could not keep them. Not supported rather than half right.
+	 */
+	if (is_idmapped_mnt(path->mnt)) {
+		path_put(path);
+		return ufs_invalfc(fc, "%s \"%s\": idmapped mounts are not supported as layers",
+				   role, name);
+	}
 	return 0;
 }
 

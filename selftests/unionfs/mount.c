@@ -4,6 +4,8 @@
  * every refused configuration with its message, /proc/mounts round trip,
  * statfs.
  */
+#include <sched.h>
+#include <sys/wait.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
 
@@ -256,6 +258,122 @@ TEST_F_TIMEOUT(mnt, refuses_unknown_and_empty_options, UFS_TEST_TIMEOUT)
 	EXPECT_NE(NULL, strstr(log, "bogus"));
 	EXPECT_EQ(EINVAL, try_fsconfig("lowerdir", "", log, sizeof(log)));
 	EXPECT_NE(NULL, strstr(log, "lowerdir"));
+}
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP	0x00100000
+#endif
+#define UFS_OPEN_TREE_CLONE	1
+#define UFS_AT_RECURSIVE	0x8000
+
+struct ufs_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/*
+ * An idmapped mount of @src at @dst (uids 0-65535 shown as 100000+).
+ * Returns 0, or an errno (EINVAL when the fs cannot be idmapped).
+ */
+static int write_map(pid_t pid, const char *which)
+{
+	char path[64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, which);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	ok = write(fd, "0 100000 65536\n", 15) == 15;
+	close(fd);
+	return ok ? 0 : errno;
+}
+
+static int make_idmapped(const char *src, const char *dst)
+{
+	struct ufs_mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+	int go[2], ready[2], tree = -1, ns = -1, err = 0;
+	char path[64];
+	pid_t pid;
+	char c;
+
+	if (pipe(go) || pipe(ready))
+		return errno;
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (unshare(CLONE_NEWUSER))
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		/* hold the namespace until the parent has it */
+		_exit(read(go[0], &c, 1) < 0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1)
+		err = ECHILD;
+	if (!err)
+		err = write_map(pid, "uid_map");
+	if (!err)
+		err = write_map(pid, "gid_map");
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	if (!err) {
+		ns = open(path, O_RDONLY);
+		if (ns < 0)
+			err = errno;
+	}
+	close(go[1]);
+	close(ready[0]);
+	waitpid(pid, NULL, 0);
+	if (err)
+		goto out;
+	tree = syscall(SYS_open_tree, AT_FDCWD, src, UFS_OPEN_TREE_CLONE);
+	if (tree < 0) {
+		err = errno;
+		goto out;
+	}
+	attr.userns_fd = ns;
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr,
+		    sizeof(attr)) ||
+	    syscall(SYS_move_mount, tree, "", AT_FDCWD, dst,
+		    MOVE_MOUNT_F_EMPTY_PATH))
+		err = errno;
+out:
+	if (tree >= 0)
+		close(tree);
+	if (ns >= 0)
+		close(ns);
+	return err;
+}
+
+/*
+ * Owners seen through an idmapped layer may have no mapping, and copy-up
+ * could not keep them: such layers are refused, with a message.
+ */
+TEST_F_TIMEOUT(mnt, refuses_idmapped_layers, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *mapped = ufs_path(e->base, "mapped");
+	char log[1024];
+	struct stat st;
+	int err;
+
+	ASSERT_EQ(0, mkdir(mapped, 0755));
+	err = make_idmapped(e->lower[1], mapped);
+	if (err == EINVAL || err == ENOSYS)
+		SKIP(return, "backing fs cannot be idmapped here");
+	ASSERT_EQ(0, err) TH_LOG("idmapped mount: %s", strerror(err));
+	/* it is idmapped: root's files show as 100000 */
+	ASSERT_EQ(0, stat(ufs_path(mapped, "bottom"), &st));
+	EXPECT_EQ(100000, st.st_uid);
+
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s:%s", e->lower[0], mapped));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s",
+				    e->lower[0], mapped, e->work));
+	EXPECT_EQ(EINVAL, try_fsconfig("lowerdir+", mapped, log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "idmapped"));
+	EXPECT_EQ(0, umount(mapped));
 }
 
 TEST_F_TIMEOUT(mnt, refuses_too_deep_stacking, UFS_TEST_TIMEOUT)
