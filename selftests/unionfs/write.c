@@ -5,11 +5,17 @@
  * namespace operations. Every test also checks the layer directories and
  * that no lower layer changed.
  */
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <linux/fs.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
 
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
@@ -37,6 +43,8 @@ FIXTURE_SETUP(w)
 	ASSERT_EQ(0, ufs_put(e->lower[1], "empty/w", "w"));
 	ASSERT_EQ(0, ufs_mkdir_in(e->lower[0], "empty"));
 	ASSERT_EQ(0, ufs_whiteout(e->lower[0], "empty/w"));
+	ASSERT_EQ(0, ufs_put(e->lower[1], "hl", "linked"));
+	ASSERT_EQ(0, link(ufs_path(e->lower[1], "hl"), ufs_path(e->lower[1], "hl2")));
 	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
 }
 
@@ -439,6 +447,284 @@ TEST_F_TIMEOUT(w, concurrent_writers_one_copy_up, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(N, ok);
 	/* every writer wrote into the same upper file */
 	EXPECT_STREQ("WWWWWWWWntent", ufs_get(self->e.mnt, "f"));
+}
+
+/*
+ * Copy-up of one name of a multiply-linked lower file gives that name its
+ * own upper file; the other names keep showing the lower file (as
+ * overlayfs does without its index). A link made through the union is a
+ * real link in the upper layer. Both survive umount/mount.
+ */
+TEST_F_TIMEOUT(w, hard_link_names_copy_up_separately, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat a, b, c;
+	int round;
+
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "hl"), &a));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "hl2"), &b));
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	EXPECT_EQ(2, b.st_nlink);
+
+	ASSERT_EQ(0, ufs_put(e->mnt, "hl", "changed"));
+	ASSERT_EQ(0, link(ufs_path(e->mnt, "hl2"), ufs_path(e->mnt, "hl3")));
+	for (round = 0; round < 2; round++) {
+		EXPECT_STREQ("changed", ufs_get(e->mnt, "hl"));
+		EXPECT_STREQ("linked", ufs_get(e->mnt, "hl2"));
+		EXPECT_STREQ("linked", ufs_get(e->mnt, "hl3"));
+		/* on disk: hl alone; hl2 and hl3 one upper inode */
+		ASSERT_EQ(0, stat(ufs_path(e->upper, "hl"), &a));
+		ASSERT_EQ(0, stat(ufs_path(e->upper, "hl2"), &b));
+		ASSERT_EQ(0, stat(ufs_path(e->upper, "hl3"), &c));
+		EXPECT_EQ(1, a.st_nlink);
+		EXPECT_NE(a.st_ino, b.st_ino);
+		EXPECT_EQ(b.st_ino, c.st_ino);
+		EXPECT_EQ(2, c.st_nlink);
+		/* through the union too */
+		ASSERT_EQ(0, stat(ufs_path(e->mnt, "hl2"), &b));
+		ASSERT_EQ(0, stat(ufs_path(e->mnt, "hl3"), &c));
+		EXPECT_EQ(b.st_ino, c.st_ino);
+		EXPECT_EQ(2, c.st_nlink);
+		ASSERT_EQ(0, ufs_put(e->mnt, "hl3", "both"));
+		EXPECT_STREQ("both", ufs_get(e->mnt, "hl2"));
+		ASSERT_EQ(0, ufs_put(e->mnt, "hl3", "linked"));
+		ASSERT_EQ(0, umount(e->mnt));
+		e->mounted = 0;
+		ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	}
+}
+
+TEST_F_TIMEOUT(w, o_tmpfile_then_linkat, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char proc[64];
+	struct stat st;
+	int fd, fd2;
+
+	/* in a lower-only directory: the directory is copied up */
+	fd = open(ufs_path(e->mnt, "d/sub"), O_TMPFILE | O_RDWR, 0640);
+	if (fd < 0 && errno == EOPNOTSUPP)
+		SKIP(return, "upper fs has no O_TMPFILE");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(4, write(fd, "temp", 4));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(0, st.st_nlink);
+	EXPECT_EQ(4, st.st_size);
+	EXPECT_EQ(0640, st.st_mode & 07777);
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "d/sub"), &st));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	EXPECT_FALSE(ufs_exists(e->upper, "d/sub/named"));
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ASSERT_EQ(0, linkat(AT_FDCWD, proc, AT_FDCWD,
+			    ufs_path(e->mnt, "d/sub/named"), AT_SYMLINK_FOLLOW));
+	EXPECT_STREQ("temp", ufs_get(e->mnt, "d/sub/named"));
+	EXPECT_STREQ("temp", ufs_get(e->upper, "d/sub/named"));
+	EXPECT_STREQ("deep", ufs_get(e->mnt, "d/sub/deep"));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(1, st.st_nlink);
+	close(fd);
+
+	/* O_EXCL: never linkable */
+	fd2 = open(ufs_path(e->mnt, "dir"), O_TMPFILE | O_RDWR | O_EXCL, 0600);
+	ASSERT_GE(fd2, 0);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd2);
+	EXPECT_EQ(-1, linkat(AT_FDCWD, proc, AT_FDCWD,
+			     ufs_path(e->mnt, "dir/x"), AT_SYMLINK_FOLLOW));
+	EXPECT_EQ(ENOENT, errno);
+	close(fd2);
+	EXPECT_FALSE(ufs_exists(e->mnt, "dir/x"));
+	EXPECT_FALSE(ufs_exists(e->upper, "dir/x"));
+}
+
+/* What FICLONE does on the backing fs itself, for the same two files. */
+static int bare_clone_errno(const char *dir)
+{
+	char *a = ufs_path(dir, "clone-probe-a"), *b = ufs_path(dir, "clone-probe-b");
+	int fa, fb, err = 0;
+
+	fa = open(a, O_CREAT | O_RDWR, 0600);
+	fb = open(b, O_CREAT | O_RDWR, 0600);
+	if (fa < 0 || fb < 0 || write(fa, "0123456789", 10) != 10)
+		err = -1;
+	else if (ioctl(fb, FICLONE, fa))
+		err = errno;
+	close(fa);
+	close(fb);
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
+	return err;
+}
+
+TEST_F_TIMEOUT(w, ficlone_and_copy_file_range_into_union, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	int bare = bare_clone_errno(e->base);
+	int src, dst, ro;
+	loff_t off = 0;
+	struct file_dedupe_range *dd;
+	char buf[32] = "";
+
+	ASSERT_LE(0, bare);
+	/* a lower file read-only as the source, a new union file as target */
+	src = open(ufs_path(e->mnt, "f"), O_RDONLY);
+	ASSERT_GE(src, 0);
+	dst = open(ufs_path(e->mnt, "cfr"), O_CREAT | O_RDWR, 0644);
+	ASSERT_GE(dst, 0);
+	EXPECT_EQ(13, copy_file_range(src, &off, dst, NULL, 100, 0));
+	EXPECT_STREQ("lower-content", ufs_get(e->upper, "cfr"));
+	EXPECT_FALSE(ufs_exists(e->upper, "f"));
+
+	/* FICLONE between union files does what the upper fs does */
+	ASSERT_EQ(0, ftruncate(dst, 0));
+	if (ioctl(dst, FICLONE, src)) {
+		EXPECT_EQ(bare, errno);
+	} else {
+		EXPECT_EQ(0, bare);
+	}
+	if (!bare) {
+		EXPECT_STREQ("lower-content", ufs_get(e->mnt, "cfr"));
+	}
+	EXPECT_FALSE(ufs_exists(e->upper, "f"));
+
+	/* dedupe into a file opened read-only must not reach a lower file */
+	ro = open(ufs_path(e->mnt, "dir/a"), O_RDONLY);
+	ASSERT_GE(ro, 0);
+	dd = calloc(1, sizeof(*dd) + sizeof(struct file_dedupe_range_info));
+	dd->src_length = 1;
+	dd->dest_count = 1;
+	dd->info[0].dest_fd = ro;
+	if (ioctl(src, FIDEDUPERANGE, dd) == 0) {
+		EXPECT_NE(0, dd->info[0].status);
+	} else {
+		EXPECT_EQ(EPERM, errno);
+	}
+	free(dd);
+	close(ro);
+	EXPECT_EQ(1, pread(src, buf, 1, 0));
+	close(src);
+	close(dst);
+	EXPECT_FALSE(ufs_exists(e->upper, "dir/a"));
+}
+
+TEST_F_TIMEOUT(w, rename_flags_exchange_dirs_and_whiteout, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+
+	/* directories that lower layers hold cannot be exchanged */
+	EXPECT_EQ(-1, renameat2(AT_FDCWD, ufs_path(e->mnt, "dir"), AT_FDCWD,
+				ufs_path(e->mnt, "d"), RENAME_EXCHANGE));
+	EXPECT_EQ(EXDEV, errno);
+	EXPECT_FALSE(ufs_exists(e->upper, "dir"));
+	/* upper-only directories can */
+	ASSERT_EQ(0, ufs_put(e->mnt, "n1/one", "1"));
+	ASSERT_EQ(0, ufs_put(e->mnt, "n2/two", "2"));
+	EXPECT_EQ(0, renameat2(AT_FDCWD, ufs_path(e->mnt, "n1"), AT_FDCWD,
+			       ufs_path(e->mnt, "n2"), RENAME_EXCHANGE));
+	EXPECT_STREQ("1", ufs_get(e->mnt, "n2/one"));
+	EXPECT_STREQ("2", ufs_get(e->upper, "n1/two"));
+	/* whiteouts are ours to make */
+	EXPECT_EQ(-1, renameat2(AT_FDCWD, ufs_path(e->mnt, "f"), AT_FDCWD,
+				ufs_path(e->mnt, "g"), RENAME_WHITEOUT));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_STREQ("lower-content", ufs_get(e->mnt, "f"));
+	EXPECT_FALSE(ufs_exists(e->mnt, "g"));
+}
+
+/* A copy-up killed half-way leaves the lower file showing, nothing else. */
+TEST_F_TIMEOUT(w, killed_copy_up_leaves_nothing, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	size_t size = (ufs_heavy() ? 256 : 64) << 20;
+	char *buf = malloc(1 << 20), c;
+	int fd, i, p[2], status, round, copied = 0;
+	struct stat st;
+
+	ASSERT_NE(NULL, buf);
+	memset(buf, 'k', 1 << 20);
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	fd = open(ufs_path(e->lower[0], "huge"), O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < (int)(size >> 20); i++)
+		ASSERT_EQ(1 << 20, write(fd, buf, 1 << 20));
+	close(fd);
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	for (round = 0; round < 4 && !copied; round++) {
+		pid_t pid;
+
+		ASSERT_EQ(0, pipe(p));
+		pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			if (write(p[1], "go", 2) != 2)
+				_exit(2);
+			fd = open(ufs_path(e->mnt, "huge"), O_WRONLY);
+			_exit(fd < 0);
+		}
+		close(p[1]);
+		ASSERT_EQ(1, read(p[0], &c, 1));
+		usleep(2000 << round);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		close(p[0]);
+		/* all or nothing: no partial file ever shows */
+		if (stat(ufs_path(e->upper, "huge"), &st) == 0) {
+			EXPECT_EQ(size, st.st_size);
+			copied = 1;
+		}
+		ASSERT_EQ(0, stat(ufs_path(e->mnt, "huge"), &st));
+		EXPECT_EQ(size, st.st_size);
+		fd = open(ufs_path(e->mnt, "huge"), O_RDONLY);
+		ASSERT_GE(fd, 0);
+		EXPECT_EQ(1, pread(fd, &c, 1, size - 1));
+		EXPECT_EQ('k', c);
+		close(fd);
+	}
+	free(buf);
+	/* staging is checked empty by the teardown */
+}
+
+/* POSIX ACLs (access and default) are copied exactly. */
+TEST_F_TIMEOUT(w, acls_copied_up_exactly, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	/* user:1000:r-- (version 2 xattr format) */
+	static const unsigned char acl[] = {
+		2, 0, 0, 0,
+		1, 0, 6, 0, 0xff, 0xff, 0xff, 0xff,
+		2, 0, 4, 0, 0xe8, 3, 0, 0,
+		4, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+		0x10, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+		0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+	};
+	unsigned char got[128];
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	if (setxattr(ufs_path(e->lower[1], "dir/a"), "system.posix_acl_access",
+		     acl, sizeof(acl), 0))
+		SKIP(return, "backing fs has no POSIX ACLs");
+	ASSERT_EQ(0, setxattr(ufs_path(e->lower[1], "dir"),
+			      "system.posix_acl_default", acl, sizeof(acl), 0));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	ASSERT_EQ(0, ufs_put(e->mnt, "dir/a", "A"));
+	EXPECT_EQ((ssize_t)sizeof(acl),
+		  getxattr(ufs_path(e->upper, "dir/a"), "system.posix_acl_access",
+			   got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(acl, got, sizeof(acl)));
+	EXPECT_EQ((ssize_t)sizeof(acl),
+		  getxattr(ufs_path(e->upper, "dir"), "system.posix_acl_default",
+			   got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(acl, got, sizeof(acl)));
+	/* a new file in the copied-up dir inherits the default ACL */
+	ASSERT_EQ(0, ufs_put(e->mnt, "dir/new", "n"));
+	EXPECT_LT(0, getxattr(ufs_path(e->upper, "dir/new"),
+			      "system.posix_acl_access", got, sizeof(got)));
 }
 
 /* Whole-stack tests that build their own layers. */
