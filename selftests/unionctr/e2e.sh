@@ -8,54 +8,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-UC=${UNIONCTR:-$HERE/unionctr}
-STORAGE=${UNIONCTR_TEST_STORAGE:-overlay}
-# QUICK=1 (the default in the emulated test guest, where every exec is slow):
-# only what depends on the storage backend; the rest runs on the host.
-QUICK=${UNIONCTR_TEST_QUICK:-$([ "$STORAGE" = unionfs ] && echo 1 || echo 0)}
-export UNIONCTR_STORAGE=$STORAGE
-
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
-fi
-if ! grep -qw "$STORAGE" /proc/filesystems; then
-	modprobe "$STORAGE" 2>/dev/null
-	if ! grep -qw "$STORAGE" /proc/filesystems; then
-		echo "1..0 # SKIP no $STORAGE filesystem in this kernel"
-		exit 0
-	fi
-fi
-if [ ! -x /bin/busybox ] || [ ! -x "$UC" ]; then
-	echo "1..0 # SKIP needs /bin/busybox and $UC"
-	exit 0
-fi
-# A container root needs a writable union (copy-up, issue 4). Until the
-# module writes, say so instead of failing every case.
-if [ "$STORAGE" = unionfs ]; then
-	probe=$(mktemp -d /tmp/ufs-probe.XXXXXX)
-	mkdir -p "$probe"/l "$probe"/u "$probe"/w "$probe"/m
-	writable=0
-	if mount -i -t unionfs none "$probe"/m \
-		-o lowerdir="$probe"/l,upperdir="$probe"/u,workdir="$probe"/w 2>/dev/null; then
-		touch "$probe"/m/probe 2>/dev/null && writable=1
-		umount "$probe"/m
-	fi
-	rm -rf "$probe"
-	if [ "$writable" = 0 ]; then
-		echo "1..0 # SKIP unionfs cannot write through the union yet (no copy-up)"
-		exit 0
-	fi
-fi
-
-# State on tmpfs when there is one: the test is about the launcher, not the disk.
-base=/tmp
-[ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
-T=$(mktemp -d "${UNIONCTR_TEST_TMPDIR:-$base}/uc-e2e.XXXXXX")
-ROOT=$T/state
-# Per-command bound; generous in quick mode (the emulated guest is slow).
-TO="timeout -k 5 ${UNIONCTR_TEST_CMD_TIMEOUT:-$([ "$QUICK" = 1 ] && echo 300 || echo 60)}"
-uc() { $TO "$UC" --root "$ROOT" "$@"; }
+e2e_init uc-e2e
 
 cleanup() {
 	local c

@@ -1,0 +1,378 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Hostile and broken input to the launcher (issue 7), with real containers
+# (TAP on stdout).  Every case ends in a clean error (exit 125) or stays
+# inside the container; the host is checked afterwards: the content and
+# mtime of its files, its mount table, its binary.
+#
+#   images whose /proc, /dev, /sys, /etc/hosts, /etc/resolv.conf, /etc/hostname
+#     and -v targets are symlinks to host paths (absolute, relative, '..',
+#     dangling), magic links as -v targets
+#   a symlink exchanged for a directory in a shared volume while containers
+#     start (CVE-2021-30465): renameat2(RENAME_EXCHANGE) in a loop
+#   -w /proc/self/fd/N and the launcher's fds and cwd (CVE-2024-21626)
+#   the launcher binary written through /proc/<pid>/exe (CVE-2019-5736)
+#   image tarballs with '..', absolute names, links out, devices, long names
+#   malformed volume specs, volume and container names
+#
+# Host: --storage overlay; in the guest UNIONCTR_TEST_STORAGE=unionfs and
+# quick mode: only what depends on the storage (the root's mount targets
+# and the race).  Needs root and /bin/busybox; nsenter for one case.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+e2e_init uc-hostile
+EXCHANGE=$HERE/exchange
+MKTAR=$HERE/mktar
+# The "host" the images point at: not under /dev (an image's /dev symlink
+# would then lead through itself), nor under $T.
+H=$(mktemp -d /tmp/uc-hostile-host.XXXXXX)
+racer=
+
+cleanup() {
+	local c
+	[ -n "$racer" ] && kill "$racer" 2>/dev/null
+	for c in $("$UC" --root "$ROOT" ps -aq 2>/dev/null); do
+		"$UC" --root "$ROOT" rm -f "$c" >/dev/null 2>&1
+	done
+	rm -rf "$T" "$H"
+}
+trap cleanup EXIT
+
+# Mount points of the host (this mount namespace), one a line.
+host_mounts() { awk '{print $5}' /proc/self/mountinfo | sort; }
+# New host mount points since $1 (a host_mounts output) at / or under $H or
+# $T, or named like pattern $2: where an escaped mount would land.  Other
+# tests may mount elsewhere meanwhile.
+new_mounts() { # BEFORE [PATTERN]
+	host_mounts | comm -13 <(printf '%s\n' "$1") - |
+		grep -E "^/$|^$H(/|$)|^$T(/|$)${2:+|$2}"
+}
+# Content, size and mtime of every file under the host tree, and its names;
+# the same of the host's own /etc files that the images point at.
+host_state() {
+	find "$H" /etc/hosts /etc/resolv.conf /etc/hostname -printf '%p %y %s %T@\n' \
+		-type f -exec sha256sum {} + 2>/dev/null | sort
+}
+
+t_section=$SECONDS
+# ---- images whose mount targets are symlinks to host paths ----------------------
+mkdir -p "$H"/etc "$H"/proc "$H"/dev "$H"/sys "$H"/mnt "$H"/vol
+echo host-hosts > "$H/etc/hosts"
+echo host-resolv > "$H/etc/resolv.conf"
+echo host-hostname > "$H/etc/hostname"
+echo host-secret > "$H/vol/secret"
+touch -d '2001-02-03 04:05:06' "$H"/etc/* "$H"/vol/secret
+make_busybox_rootfs "$T/rootfs"
+uc import --name bb "$T/rootfs" >/dev/null
+
+r=$T/evilroot
+make_busybox_rootfs "$r"
+rmdir "$r/proc" "$r/dev" "$r/sys"
+ln -s "$H/proc" "$r/proc"					# absolute
+ln -s "../../../../../../../../..$H/dev" "$r/dev"		# relative, '..' past /
+ln -s "/../..$H/sys" "$r/sys"					# absolute with '..'
+ln -s "$H/etc/hosts" "$r/etc/hosts"				# dangling in the root
+ln -s "../../../../../..$H/etc/resolv.conf" "$r/etc/resolv.conf"
+ln -s "/nonexistent-uc-hostile-$$/hostname" "$r/etc/hostname"
+ln -s "$H/mnt" "$r/mnt"
+ln -s "$H/vol" "$r/vol"						# a VOLUME's path
+ln -s "/dangling-uc-hostile-$$" "$r/dangling"
+out=$(uc import --name evil "$r" 2>&1)
+like "$out" '^sha256:' "import an image whose /proc /dev /sys /etc/hosts /etc/resolv.conf /etc/hostname point at the host"
+
+before=$(host_mounts)
+state=$(host_state)
+out=$(uc run --rm evil sh -c '
+	test -r /proc/self/status && echo proc-ok
+	test -c /dev/null && echo dev-ok
+	grep -q localhost /etc/hosts && echo hosts-ok
+	test "$(cat /etc/hostname)" = "$(hostname)" && echo hostname-ok
+	test -e /etc/resolv.conf && echo resolv-ok
+	awk "{print \$5}" /proc/self/mountinfo' 2>&1); rc=$?
+is "$rc" 0 "the container runs"
+is "$(echo "$out" | grep -c -- '-ok$')" 5 "  /proc, /dev, /etc/hosts, /etc/hostname, /etc/resolv.conf work"
+for m in "$H/proc" "$H/dev" "$H/sys" "$H/etc/hosts" "$H/etc/resolv.conf" "/nonexistent-uc-hostile-$$/hostname"; do
+	like "$out" "^$m\$" "  mounted at $m inside the root"
+done
+is "$(host_state)" "$state" "  host files: same names, content, mtime"
+is "$(new_mounts "$before")" "" "  no host path mounted over"
+ok $(( $(test -e "/nonexistent-uc-hostile-$$" && echo 1 || echo 0) )) "  the dangling target is not made on the host"
+
+echo bound > "$T/onefile"
+mkdir -p "$T/bind"
+echo inbind > "$T/bind/f"
+out=$(uc run --rm -v "$T/onefile:/etc/hosts:ro" -v "$T/bind:/mnt/x" -v "$T/bind:/dangling/y" \
+	evil sh -c 'cat /etc/hosts; cat /mnt/x/f; cat /dangling/y/f' 2>&1); rc=$?
+is "$rc:$(echo $out)" "0:bound inbind inbind" "-v onto /etc/hosts, /mnt/x, /dangling/y (symlinks to host paths): inside"
+is "$(host_state)" "$state" "  host files untouched"
+ok $(( $(test -e "/dangling-uc-hostile-$$" && echo 1 || echo 0) )) "  no dangling target made on the host"
+# A volume whose content points at the host, as the mount targets of others.
+uc volume create linkvol >/dev/null
+data=$(uc volume inspect linkvol | sed -n 's/.*"Mountpoint": "\(.*\)".*/\1/p')
+ln -s "$H/vol" "$data/abs"
+ln -s "../../../../../../../../..$H/vol" "$data/rel"
+ln -s /etc/hosts "$data/hosts"
+out=$(uc run --rm -v linkvol:/data -v "$T/bind:/data/abs/m1" -v "$T/bind:/data/rel/m2" \
+	-v "$T/onefile:/data/hosts" bb sh -c 'cat /data/abs/m1/f /data/rel/m2/f /etc/hosts' 2>&1); rc=$?
+is "$rc:$(echo $out)" "0:inbind inbind bound" "-v through a volume's symlinks to host paths (absolute, relative, /etc/hosts): inside"
+is "$(host_state)" "$state" "  host files untouched"
+ok $(( $(ls -A "$H/vol" | grep -c '^m') )) "  nothing made in the host directory they point at"
+n_vol=$(uc volume ls -q | wc -l)
+out=$(uc run --rm -v /vol evil ls -A /vol 2>&1); rc=$?
+is "$rc:$out" "0:" "VOLUME at a symlink to a host dir: the anonymous volume is not filled from the host"
+is "$(uc volume ls -q | wc -l)" "$n_vol" "  --rm removed it"
+# Magic links as destinations: refused (RESOLVE_NO_MAGICLINKS) or inside.
+for dst in /proc/self/root/uc-magic-$$ /proc/1/cwd/uc-magic-$$ /proc/self/fd/0/uc-magic-$$ \
+	/dev/fd/1/uc-magic-$$ /proc/self/cwd/../../uc-magic-$$; do
+	out=$(uc run --rm -v "$T/bind:$dst" bb true 2>&1); rc=$?
+	if [ "$rc" = 125 ]; then
+		like "$out" '^unionctr: ' "-v onto $dst: refused"
+	else
+		is "$rc" 0 "-v onto $dst: confined"
+	fi
+done
+ok $(( $(ls -d /uc-magic-$$ /proc/self/root/uc-magic-$$ 2>/dev/null | wc -l) )) "  nothing made on the host"
+is "$(new_mounts "$before" "uc-magic")" "" "  no host path mounted over"
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- CVE-2021-30465: a directory and a symlink to / trade places in a volume ----
+# The racer runs on the host, in the volume's _data; each container mounts a
+# bind through the racing path.  A mount that left the root would be gone
+# after pivot_root: every container that starts must see its mount inside.
+uc volume create racevol >/dev/null
+data=$(uc volume inspect racevol | sed -n 's/.*"Mountpoint": "\(.*\)".*/\1/p')
+mkdir "$data/d"
+ln -s / "$data/l"
+mkdir -p "$T/racebind"
+before=$(host_mounts)
+n_race=$([ "$QUICK" = 1 ] && echo 6 || echo 16)
+"$EXCHANGE" "$data/d" "$data/l" 600 > "$T/swaps" &
+racer=$!
+inside=0 refused=0 other=0 at_root=0 pids=()
+for i in $(seq "$n_race"); do
+	(
+		out=$(uc run --rm -v racevol:/x -v "$T/racebind:/x/d/uc-race-$$-$i" bb \
+			awk '$4 ~ /\/racebind$/ {print $5}' /proc/self/mountinfo 2>&1); rc=$?
+		echo "$rc ${out//$'\n'/ }" > "$T/race.$i"
+	) &
+	pids+=($!)
+	if [ ${#pids[@]} = 4 ]; then
+		wait "${pids[@]}"
+		pids=()
+	fi
+done
+[ ${#pids[@]} = 0 ] || wait "${pids[@]}"
+kill "$racer"
+wait "$racer" 2>/dev/null
+racer=
+for i in $(seq "$n_race"); do
+	read -r rc where < "$T/race.$i"
+	if [ "$rc" = 0 ] && [[ "$where" =~ ^/(x/[dl]/)?uc-race-$$-$i$ ]]; then
+		inside=$((inside + 1))
+		[ "$where" = "/uc-race-$$-$i" ] && at_root=$((at_root + 1))
+	elif [ "$rc" = 125 ]; then
+		refused=$((refused + 1))
+		diag "refused: $where"
+	else
+		other=$((other + 1))
+		diag "container $i: exit $rc, mount at '$where'"
+	fi
+done
+diag "$n_race containers: $inside with the mount inside the root ($at_root through the symlink," \
+	"at the container's /), $refused refused; $(cat "$T/swaps" 2>/dev/null) swaps"
+is "$other" 0 "symlink/dir exchanged during start: every container has its mount inside the root or is refused"
+ok $(( inside == 0 )) "  and some do start"
+ok $(( $(ls -d /uc-race-$$-* 2>/dev/null | wc -l) )) "  nothing made at the host's /"
+is "$(new_mounts "$before" "uc-race-$$")" "" "  no new mount on the host"
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+if [ "$QUICK" = 0 ]; then
+# ---- CVE-2024-21626: -w through /proc/self/fd, the launcher's fds and cwd -------
+mkdir -p "$H/cwd"
+echo host-cwd > "$H/cwd/marker"
+for w in /proc/self/fd/3 /proc/self/fd/5 /proc/self/fd/7 /proc/self/fd/9 /proc/self/cwd \
+	/proc/1/cwd /proc/self/root/tmp /dev/fd/7 /proc/self/fd/7/..; do
+	out=$(cd "$H/cwd" && uc run --rm -w "$w" bb sh -c 'pwd; ls ../../../../../../..; cat marker' \
+		7<"$H/cwd" 8<"$H" 9<"$UC" 2>&1); rc=$?
+	if [ "$rc" = 125 ]; then
+		like "$out" '^unionctr: working directory' "-w $w: refused"
+	else
+		unlike "$out" 'host-cwd|uc-hostile-host|unreachable' "-w $w: confined to the root (exit $rc)"
+	fi
+done
+# What a process of the container inherits (sh itself holds fds of its own
+# while it redirects or pipes): a child started while sh holds nothing.
+fds='sleep 5 & sleep 0.3; ls /proc/$!/fd; readlink /proc/$!/cwd; kill $!'
+out=$(cd "$H/cwd" && uc run --rm bb sh -c "$fds" 7<"$H/cwd" 8<"$H" 9<"$UC" 2>&1)
+is "$(echo $out)" "0 1 2 /" "no fd of the launcher (nor its open fds 7-9, its cwd) reaches the container"
+(cd "$H/cwd" && uc run -d --name fdd bb sh -c "$fds" 7<"$H/cwd" 9<"$UC" >/dev/null)
+for i in $(seq 50); do uc ps -a | grep -q "Exited.*fdd" && break; sleep 0.1; done
+is "$(echo $(uc logs fdd 2>&1))" "0 1 2 /" "  detached (run -d) too"
+uc rm fdd >/dev/null
+is "$(cat "$H/cwd/marker")" "host-cwd" "  the host's files unchanged"
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- CVE-2019-5736: writing the launcher through /proc/<pid>/exe ----------------------
+# An image whose command is "#!/proc/self/exe": the container's first exec
+# runs the launcher image again, inside the container.  It has the host's
+# libraries, so that it really runs there.
+r=$T/exeroot
+make_busybox_rootfs "$r"
+for l in $(ldd "$UC" | grep -o '/[^ ]*'); do
+	mkdir -p "$r$(dirname "$l")"
+	cp -L "$l" "$r$l"
+done
+printf '#!/proc/self/exe\n' > "$r/bin/evil"
+chmod 0755 "$r/bin/evil"
+uc import --name exe "$r" >/dev/null
+sum=$(sha256_of "$UC")
+
+# The container's pid 1 runs the launcher (it says "not a unionctr command")
+# with its stderr on a full pipe, so that it stays; meanwhile every way in
+# from the container's namespaces and from the host's /proc is tried.
+exe_attack() { # BINARY NAME [ENV...]: prints what happened
+	local bin=$1 name=$2 pid i fifo=$T/fifo.$2 launcher drainer
+	shift 2
+	mkfifo "$fifo"
+	exec 5<>"$fifo"
+	head -c 65536 /dev/zero >&5
+	env "$@" "$bin" --root "$ROOT" run --rm --name "$name" exe /bin/evil 2>&5 >/dev/null &
+	launcher=$!
+	for i in $(seq 100); do
+		pid=$("$UC" --root "$ROOT" inspect "$name" 2>/dev/null |
+			sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p')
+		[ -n "$pid" ] && tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null |
+			grep -q '^/proc/self/exe /bin/evil' && break
+		sleep 0.1
+	done
+	echo "exe=$(readlink /proc/$pid/exe)"
+	# Inside: the container's pid and mount namespaces, its root.
+	if command -v nsenter >/dev/null; then
+		nsenter -t "$pid" -m -p -r -w /bin/sh -c '
+			echo in=$(readlink /proc/1/exe)
+			exec 3</proc/1/exe
+			(echo pwned > /proc/1/exe) 2>/dev/null
+			for p in /proc/[0-9]*; do
+				(printf pwned 1<>$p/exe) 2>/dev/null
+			done
+			(printf pwned 1<>/proc/self/fd/3) 2>/dev/null
+			head -c 5 /proc/1/exe | grep -q pwned && echo in-WROTE' 2>&1
+	fi
+	# An fd kept past the process's end (the CVE's way around ETXTBSY).
+	exec 6<"/proc/$pid/exe"
+	cat <&5 >/dev/null &	# unblock it: it exits
+	drainer=$!
+	wait "$launcher"
+	kill "$drainer"
+	(printf pwned 1<>/proc/self/fd/6) 2>/dev/null
+	head -c 5 /proc/self/fd/6 | grep -q pwned && echo kept-fd-WROTE
+	exec 5>&- 6<&-
+	rm -f "$fifo"
+}
+out=$(exe_attack "$UC" exeatk)
+diag "$out"
+like "$out" '^exe=/memfd:unionctr' "#!/proc/self/exe: the container's process runs the launcher's sealed memfd copy"
+like "$out" '^in=/memfd:unionctr' "  seen from inside the container"
+unlike "$out" 'WROTE' "  no write through /proc/*/exe from inside, nor through an fd kept after its exit"
+is "$(sha256_of "$UC")" "$sum" "  the host binary is unchanged"
+# Control: with the copy disabled, the same steps do overwrite a binary
+# (a copy of the launcher): the checks above can fail.
+cp "$UC" "$T/uc-copy"
+if "$T/uc-copy" --version >/dev/null 2>&1; then
+	csum=$(sha256_of "$T/uc-copy")
+	out=$(exe_attack "$T/uc-copy" exectl UNIONCTR_NO_CLONE=1)
+	like "$out" 'kept-fd-WROTE' "control (UNIONCTR_NO_CLONE=1): the same attack writes an unprotected binary"
+	[ "$(sha256_of "$T/uc-copy")" != "$csum" ]
+	ok $? "  (its checksum changed)"
+else
+	diag "cannot run a copy of the launcher from $T: no control"
+fi
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- image tarballs -----------------------------------------------------------------
+# Each is refused whole: exit 125, a message, no image, no layer, nothing
+# in the store's tmp/, nothing beside the tarball or at the absolute names.
+mkdir -p "$T/tars"
+n_layers=$(ls "$ROOT/layers" | wc -l)
+n_images=$(uc images -q | wc -l)
+check_tar() { # WANT-REGEX DESCRIPTION ENTRY...
+	local want=$1 what=$2 tar=$T/tars/t$((++n_tar)).tar out rc
+	shift 2
+	"$MKTAR" "$tar" "$@" || { ok 1 "$what: mktar"; return; }
+	out=$(cd "$T/tars" && uc import --name hostile "$tar" 2>&1); rc=$?
+	is "$rc" 125 "tarball with $what: refused (125)"
+	like "$out" "$want" "  $(echo "$out" | head -c 150)"
+}
+n_tar=0
+check_tar 'unsafe entry' "'..'" 'f:etc/ok:x' "f:../uc-hostile-escape-$$:x"
+check_tar 'unsafe entry' "'a/../../x'" "f:a/../../uc-hostile-escape-$$:x"
+check_tar 'unsafe entry' 'an absolute name' "f:/tmp/uc-hostile-escape-$$:x"
+check_tar 'leaves the layer' 'a hard link to ../' 'h:h:../../../../etc/passwd'
+check_tar 'leaves the layer' 'a hard link to /etc/passwd' 'h:h:/etc/passwd'
+check_tar 'through symlink' 'a hard link through a symlink' 'l:l:/etc' 'h:h:l/passwd'
+check_tar 'through symlink' 'a file written through a symlink to /tmp' 'l:l:/tmp' "f:l/uc-hostile-escape-$$:x"
+check_tar 'through symlink' "a file written through a symlink to '../..'" 'l:up:../..' "f:up/uc-hostile-escape-$$:x"
+check_tar 'device node `dev/sda` \(block 8:0\)' 'a block device' 'd:dev' 'b:dev/sda:8,0'
+check_tar 'device node `mem` \(char 1:1\)' 'a char device' 'c:mem:1,1'
+check_tar 'file name too long' 'a name over NAME_MAX' 'f:@LONG:x'
+ok $(( $(ls -d "$T/uc-hostile-escape-$$" "$T"/tars/../uc-hostile-escape-$$ /tmp/uc-hostile-escape-$$ \
+	"$ROOT/tmp/uc-hostile-escape-$$" 2>/dev/null | wc -l) )) "nothing written outside the store"
+is "$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l)" 0 "  nothing left in the store's tmp/"
+is "$(ls "$ROOT/layers" | wc -l):$(uc images -q | wc -l)" "$n_layers:$n_images" "  no layer, no image"
+# The same, wrapped in an OCI layout and a docker save archive.
+mkdir -p "$T/savebad"
+"$MKTAR" "$T/bad-layer.tar" 'f:ok:x' "f:../../uc-hostile-escape-$$:x"
+cp "$T/bad-layer.tar" "$T/savebad/layer.tar"
+oci_layout "$T/ocibad" '{"config":{"Cmd":["/bin/sh"]}}' "$T/bad-layer.tar"
+out=$(uc import "$T/ocibad" 2>&1); rc=$?
+is "$rc" 125 "OCI layout with a '..' layer entry: refused (125)"
+like "$out" 'unsafe entry' "  says which entry"
+echo '{"schemaVersion":2,"manifests":[{"digest":"sha256:../../../../etc/passwd"}]}' > "$T/ocibad/index.json"
+out=$(uc import "$T/ocibad" 2>&1); rc=$?
+is "$rc:$out" "125:unionctr: bad digest \`sha256:../../../../etc/passwd\`" "OCI index with a digest that is a path: refused"
+echo '{"config":{"Cmd":["/bin/sh"]}}' > "$T/savebad/cfg.json"
+echo '[{"Config":"cfg.json","RepoTags":["savebad:1"],"Layers":["../../../../etc/passwd"]}]' > "$T/savebad/manifest.json"
+out=$(uc import "$T/savebad" 2>&1); rc=$?
+is "$rc" 125 "docker save manifest with a layer path out of the archive: refused (125)"
+echo '[{"Config":"cfg.json","RepoTags":["savebad:1"],"Layers":["layer.tar"]}]' > "$T/savebad/manifest.json"
+tar -C "$T/savebad" -cf "$T/savebad.tar" .
+out=$(uc import "$T/savebad.tar" 2>&1); rc=$?
+is "$rc" 125 "docker save archive with a '..' layer entry: refused (125)"
+is "$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l):$(uc images -q | wc -l)" "0:$n_images" "  nothing left, no image"
+ok $(( $(ls -d "$T/uc-hostile-escape-$$" "$ROOT/uc-hostile-escape-$$" 2>/dev/null | wc -l) )) "  nothing written outside"
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- malformed volume specs and names (volspec_test has the parser's rules) --------
+long=$(printf 'v%.0s' $(seq 300))
+n_vol=$(uc volume ls -q | wc -l)
+for spec in "::" ":" "/h:/d:ro:" "$long:/d" "a
+b:/d" "$T/h:/$(printf 'd%.0s' $(seq 5000))" "../x:/d:rw,ro"; do
+	out=$(uc run --rm -v "$spec" bb true 2>&1); rc=$?
+	spec=${spec//$'\n'/\\n}
+	is "$rc" 125 "-v '${spec:0:40}': 125"
+	like "$out" '^unionctr: ' "  $(echo "$out" | tr '\n' ' ' | head -c 120)"
+done
+for v in "../../etc" "a/b" "." ".." "-rf" "$long" "x
+y"; do
+	out=$(uc volume create -- "$v" 2>&1); rc=$?
+	is "$rc" 125 "volume create '$(echo ${v:0:40})': 125"
+	out=$(uc volume rm -- "$v" 2>&1); rc=$?
+	is "$rc" 1 "  volume rm: 1 (no such volume)"
+done
+for vf in "" ":ro" "c:ro:rw" "../../etc"; do
+	out=$(uc run --rm --volumes-from "$vf" bb true 2>&1); rc=$?
+	is "$rc" 125 "--volumes-from '$vf': 125"
+done
+for name in "../x" "a/b" "-x" "a b" "x:y"; do
+	out=$(uc create --name "$name" bb true 2>&1); rc=$?
+	is "$rc" 125 "--name '${name:0:40}': 125"
+done
+is "$(uc volume ls -q | wc -l):$(uc ps -aq | wc -l)" "$n_vol:0" "no volume, no container left"
+is "$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l)" 0 "  nothing left in tmp/"
+ok $(( $(ls -d "$ROOT/etc" "$T/etc" "$ROOT/x" 2>/dev/null | wc -l) )) "  nothing made outside volumes/"
+
+fi # full
+
+diag "section took $((SECONDS - t_section)) s, total $SECONDS s"
+done_testing
