@@ -88,12 +88,23 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 
 	if (!iov_iter_count(iter))
 		return 0;
+	inode_lock(inode);
+	/*
+	 * Set-id bits and file capabilities go on a write by the caller, not
+	 * by the mounter (whose CAP_FSETID the upper fs would honour).
+	 */
+	ufs_copy_attr(inode, file_inode(real));
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out_unlock;
 	old = ufs_override_creds(inode->i_sb);
 	ret = ufs_write_real(real, iter, &iocb->ki_pos,
 			     ufs_iocb_rwf(iocb->ki_flags));
 	revert_creds(old);
-	/* size, times and dropped set-id bits as the upper has them now */
+	/* size and times as the upper has them now */
 	ufs_copy_attr(inode, file_inode(real));
+out_unlock:
+	inode_unlock(inode);
 	return ret;
 }
 

@@ -668,7 +668,8 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_xattr = unionfs_xattr_handlers;
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;
-	sb->s_flags |= SB_POSIXACL;
+	/* A write checks for set-id bits and capabilities once, then skips it */
+	sb->s_flags |= SB_POSIXACL | SB_NOSEC;
 	/* Without an upper layer there is nowhere to write. */
 	if (!fs->has_upper)
 		sb->s_flags |= SB_RDONLY;

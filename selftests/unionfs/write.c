@@ -633,6 +633,64 @@ TEST_F_TIMEOUT(w, rename_flags_exchange_dirs_and_whiteout, UFS_TEST_TIMEOUT)
 	EXPECT_FALSE(ufs_exists(e->mnt, "g"));
 }
 
+/* A write by an unprivileged user drops set-id bits, as on any fs. */
+TEST_F_TIMEOUT(w, write_by_user_drops_setid_bits, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_put(e->lower[0], "suid", "binary"));
+	ASSERT_EQ(0, chmod(ufs_path(e->lower[0], "suid"), 06777));
+	ASSERT_EQ(0, chmod(e->base, 0755));	/* let the user reach mnt */
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "suid"), &st));
+	EXPECT_EQ(06777, st.st_mode & 07777);
+
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+
+		if (setgid(1000) || setuid(1000))
+			_exit(2);
+		fd = open(ufs_path(e->mnt, "suid"), O_WRONLY);
+		if (fd < 0)
+			_exit(3);
+		_exit(write(fd, "B", 1) == 1 ? 0 : 4);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "suid"), &st));
+	EXPECT_EQ(0777, st.st_mode & 07777);
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "suid"), &st));
+	EXPECT_EQ(0777, st.st_mode & 07777);
+	EXPECT_EQ(0, st.st_uid);
+	EXPECT_STREQ("Binary", ufs_get(e->upper, "suid"));
+	/* root keeps them (CAP_FSETID) */
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "suid"), 06777));
+	ASSERT_EQ(0, ufs_put(e->mnt, "suid", "root"));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "suid"), &st));
+	EXPECT_EQ(06777, st.st_mode & 07777);
+}
+
+/* A descriptor opened read-only before a copy-up keeps the lower file. */
+TEST_F_TIMEOUT(w, read_only_fd_from_before_copy_up_reads_lower, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char buf[32] = "";
+	int ro = open(ufs_path(e->mnt, "f"), O_RDONLY);
+
+	ASSERT_GE(ro, 0);
+	ASSERT_EQ(0, ufs_put(e->mnt, "f", "new"));
+	EXPECT_EQ(13, pread(ro, buf, sizeof(buf) - 1, 0));
+	EXPECT_STREQ("lower-content", buf);
+	close(ro);
+	EXPECT_STREQ("new", ufs_get(e->mnt, "f"));
+}
+
 /* A copy-up killed half-way leaves the lower file showing, nothing else. */
 TEST_F_TIMEOUT(w, killed_copy_up_leaves_nothing, UFS_TEST_TIMEOUT)
 {
