@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <linux/fs.h>
 #include "ufs_test.h"
@@ -689,6 +690,84 @@ TEST_F_TIMEOUT(w, read_only_fd_from_before_copy_up_reads_lower, UFS_TEST_TIMEOUT
 	EXPECT_STREQ("lower-content", buf);
 	close(ro);
 	EXPECT_STREQ("new", ufs_get(e->mnt, "f"));
+}
+
+/* What fallocate(mode) gives on the backing fs itself. */
+static int bare_fallocate_errno(const char *dir, int mode)
+{
+	char *p = ufs_path(dir, "falloc-probe");
+	int fd = open(p, O_CREAT | O_RDWR, 0600), err = 0;
+
+	if (fd < 0 || ftruncate(fd, 1 << 20))
+		err = -1;
+	else if (fallocate(fd, mode, 0, 4096))
+		err = errno;
+	close(fd);
+	unlink(p);
+	free(p);
+	return err;
+}
+
+TEST_F_TIMEOUT(w, writev_sync_calls_and_fallocate_modes, UFS_TEST_TIMEOUT)
+{
+	static const int modes[] = {
+		0, FALLOC_FL_KEEP_SIZE,
+		FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		FALLOC_FL_ZERO_RANGE, FALLOC_FL_COLLAPSE_RANGE,
+		FALLOC_FL_INSERT_RANGE,
+	};
+	struct ufs_env *e = &self->e;
+	struct iovec iov[2] = { { "ab", 2 }, { "cd", 2 } };
+	struct stat st;
+	unsigned int i;
+	int fd = open(ufs_path(e->mnt, "dir/a"), O_RDWR);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(4, pwritev(fd, iov, 2, 0));
+	EXPECT_EQ(0, fsync(fd));
+	EXPECT_EQ(0, fdatasync(fd));
+	EXPECT_EQ(0, syncfs(fd));
+	EXPECT_STREQ("abcd", ufs_get(e->upper, "dir/a"));
+	ASSERT_EQ(0, fallocate(fd, 0, 0, 1 << 20));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "dir/a"), &st));
+	EXPECT_EQ(1 << 20, st.st_size);
+	/* every other mode: as the upper fs answers it */
+	for (i = 1; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		int bare = bare_fallocate_errno(e->base, modes[i]);
+		int got = fallocate(fd, modes[i], 0, 4096) ? errno : 0;
+
+		EXPECT_EQ(bare, got) TH_LOG("fallocate mode %#x", modes[i]);
+	}
+	ASSERT_EQ(0, fstat(fd, &st));
+	close(fd);
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "dir/a"), &st));
+	struct stat ust;
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "dir/a"), &ust));
+	EXPECT_EQ(ust.st_size, st.st_size);
+}
+
+TEST_F_TIMEOUT(w, chmod_chown_utimes_of_directories, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct timespec ts[2] = { { 3000000, 0 }, { 4000000, 0 } };
+	struct stat st;
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/sub"), 0711));
+	ASSERT_EQ(0, chown(ufs_path(e->mnt, "d/sub"), 4321, 8765));
+	ASSERT_EQ(0, utimensat(AT_FDCWD, ufs_path(e->mnt, "d/sub"), ts, 0));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "d/sub"), &st));
+	EXPECT_EQ(0711, st.st_mode & 07777);
+	EXPECT_EQ(4321, st.st_uid);
+	EXPECT_EQ(8765, st.st_gid);
+	EXPECT_EQ(4000000, st.st_mtim.tv_sec);
+	/* the parent came up with the topmost's mode; the merge still holds */
+	struct stat top;
+	ASSERT_EQ(0, stat(ufs_path(e->lower[0], "d"), &top));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "d"), &st));
+	EXPECT_EQ(top.st_mode, st.st_mode);
+	EXPECT_STREQ("deep", ufs_get(e->mnt, "d/sub/deep"));
+	EXPECT_STREQ("top", ufs_get(e->mnt, "d/top"));
+	EXPECT_FALSE(ufs_exists(e->upper, "d/sub/deep"));
 }
 
 /* A copy-up killed half-way leaves the lower file showing, nothing else. */
