@@ -6,8 +6,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "safepath.h"
@@ -128,6 +132,56 @@ static void run(const char *mode, const char *root)
 	free(inside);
 }
 
+/*
+ * openat2(RESOLVE_IN_ROOT) fails with EAGAIN when any rename races with a
+ * ".." step; the launcher must retry (a busy host renames all the time).
+ */
+static void test_rename_race(const char *root)
+{
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), i, fails = 0, eagain = 0;
+	char *a = xasprintf("%s/../race-a", root), *b = xasprintf("%s/../race-b", root);
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	uc_error_t err = NULL;
+	char path[2048] = "";
+	pid_t pid;
+
+	/* Many ".." steps: a wide window for a rename to hit. */
+	for (i = 0; i < 200; i++)
+		strcat(path, "d/../");
+	strcat(path, "../etc/marker");
+	close(open(a, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	pid = fork();
+	if (pid == 0) {
+		for (;;)
+			if (rename(a, b) < 0 || rename(b, a) < 0)
+				_exit(1);
+	}
+	for (i = 0; i < 20000; i++) {
+		int fd = safe_resolve(rootfd, path, &err);
+
+		if (fd < 0 && !fails++)
+			diag("%s", err ? err->msg : "?");
+		if (fd >= 0)
+			close(fd);
+		uc_error_release(&err);
+		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd < 0 && errno == EAGAIN)
+			eagain++;
+		else if (fd >= 0)
+			close(fd);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	diag("openat2 itself: %d EAGAIN in 20000", eagain);
+	ok(fails == 0, "renames racing with '..': every resolution succeeds (%d failed)", fails);
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
+	close(rootfd);
+}
+
 int main(void)
 {
 	char *root, *cmd;
@@ -165,6 +219,8 @@ int main(void)
 		diag("cleanup between modes failed");
 	free(cmd);
 	run("fallback", root);
+	safepath_force_fallback = false;
+	test_rename_race(root);
 
 	cmd = xasprintf("rm -rf %s", tmp);
 	if (system(cmd) != 0)

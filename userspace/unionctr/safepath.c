@@ -29,11 +29,22 @@ static int sys_openat2(int dirfd, const char *path, int flags)
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 
+	int fd, tries = 0;
+
 	if (safepath_force_fallback) {
 		errno = ENOSYS;
 		return -1;
 	}
-	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	/*
+	 * EAGAIN: a rename or mount anywhere raced with a ".." step (the
+	 * kernel cannot prove it stayed in the root); try again, as
+	 * libpathrs does.  A busy host renames all the time; past the tries
+	 * resolve() takes the walk below, which needs no such proof.
+	 */
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < 16);
+	return fd;
 }
 
 /*
@@ -127,7 +138,7 @@ static int resolve(int rootfd, const char *path, int flags)
 	char buf[64];
 	int rfd;
 
-	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM && errno != EAGAIN))
 		return fd;
 	fd = walk_in_root(rootfd, path);
 	if (fd < 0 || flags == (O_PATH))
