@@ -88,7 +88,10 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 
 	if (!iov_iter_count(iter))
 		return 0;
-	inode_lock(inode);
+	if (!(iocb->ki_flags & IOCB_NOWAIT))
+		inode_lock(inode);
+	else if (!inode_trylock(inode))
+		return -EAGAIN;
 	/*
 	 * Set-id bits and file capabilities go on a write by the caller, not
 	 * by the mounter (whose CAP_FSETID the upper fs would honour).
