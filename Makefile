@@ -4,6 +4,7 @@
 #   make KVER=K     only for kernel K
 #   make check      the whole suite in QEMU on 6.1 and 6.12, summary by prove
 #   make check-debug  the suite on a KASAN+lockdep 6.1 kernel (built once, cached)
+#   make soak       the differential oracle for hours: SOAK_SEQS sequences (0: until SOAK_TIMEOUT)
 #   make lint       checkpatch --strict, sparse on both kernels, userspace -Werror
 #   make demo       boot a guest and show a union at work
 #   make shell      interactive guest shell with the module loaded
@@ -27,7 +28,7 @@ EXTRA_KFLAGS := W=1
 CC := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: all kmod userspace selftests check check-run check-debug lint demo demo-run shell bench deps clean
+.PHONY: all kmod userspace selftests check check-run check-debug soak soak-run lint demo demo-run shell bench deps clean
 all: kmod userspace selftests
 
 deps:
@@ -59,6 +60,23 @@ check-run:
 check-debug: deps
 	$(MAKE) all
 	$(TOP)/scripts/vm/check --debug
+
+# Long run of the differential oracle (overlayfs vs unionfs) in one guest:
+# 100 000 seeded sequences of 100 operations by default, SOAK_SEQS=0 for no
+# bound (until SOAK_TIMEOUT seconds). Disagreements are shrunk and printed.
+SOAK_SEQS ?= 100000
+SOAK_FIRST ?= 1
+SOAK_TIMEOUT ?= 86400
+SOAK_KVER ?= $(firstword $(KVERS))
+soak: deps
+	$(MAKE) all
+	$(MAKE) soak-run
+
+soak-run:
+	$(TOP)/scripts/vm/run --kver $(SOAK_KVER) --timeout $(SOAK_TIMEOUT) \
+		--results $(BUILD)/results/soak-$(SOAK_KVER) -- \
+		env UNIONFS_DIFF_BUDGET=0 $(TOP)/selftests/unionfs/differential.py \
+		--seeds 0 --seqs $(SOAK_SEQS) --first $(SOAK_FIRST)
 
 lint: all
 	$(TOP)/scripts/lint $(KVERS)
