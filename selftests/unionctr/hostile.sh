@@ -99,6 +99,20 @@ ok $(( $(test -e "/nonexistent-uc-hostile-$$" && echo 1 || echo 0) )) "  the dan
 
 mkdir -p "$T/bind"
 echo inbind > "$T/bind/f"
+
+# Devices: images may not carry them (import refuses them), and what the
+# container makes with CAP_MKNOD must not open: with no device cgroup, a
+# node for the host's disk would.  Every writable directory mount is nodev.
+out=$(uc run --rm -v "$T/bind:/b" -v /v evil sh -c '
+	for d in /tmp /dev /v /b; do
+		mknod $d/null2 c 1 3 && (echo x > $d/null2) 2>/dev/null && echo "opened $d/null2"
+		rm -f $d/null2
+	done
+	echo x > /dev/null && head -c 1 /dev/zero | od -An -tx1
+	awk "{ split(\$0, a, \" - \"); split(a[2], f, \" \");
+	       if (\$6 ~ /^rw/ && \$6 !~ /nodev/ && f[1] != \"devpts\") print \$5 }" /proc/self/mountinfo |
+	while read -r m; do [ -d "$m" ] && echo "dev-mount $m"; done; true' 2>&1); rc=$?
+is "$rc:$(echo $out)" "0:00" "a device node made in the container (root, /dev, a volume, a bind) does not open; /dev/null, /dev/zero do"
 if [ "$QUICK" = 0 ]; then
 make_busybox_rootfs "$T/rootfs"
 uc import --name bb "$T/rootfs" >/dev/null

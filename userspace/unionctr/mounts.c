@@ -77,7 +77,7 @@ static int mount_union_fsconfig(const char *type, char *const *lowers,
 		fsconfig_error(fd, "mount", err);
 		goto out;
 	}
-	mfd = fsmount(fd, FSMOUNT_CLOEXEC, upper ? 0 : MOUNT_ATTR_RDONLY);
+	mfd = fsmount(fd, FSMOUNT_CLOEXEC, (upper ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NODEV);
 	if (mfd < 0) {
 		fsconfig_error(fd, "fsmount", err);
 		goto out;
@@ -105,7 +105,7 @@ int mount_union(const char *storage, char *const *lowers, const char *upper,
 	/* overlayfs wants two lowers without an upper: bind the only one. */
 	if (!upper && n == 1 && !strcmp(type, "overlay")) {
 		if (mount(lowers[0], target, NULL, MS_BIND, NULL) < 0 ||
-		    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, NULL) < 0)
 			return uc_error_errno(err, errno, "bind `%s`", lowers[0]);
 		return 0;
 	}
@@ -130,7 +130,7 @@ int mount_union(const char *storage, char *const *lowers, const char *upper,
 		free(opts);
 		return mount_union_fsconfig(type, lowers, upper, work, target, err);
 	}
-	ret = mount(type, target, type, upper ? 0 : MS_RDONLY, opts);
+	ret = mount(type, target, type, (upper ? 0 : MS_RDONLY) | MS_NODEV, opts);
 	if (ret < 0) {
 		uc_error_errno(err, errno, "mount -t %s on `%s`%s", type, target,
 			       errno == ENODEV ? " (is the module loaded?)" : "");
@@ -193,8 +193,9 @@ static int mount_at(int rootfd, const char *path, const char *type,
 	return 0;
 }
 
-/* Clone the tree at srcfd/src, set attributes, attach it on targetfd. */
-static int bind_tree(int srcdfd, const char *src, int targetfd, bool rdonly,
+/* Clone the tree at srcfd/src, set attributes (MOUNT_ATTR_*), attach it
+ * on targetfd. */
+static int bind_tree(int srcdfd, const char *src, int targetfd, uint64_t attrs,
 		     uint64_t propagation, bool recursive, uc_error_t *err)
 {
 	struct mount_attr attr = { 0 };
@@ -207,10 +208,9 @@ static int bind_tree(int srcdfd, const char *src, int targetfd, bool rdonly,
 	tfd = open_tree(srcdfd, src, flags);
 	if (tfd < 0)
 		return uc_error_errno(err, errno, "open_tree `%s`", src);
-	if (rdonly)
-		attr.attr_set = MOUNT_ATTR_RDONLY;
+	attr.attr_set = attrs;
 	attr.propagation = propagation;
-	if ((rdonly || propagation) &&
+	if ((attrs || propagation) &&
 	    mount_setattr(tfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
 			  &attr, sizeof(attr)) < 0) {
 		uc_error_errno(err, errno, "mount_setattr `%s`", src);
@@ -227,11 +227,19 @@ static int bind_tree(int srcdfd, const char *src, int targetfd, bool rdonly,
 	return 0;
 }
 
+static int bind_file(int rootfd, const char *src, const char *dst, bool optional,
+		     uc_error_t *err);
+
+/*
+ * /dev is a nodev tmpfs (like the root and the volumes): without a device
+ * cgroup, a node the container makes with CAP_MKNOD would otherwise open
+ * the host's disks.  The few devices it gets are the host's own nodes,
+ * bound one by one (a bind keeps its source's mount flags).
+ */
 static int make_devices(int rootfd, uc_error_t *err)
 {
-	static const struct { const char *name; int major, minor; } devs[] = {
-		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
-		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	static const char *const devs[] = {
+		"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 	};
 	static const struct { const char *name, *target; } links[] = {
 		{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
@@ -242,17 +250,12 @@ static int make_devices(int rootfd, uc_error_t *err)
 	int dfd;
 	size_t i;
 
+	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+		if (bind_file(rootfd, devs[i], devs[i], false, err) < 0)
+			return uc_error_wrap(err, "%s", devs[i]);
 	dfd = safe_open(rootfd, "/dev", O_DIRECTORY | O_RDONLY, err);
 	if (dfd < 0)
 		return -1;
-	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
-		if (mknodat(dfd, devs[i].name, S_IFCHR | 0666,
-			    makedev(devs[i].major, devs[i].minor)) < 0 ||
-		    fchmodat(dfd, devs[i].name, 0666, 0) < 0) {
-			uc_error_errno(err, errno, "mknod /dev/%s", devs[i].name);
-			goto fail;
-		}
-	}
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlinkat(links[i].target, dfd, links[i].name) < 0) {
 			uc_error_errno(err, errno, "symlink /dev/%s", links[i].name);
@@ -307,7 +310,7 @@ static int mask_paths(int rootfd, uc_error_t *err)
 		fd = safe_open(rootfd, readonly_paths[i], O_PATH, NULL);
 		if (fd < 0)
 			continue;
-		if (bind_tree(fd, "", fd, true, 0, true, err) < 0) {
+		if (bind_tree(fd, "", fd, MOUNT_ATTR_RDONLY, 0, true, err) < 0) {
 			close(fd);
 			return uc_error_wrap(err, "read-only %s", readonly_paths[i]);
 		}
@@ -340,7 +343,7 @@ static int bind_file(int rootfd, const char *src, const char *dst, bool optional
 
 	if (fd < 0)
 		return optional ? 0 : -1;
-	ret = bind_tree(AT_FDCWD, src, fd, false, 0, false, err);
+	ret = bind_tree(AT_FDCWD, src, fd, 0, 0, false, err);
 	close(fd);
 	return ret;
 }
@@ -391,7 +394,9 @@ static int user_mounts(int rootfd, const struct uc_container *c, uc_error_t *err
 			if (fd < 0)
 				return uc_error_wrap(err, "mount `%s`", m->destination);
 			prop = propagation_flag(m->propagation, &rec);
-			ret = bind_tree(AT_FDCWD, m->source, fd, !m->rw, prop, true, err);
+			ret = bind_tree(AT_FDCWD, m->source, fd,
+					(m->rw ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NODEV,
+					prop, true, err);
 			close(fd);
 			if (ret < 0)
 				return uc_error_wrap(err, "mount `%s`", m->destination);
@@ -408,7 +413,7 @@ int mounts_setup(int rootfd, const struct uc_container *c, const char *cdir,
 	int ret, fd;
 
 	if (mount_at(rootfd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0 ||
-	    mount_at(rootfd, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+	    mount_at(rootfd, "/dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
 		     "mode=755,size=65536k", err) < 0 ||
 	    make_devices(rootfd, err) < 0 ||
 	    mount_at(rootfd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -434,7 +439,7 @@ int mounts_setup(int rootfd, const struct uc_container *c, const char *cdir,
 		fd = safe_mount_target(rootfd, "/dev/console", false, err);
 		if (fd < 0)
 			return -1;
-		ret = bind_tree(*pty_slave, "", fd, false, 0, false, err);
+		ret = bind_tree(*pty_slave, "", fd, 0, 0, false, err);
 		close(fd);
 		if (ret < 0)
 			return -1;
