@@ -514,6 +514,14 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
+	/*
+	 * Two names of one multiply-linked lower file have union inodes of
+	 * their own (see ufs_get_inode()); renaming one onto the other is
+	 * still renaming a file onto itself: nothing to do.
+	 */
+	if (nstack && !(flags & RENAME_EXCHANGE) &&
+	    d_inode(ufs_top(old)->dentry) == d_inode(ufs_top(new)->dentry))
+		return 0;
 	if ((flags & RENAME_EXCHANGE) &&
 	    ((d_is_dir(old) && ufs_stack_lowers(ostack)) ||
 	     (nstack && d_is_dir(new) && ufs_stack_lowers(nstack))))

@@ -332,7 +332,6 @@ TEST_F_TIMEOUT(sec, setuid_and_fcap_copy_up_from_unmapped_owner, UFS_TEST_TIMEOU
 	struct stat st;
 	int err;
 
-	PENDING("a write by a non-owner keeps setuid/setgid");
 	ASSERT_EQ(0, put_mode(e, 1, "bin/suid", 04777, NOBODY_OWNER, NOBODY_OWNER));
 	ASSERT_EQ(0, put_mode(e, 1, "bin/fcap", 0777, NOBODY_OWNER, NOBODY_OWNER));
 	ASSERT_EQ(0, setxattr(L(e, 1, "bin/fcap"), "security.capability",
@@ -374,7 +373,6 @@ TEST_F_TIMEOUT(sec, write_by_non_owner_clears_setuid_setgid, UFS_TEST_TIMEOUT)
 	struct ufs_env *e = &self->e;
 	struct stat st;
 
-	PENDING("a write by a non-owner keeps setuid/setgid");
 	ASSERT_EQ(0, put_mode(e, 0, "suid", 04777, 0, 0));
 	ASSERT_EQ(0, put_mode(e, 0, "sgid", 02777, 0, 0));
 	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
@@ -511,7 +509,6 @@ TEST_F_TIMEOUT(sec, rename_onto_own_lower_hard_link_is_noop, UFS_TEST_TIMEOUT)
 	struct ufs_env *e = &self->e;
 	struct stat a, b;
 
-	PENDING("rename(a, b) of two lower hard links removes a");
 	ASSERT_EQ(0, ufs_put(e->lower[0], "a", "lower"));
 	ASSERT_EQ(0, link(L(e, 0, "a"), L(e, 0, "b")));
 	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
