@@ -376,6 +376,21 @@ static void unionfs_d_release(struct dentry *dentry)
 	dentry->d_fsdata = NULL;
 }
 
+/*
+ * A dentry turning negative (unlink, rmdir, eviction) lets go of its
+ * layer dentries at once: a negative union dentry may stay cached for
+ * long, and must not keep a deleted upper file (and its space) alive.
+ * Only the last user gets here; a new positive stack is set up under the
+ * parent's lock, which unlink and rmdir hold while the dentry dies.
+ */
+static void unionfs_d_iput(struct dentry *dentry, struct inode *inode)
+{
+	ufs_stack_free(dentry->d_fsdata);
+	dentry->d_fsdata = NULL;
+	iput(inode);
+}
+
 const struct dentry_operations unionfs_dentry_ops = {
 	.d_release	= unionfs_d_release,
+	.d_iput		= unionfs_d_iput,
 };

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Reliability tests that expose known module bugs: built, listed in
- * pending.list, NOT run by make check until the bug is fixed (then move the
- * test to its area's file). Run one by hand:
- *   scripts/vm/run -- build/selftests/reliability/pending
+ * Space on the upper: deleting through the union gives it back at once
+ * (a cached negative union dentry once kept the deleted upper file).
  */
 #include "rel.h"
 #include "kselftest_harness.h"
