@@ -249,7 +249,8 @@ static int ufs_set_origin_ino(struct unionfs_fs *fs, struct dentry *tmp,
 			    UNIONFS_XATTR_INO, buf, len, 0);
 }
 
-static int ufs_copy_up_one(struct dentry *dentry)
+/* @with_data false: the caller truncates the file to 0 right after. */
+static int ufs_copy_up_one(struct dentry *dentry, bool with_data)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct unionfs_fs *fs = UFS_FS(sb);
@@ -309,7 +310,7 @@ static int ufs_copy_up_one(struct dentry *dentry)
 		goto out_put;
 
 	/* Data is copied without holding freeze protection (6.12 rule). */
-	if (S_ISREG(stat.mode)) {
+	if (S_ISREG(stat.mode) && with_data) {
 		err = ufs_copy_data(fs, &lower, tmp, stat.size);
 		if (err)
 			goto out_cleanup;
@@ -381,6 +382,15 @@ out_unlock:
  */
 int ufs_copy_up(struct dentry *dentry)
 {
+	return ufs_copy_up_flags(dentry, 0);
+}
+
+/*
+ * As ufs_copy_up(); with O_TRUNC in @flags the caller is about to truncate
+ * the file to size 0, so its data is not copied (its parents' are).
+ */
+int ufs_copy_up_flags(struct dentry *dentry, int flags)
+{
 	const struct cred *old;
 	int err = 0;
 
@@ -400,7 +410,7 @@ int ufs_copy_up(struct dentry *dentry)
 			dput(next);
 			next = parent;
 		}
-		err = ufs_copy_up_one(next);
+		err = ufs_copy_up_one(next, next != dentry || !(flags & O_TRUNC));
 		dput(next);
 	}
 	revert_creds(old);

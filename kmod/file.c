@@ -16,9 +16,10 @@ static struct file *ufs_real_file(struct file *file)
 }
 
 /*
- * Opening for write (or with O_TRUNC) copies the file up first; a
- * read-only open never does. A descriptor opened read-only before a
- * copy-up keeps reading the lower file it opened.
+ * Opening for write (or with O_TRUNC) copies the file up first (without
+ * its data when O_TRUNC drops it anyway); a read-only open never does. A
+ * descriptor opened read-only before a copy-up keeps reading the lower
+ * file it opened.
  */
 static int unionfs_open(struct inode *inode, struct file *file)
 {
@@ -29,7 +30,7 @@ static int unionfs_open(struct inode *inode, struct file *file)
 	int err;
 
 	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
-		err = ufs_copy_up(file->f_path.dentry);
+		err = ufs_copy_up_flags(file->f_path.dentry, file->f_flags);
 		if (err)
 			return err;
 	}

@@ -249,6 +249,7 @@ void ufs_free_names(struct list_head *names);
 
 /* copy_up.c */
 int ufs_copy_up(struct dentry *dentry);
+int ufs_copy_up_flags(struct dentry *dentry, int flags);
 struct dentry *ufs_staging_lookup(struct unionfs_fs *fs);
 void ufs_staging_remove(struct unionfs_fs *fs, struct dentry *tmp);
 
