@@ -9,6 +9,7 @@
 #   make demo       boot a guest and show a union at work
 #   make shell      interactive guest shell with the module loaded
 #   make bench      benchmarks (docs/benchmarks.md)
+#   make reliability-report  docs/reliability.md from the last check (and check-debug) results
 
 SHELL := /bin/bash
 TOP := $(abspath .)
@@ -90,6 +91,9 @@ demo-run:
 
 shell: all
 	$(TOP)/scripts/vm/run --kver $(firstword $(KVERS) ) --shell
+
+reliability-report:
+	$(TOP)/scripts/reliability-report
 
 bench: deps
 	$(MAKE) all
