@@ -29,7 +29,7 @@ EXTRA_KFLAGS := W=1
 CC := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: all kmod userspace selftests check check-run check-debug soak soak-run lint demo demo-run shell bench deps clean
+.PHONY: all kmod userspace selftests check check-run check-debug soak soak-run lint demo demo-run shell bench deps clean reliability-report
 all: kmod userspace selftests
 
 deps:
