@@ -72,6 +72,27 @@ bool ufs_is_opaque_dir(struct dentry *real)
 	       ufs_xattr_is_y(real, OVERLAY_XATTR_OPAQUE);
 }
 
+/* "/a/b": every component non-empty and neither "." nor "..". */
+static bool ufs_redirect_is_canonical(const char *path)
+{
+	const char *p = path;
+
+	if (*p != '/')
+		return false;
+	while (*p == '/') {
+		const char *name = ++p;
+		size_t n;
+
+		while (*p && *p != '/')
+			p++;
+		n = p - name;
+		if (n == 0 || (n == 1 && name[0] == '.') ||
+		    (n == 2 && name[0] == '.' && name[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
 /*
  * A renamed directory records where its lower directories are: an
  * absolute path from the layer roots, "/a/b". Anything else is corrupt.
@@ -95,9 +116,7 @@ static char *ufs_get_redirect(struct dentry *upper)
 		return ERR_PTR(len < 0 ? len : -EIO);
 	}
 	buf[len] = '\0';
-	if (buf[0] != '/' || strlen(buf) != len || strstr(buf, "//") ||
-	    strstr(buf, "/./") || strstr(buf, "/../") || buf[len - 1] == '/' ||
-	    !strcmp(buf + len - 2, "/.") || !strcmp(buf + len - 3, "/..")) {
+	if (strlen(buf) != len || !ufs_redirect_is_canonical(buf)) {
 		kfree(buf);
 		return ERR_PTR(-EIO);
 	}
