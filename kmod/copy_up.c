@@ -249,8 +249,34 @@ static int ufs_set_origin_ino(struct unionfs_fs *fs, struct dentry *tmp,
 			    UNIONFS_XATTR_INO, buf, len, 0);
 }
 
-/* @with_data false: the caller truncates the file to 0 right after. */
-static int ufs_copy_up_one(struct dentry *dentry, bool with_data)
+/*
+ * What a copy-up of a regular file takes along. Directories, symlinks and
+ * special files are always copied whole.
+ */
+enum ufs_copy_mode {
+	UFS_COPY_DATA,		/* the whole file */
+	UFS_COPY_NO_DATA,	/* the caller truncates it to 0 right after */
+	UFS_COPY_META,		/* attributes only, if the mount allows it */
+};
+
+/*
+ * A metadata-only copy: the staging file gets the lower file's size as a
+ * hole and the metacopy mark; reads keep going to the lower file.
+ */
+static int ufs_make_metacopy(struct unionfs_fs *fs, struct dentry *tmp,
+			     loff_t size)
+{
+	struct path upath = { .mnt = fs->layers[0].mnt, .dentry = tmp };
+	int err;
+
+	err = vfs_truncate(&upath, size);
+	if (err)
+		return err;
+	return vfs_setxattr(ufs_mnt_idmap(upath.mnt), tmp,
+			    UNIONFS_XATTR_METACOPY, "", 0, 0);
+}
+
+static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct unionfs_fs *fs = UFS_FS(sb);
@@ -262,6 +288,7 @@ static int ufs_copy_up_one(struct dentry *dentry, bool with_data)
 	struct dentry *tmp = NULL, *target, *trap;
 	struct path lower;
 	struct kstat stat;
+	bool metacopy = false;
 	int err;
 
 	if (!uparent)
@@ -310,7 +337,10 @@ static int ufs_copy_up_one(struct dentry *dentry, bool with_data)
 		goto out_put;
 
 	/* Data is copied without holding freeze protection (6.12 rule). */
-	if (S_ISREG(stat.mode) && with_data) {
+	if (S_ISREG(stat.mode) && stat.size && mode == UFS_COPY_META &&
+	    fs->metacopy) {
+		metacopy = true;
+	} else if (S_ISREG(stat.mode) && mode != UFS_COPY_NO_DATA) {
 		err = ufs_copy_data(fs, &lower, tmp, stat.size);
 		if (err)
 			goto out_cleanup;
@@ -319,7 +349,9 @@ static int ufs_copy_up_one(struct dentry *dentry, bool with_data)
 	err = mnt_want_write(umnt);
 	if (err)
 		goto out_cleanup;
-	err = ufs_copy_xattrs(fs, &lower, tmp);
+	err = metacopy ? ufs_make_metacopy(fs, tmp, stat.size) : 0;
+	if (!err)
+		err = ufs_copy_xattrs(fs, &lower, tmp);
 	if (!err)
 		err = ufs_set_origin_ino(fs, tmp, d_inode(dentry)->i_ino);
 	if (!err)
@@ -354,7 +386,15 @@ out_drop:
 	if (err)
 		goto out_cleanup;
 
-	/* tmp now is the upper object: publish it. */
+	/*
+	 * tmp now is the upper object: publish it. A metacopy keeps its data
+	 * in the stack's lower entry, real[1], which stays.
+	 */
+	if (metacopy) {
+		ui->metacopy = true;
+		ufs_stat_inc(fs, metacopy_ups);
+		ufs_stat_add(fs, metacopy_bytes, stat.size);
+	}
 	ufs_stack_set_upper(ufs_stack(dentry), tmp);
 	ui->upper = igrab(d_inode(tmp));
 	/* pairs with ufs_real_inode(): upper is complete before it shows */
@@ -377,19 +417,82 @@ out_unlock:
 }
 
 /*
- * Give @dentry an upper object, copying up its parents first. Called
- * without the mounter's credentials; takes them for the layer work.
+ * Give a metacopy file its data: copied from the lower file into the
+ * upper one in place (it already has the size, as a hole), synced, and
+ * only then unmarked, so a crash before the end leaves it reading the
+ * lower data. UFS_COPY_NO_DATA: the caller truncates it to 0 right after,
+ * so it is emptied instead (a stale mark on an upper file whose size
+ * differs from the lower's is ignored at lookup).
  */
-int ufs_copy_up(struct dentry *dentry)
+static int ufs_complete_data(struct dentry *dentry, enum ufs_copy_mode mode)
 {
-	return ufs_copy_up_flags(dentry, 0);
+	struct unionfs_fs *fs = UFS_FS(dentry->d_sb);
+	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
+	struct unionfs_stack *stack = ufs_stack(dentry);
+	struct vfsmount *umnt = fs->layers[0].mnt;
+	struct path upath = { .mnt = umnt, .dentry = stack->real[0].dentry };
+	struct path lower = {
+		.mnt = fs->layers[stack->real[1].layer].mnt,
+		.dentry = stack->real[1].dentry,
+	};
+	struct kstat stat;
+	void *fcaps = NULL;
+	ssize_t fcaps_len;
+	int err = 0;
+
+	mutex_lock(&ui->copy_up_lock);
+	if (!ui->metacopy)
+		goto out;	/* another task did it while we waited */
+	/*
+	 * Filling the file is a write: the upper fs drops its file
+	 * capabilities and set-id bits and sets its times. It is not the
+	 * user's write; put them back as they were.
+	 */
+	err = vfs_getattr(&upath, &stat, STATX_BASIC_STATS,
+			  AT_STATX_SYNC_AS_STAT);
+	if (err)
+		goto out;
+	fcaps_len = vfs_getxattr(ufs_mnt_idmap(umnt), upath.dentry,
+				 XATTR_NAME_CAPS, NULL, 0);
+	if (fcaps_len > 0 && fcaps_len <= XATTR_SIZE_MAX) {
+		fcaps = kmalloc(fcaps_len, GFP_KERNEL);
+		if (!fcaps) {
+			err = -ENOMEM;
+			goto out;
+		}
+		fcaps_len = vfs_getxattr(ufs_mnt_idmap(umnt), upath.dentry,
+					 XATTR_NAME_CAPS, fcaps, fcaps_len);
+	}
+	if (mode == UFS_COPY_NO_DATA)
+		err = vfs_truncate(&upath, 0);
+	else
+		err = ufs_copy_data(fs, &lower, upath.dentry,
+				    i_size_read(d_inode(lower.dentry)));
+	if (err)
+		goto out;
+	err = mnt_want_write(umnt);
+	if (err)
+		goto out;
+	err = ufs_copy_attrs(fs, upath.dentry, &stat);
+	if (!err && fcaps_len > 0)
+		err = vfs_setxattr(ufs_mnt_idmap(umnt), upath.dentry,
+				   XATTR_NAME_CAPS, fcaps, fcaps_len, 0);
+	if (!err)
+		err = vfs_removexattr(ufs_mnt_idmap(umnt), upath.dentry,
+				      UNIONFS_XATTR_METACOPY);
+	mnt_drop_write(umnt);
+	if (err)
+		goto out;
+	/* pairs with ufs_data_in_lower(): the data is there before it shows */
+	smp_store_release(&ui->metacopy, false);
+	ufs_stat_inc(fs, data_completions);
+out:
+	kfree(fcaps);
+	mutex_unlock(&ui->copy_up_lock);
+	return err;
 }
 
-/*
- * As ufs_copy_up(); with O_TRUNC in @flags the caller is about to truncate
- * the file to size 0, so its data is not copied (its parents' are).
- */
-int ufs_copy_up_flags(struct dentry *dentry, int flags)
+static int ufs_copy_up_mode(struct dentry *dentry, enum ufs_copy_mode mode)
 {
 	const struct cred *old;
 	int err = 0;
@@ -410,9 +513,42 @@ int ufs_copy_up_flags(struct dentry *dentry, int flags)
 			dput(next);
 			next = parent;
 		}
-		err = ufs_copy_up_one(next, next != dentry || !(flags & O_TRUNC));
+		/* Ancestors are directories: always copied whole. */
+		err = ufs_copy_up_one(next, next == dentry ? mode : UFS_COPY_DATA);
 		dput(next);
 	}
+	if (!err && mode != UFS_COPY_META && ufs_data_in_lower(d_inode(dentry)))
+		err = ufs_complete_data(dentry, mode);
 	revert_creds(old);
 	return err;
+}
+
+/*
+ * Give @dentry an upper object with all its data, copying up its parents
+ * first. Called without the mounter's credentials; takes them for the
+ * layer work.
+ */
+int ufs_copy_up(struct dentry *dentry)
+{
+	return ufs_copy_up_mode(dentry, UFS_COPY_DATA);
+}
+
+/*
+ * As ufs_copy_up(); with O_TRUNC in @flags the caller is about to truncate
+ * the file to size 0, so its data is not copied (its parents' are).
+ */
+int ufs_copy_up_flags(struct dentry *dentry, int flags)
+{
+	return ufs_copy_up_mode(dentry, (flags & O_TRUNC) ? UFS_COPY_NO_DATA :
+							   UFS_COPY_DATA);
+}
+
+/*
+ * For a change of attributes only (chmod, chown, utimes, xattrs, ACLs): a
+ * regular file's data stays below on a metacopy mount, until it is first
+ * opened for write or truncated.
+ */
+int ufs_copy_up_meta(struct dentry *dentry)
+{
+	return ufs_copy_up_mode(dentry, UFS_COPY_META);
 }

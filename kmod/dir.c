@@ -133,8 +133,7 @@ static int ufs_instantiate(struct dentry *dentry, struct dentry *upper,
 		return -ENOMEM;
 	ufs_stack_set_upper(stack, upper);
 	if (!inode) {
-		inode = ufs_get_inode(dentry->d_sb, &stack->real[0],
-				      d_is_dir(upper));
+		inode = ufs_get_inode(dentry->d_sb, stack, d_is_dir(upper));
 		if (IS_ERR(inode)) {
 			ufs_stack_free(stack);
 			return PTR_ERR(inode);
@@ -333,7 +332,7 @@ static int unionfs_tmpfile(UFS_IDMAP_T *idmap, struct inode *dir,
 	}
 
 	ufs_stack_set_upper(stack, real->f_path.dentry);
-	inode = ufs_get_inode(sb, &stack->real[0], false);
+	inode = ufs_get_inode(sb, stack, false);
 	fput(real);	/* our open below opens it again, with our flags */
 	if (IS_ERR(inode)) {
 		ufs_stack_free(stack);
@@ -542,9 +541,14 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 		}
 	}
 
+	/*
+	 * A renamed file takes its data along (a metacopy file finds its
+	 * data by its name); a replaced target needs only a place in upper.
+	 */
 	err = ufs_copy_up(old);
 	if (!err && nstack)
-		err = ufs_copy_up(new);
+		err = (flags & RENAME_EXCHANGE) ? ufs_copy_up(new) :
+						   ufs_copy_up_meta(new);
 	if (!err)
 		err = ufs_copy_up(new->d_parent);
 	if (err)

@@ -19,10 +19,12 @@ static struct file *ufs_real_file(struct file *file)
  * Opening for write (or with O_TRUNC) copies the file up first (without
  * its data when O_TRUNC drops it anyway); a read-only open never does. A
  * descriptor opened read-only before a copy-up keeps reading the lower
- * file it opened.
+ * file it opened. A read-only open of a metacopy file reads the lower
+ * file that still holds its data.
  */
 static int unionfs_open(struct inode *inode, struct file *file)
 {
+	struct dentry *dentry = file->f_path.dentry;
 	struct path realpath;
 	struct file *real;
 	int flags = file->f_flags &
@@ -30,11 +32,18 @@ static int unionfs_open(struct inode *inode, struct file *file)
 	int err;
 
 	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
-		err = ufs_copy_up_flags(file->f_path.dentry, file->f_flags);
+		err = ufs_copy_up_flags(dentry, file->f_flags);
 		if (err)
 			return err;
 	}
-	ufs_top_path(file->f_path.dentry, &realpath);
+	if (ufs_data_in_lower(inode)) {
+		struct unionfs_real *data = &ufs_stack(dentry)->real[1];
+
+		realpath.mnt = ufs_layer_mnt(inode->i_sb, data->layer);
+		realpath.dentry = data->dentry;
+	} else {
+		ufs_top_path(dentry, &realpath);
+	}
 	real = dentry_open(&realpath, flags, UFS_FS(inode->i_sb)->creator_cred);
 	if (IS_ERR(real))
 		return PTR_ERR(real);

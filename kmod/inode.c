@@ -127,9 +127,10 @@ static void ufs_origin_ino(struct super_block *sb, struct dentry *upper,
 		inode->i_ino = ino;
 }
 
-struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
+struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_stack *stack,
 			    bool merged_dir)
 {
+	struct unionfs_real *top = &stack->real[ufs_stack_first(stack)];
 	struct inode *real = d_inode(top->dentry);
 	bool is_lower = !(top->layer == 0 && UFS_FS(sb)->has_upper);
 	struct inode *inode;
@@ -159,6 +160,7 @@ struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
 	else
 		UFS_I(inode)->lower = real;
 	UFS_I(inode)->layer = top->layer;
+	UFS_I(inode)->metacopy = stack->metacopy;
 	inode->i_ino = ufs_ino(UFS_FS(sb), top->layer, real->i_ino);
 	if (UFS_I(inode)->upper)
 		ufs_origin_ino(sb, top->dentry, inode);
@@ -187,6 +189,18 @@ int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
 	ufs_top_path(dentry, &realpath);
 	old = ufs_override_creds(dentry->d_sb);
 	err = ufs_vfs_getattr(&realpath, stat, request_mask, flags);
+	/* A metacopy file's blocks are still the lower file's. */
+	if (!err && ufs_data_in_lower(inode) && (request_mask & STATX_BLOCKS)) {
+		struct unionfs_real *data = &ufs_stack(dentry)->real[1];
+		struct path datapath = {
+			.mnt = ufs_layer_mnt(dentry->d_sb, data->layer),
+			.dentry = data->dentry,
+		};
+		struct kstat lstat;
+
+		err = ufs_vfs_getattr(&datapath, &lstat, STATX_BLOCKS, flags);
+		stat->blocks = lstat.blocks;
+	}
 	revert_creds(old);
 	if (err)
 		return err;
@@ -328,7 +342,7 @@ static int unionfs_xattr_set(const struct xattr_handler *handler,
 
 	if (ufs_is_private_xattr(name))
 		return -EPERM;
-	err = ufs_copy_up(dentry);
+	err = ufs_copy_up_meta(dentry);
 	if (err)
 		return err;
 	upper = ufs_upper(dentry);
@@ -357,7 +371,7 @@ int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	struct dentry *upper;
 	int err;
 
-	err = ufs_copy_up(dentry);
+	err = ufs_copy_up_meta(dentry);
 	if (err)
 		return err;
 	upper = ufs_upper(dentry);
@@ -374,7 +388,8 @@ int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 
 /*
  * chmod, chown, utimes, truncate: checked against the union inode, then
- * done on the upper copy (copied up first).
+ * done on the upper copy (copied up first; only the attributes, unless the
+ * size changes).
  */
 int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 		    struct iattr *attr)
@@ -389,7 +404,13 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
-	err = ufs_copy_up(dentry);
+	/* A size change needs the data; to 0 it needs none of it. */
+	if (!(attr->ia_valid & ATTR_SIZE))
+		err = ufs_copy_up_meta(dentry);
+	else if (attr->ia_size == 0)
+		err = ufs_copy_up_flags(dentry, O_TRUNC);
+	else
+		err = ufs_copy_up(dentry);
 	if (err)
 		return err;
 	upper = ufs_upper(dentry);

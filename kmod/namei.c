@@ -72,6 +72,28 @@ bool ufs_is_opaque_dir(struct dentry *real)
 	       ufs_xattr_is_y(real, OVERLAY_XATTR_OPAQUE);
 }
 
+/*
+ * An upper regular file marked as a metadata-only copy. Only asked where
+ * the parent has lower directories to hold the data.
+ */
+static bool ufs_is_metacopy(struct dentry *upper)
+{
+	return d_is_reg(upper) &&
+	       vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_METACOPY,
+			    NULL, 0) >= 0;
+}
+
+/*
+ * A metacopy file has the size of the lower file that holds its data.
+ * Emptying one (O_TRUNC) truncates it before it drops the mark: a crash
+ * between the two leaves a stale mark on a file whose size differs, and
+ * that file is then its own data.
+ */
+static bool ufs_metacopy_size_ok(struct dentry *upper, struct dentry *lower)
+{
+	return i_size_read(d_inode(upper)) == i_size_read(d_inode(lower));
+}
+
 /* "/a/b": every component non-empty and neither "." nor "..". */
 static bool ufs_redirect_is_canonical(const char *path)
 {
@@ -222,6 +244,22 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 			dput(real);
 			break;
 		}
+		/* The data of a metacopy file: the next file of its name. */
+		if (stack->metacopy) {
+			if (!d_is_reg(real)) {
+				dput(real);
+				break;
+			}
+			if (!ufs_metacopy_size_ok(stack->real[0].dentry, real)) {
+				stack->metacopy = false;
+				dput(real);
+				break;
+			}
+			stack->real[stack->end].dentry = real;
+			stack->real[stack->end].layer = p->layer;
+			stack->end++;
+			break;
+		}
 		/* A non-directory below a directory is hidden by it. */
 		if (found && !d_is_dir(real)) {
 			dput(real);
@@ -236,6 +274,11 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 		slot->dentry = real;
 		slot->layer = p->layer;
 		found++;
+		if (slot == &stack->real[0] && i + 1 < parent->end &&
+		    ufs_is_metacopy(real)) {
+			stack->metacopy = true;
+			continue;
+		}
 		if (!d_is_dir(real))
 			break;
 		if (ufs_is_opaque_dir(real)) {
@@ -275,6 +318,12 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 	if (!found) {
 		ufs_stack_free(stack);
 		return NULL;
+	}
+	if (stack->metacopy && stack->end == 1) {
+		pr_warn_ratelimited("unionfs: %pd: metacopy file without lower data\n",
+				    stack->real[0].dentry);
+		err = -EIO;
+		goto fail;
 	}
 	return stack;
 
@@ -379,7 +428,7 @@ struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
 	if (stack) {
 		struct unionfs_real *top = &stack->real[stack->first];
 
-		inode = ufs_get_inode(sb, top, d_is_dir(top->dentry));
+		inode = ufs_get_inode(sb, stack, d_is_dir(top->dentry));
 		if (IS_ERR(inode)) {
 			ufs_stack_free(stack);
 			return ERR_CAST(inode);

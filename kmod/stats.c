@@ -44,6 +44,12 @@ static struct ufs_stat_attr ufs_stat_attrs[] = {
 	  offsetof(struct unionfs_stats, copy_ups) },
 	{ __ATTR(copy_up_bytes, 0444, ufs_stat_show, NULL),
 	  offsetof(struct unionfs_stats, copy_up_bytes) },
+	{ __ATTR(metacopy_ups, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, metacopy_ups) },
+	{ __ATTR(metacopy_bytes, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, metacopy_bytes) },
+	{ __ATTR(data_completions, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, data_completions) },
 	{ __ATTR(whiteouts, 0444, ufs_stat_show, NULL),
 	  offsetof(struct unionfs_stats, whiteouts) },
 };

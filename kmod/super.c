@@ -24,6 +24,7 @@ struct unionfs_config {
 	char *upperdir;
 	char *workdir;
 	bool is_volatile;
+	int metacopy;		/* -1: not given */
 };
 
 /*
@@ -53,6 +54,13 @@ enum unionfs_param {
 	UFS_OPT_UPPERDIR,
 	UFS_OPT_WORKDIR,
 	UFS_OPT_VOLATILE,
+	UFS_OPT_METACOPY,
+};
+
+static const struct constant_table ufs_on_off[] = {
+	{ "off", false },
+	{ "on", true },
+	{}
 };
 
 static const struct fs_parameter_spec unionfs_param_spec[] = {
@@ -65,6 +73,7 @@ static const struct fs_parameter_spec unionfs_param_spec[] = {
 	__fsparam(fs_param_is_string, "workdir", UFS_OPT_WORKDIR,
 		  fs_param_can_be_empty, NULL),
 	fsparam_flag("volatile", UFS_OPT_VOLATILE),
+	fsparam_enum("metacopy", UFS_OPT_METACOPY, ufs_on_off),
 	{}
 };
 
@@ -184,6 +193,9 @@ static int unionfs_parse_param(struct fs_context *fc,
 		return 0;
 	case UFS_OPT_VOLATILE:
 		cfg->is_volatile = true;
+		return 0;
+	case UFS_OPT_METACOPY:
+		cfg->metacopy = result.uint_32;
 		return 0;
 	}
 	return -EINVAL;
@@ -604,6 +616,7 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	fs->id = -1;
 	fs->has_upper = !!cfg->upperdir;
 	fs->is_volatile = cfg->is_volatile;
+	fs->metacopy = cfg->metacopy != 0;	/* on unless turned off */
 	fs->nr_lowers = cfg->nr_lowers;
 	fs->nr_layers = cfg->nr_lowers + fs->has_upper;
 	sb->s_fs_info = fs;
@@ -678,7 +691,7 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	stack = ufs_root_stack(fs);
 	if (!stack)
 		goto out;
-	root_inode = ufs_get_inode(sb, &stack->real[stack->first], true);
+	root_inode = ufs_get_inode(sb, stack, true);
 	if (IS_ERR(root_inode)) {
 		err = PTR_ERR(root_inode);
 		ufs_stack_free(stack);
@@ -738,6 +751,8 @@ static bool ufs_config_matches(struct unionfs_config *cfg,
 	if (cfg->workdir && (!fs->has_upper ||
 			     strcmp(cfg->workdir, fs->workdir_name)))
 		return false;
+	if (cfg->metacopy >= 0 && cfg->metacopy != fs->metacopy)
+		return false;
 	return true;
 }
 
@@ -747,7 +762,7 @@ static int unionfs_reconfigure(struct fs_context *fc)
 	struct unionfs_config *cfg = fc->fs_private;
 
 	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
-		return ufs_invalfc(fc, "layers cannot be changed on remount");
+		return ufs_invalfc(fc, "layers and metacopy cannot be changed on remount");
 	sync_filesystem(fc->root->d_sb);
 	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
 		return ufs_invalfc(fc, "no upperdir: the union is read-only");
@@ -767,6 +782,7 @@ static int unionfs_init_fs_context(struct fs_context *fc)
 
 	if (!cfg)
 		return -ENOMEM;
+	cfg->metacopy = -1;
 	fc->fs_private = cfg;
 	fc->ops = &unionfs_context_ops;
 	return 0;
@@ -871,6 +887,7 @@ static int unionfs_show_options(struct seq_file *m, struct dentry *root)
 		ufs_show_path(m, fs->workdir_name, false);
 		if (fs->is_volatile)
 			seq_puts(m, ",volatile");
+		seq_printf(m, ",metacopy=%s", fs->metacopy ? "on" : "off");
 	}
 	return 0;
 }

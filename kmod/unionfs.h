@@ -24,6 +24,8 @@
 #define UNIONFS_XATTR_OPAQUE	UNIONFS_XATTR_PREFIX "opaque"
 #define UNIONFS_XATTR_INO	UNIONFS_XATTR_PREFIX "ino"
 #define UNIONFS_XATTR_REDIRECT	UNIONFS_XATTR_PREFIX "redirect"
+/* A regular upper file whose data is still the lower file of its name. */
+#define UNIONFS_XATTR_METACOPY	UNIONFS_XATTR_PREFIX "metacopy"
 #define OVERLAY_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "overlay."
 #define OVERLAY_XATTR_OPAQUE	OVERLAY_XATTR_PREFIX "opaque"
 
@@ -45,6 +47,9 @@ struct unionfs_stats {
 	atomic64_t readdir_cache_hits;
 	atomic64_t copy_ups;
 	atomic64_t copy_up_bytes;
+	atomic64_t metacopy_ups;	/* copy-ups that left the data below */
+	atomic64_t metacopy_bytes;	/* lower data not copied by them */
+	atomic64_t data_completions;	/* metacopy files given their data */
 	atomic64_t whiteouts;
 };
 
@@ -58,6 +63,7 @@ struct unionfs_fs {
 	unsigned int nr_lowers;
 	bool has_upper;
 	bool is_volatile;		/* no fsync on copy-up */
+	bool metacopy;			/* attribute changes copy no data */
 	struct path workdir;		/* held only when has_upper */
 	char *workdir_name;		/* as the user gave it */
 	struct dentry *staging;		/* workdir/staging */
@@ -90,6 +96,7 @@ struct unionfs_stack {
 	unsigned int first;		/* 0: has upper; 1: lower entries only */
 	unsigned int end;		/* one past the last entry */
 	bool opaque;			/* the bottom entry stops the merge */
+	bool metacopy;			/* upper file with its data in real[1] */
 	struct unionfs_real real[];
 };
 
@@ -110,6 +117,12 @@ static inline unsigned int ufs_stack_lowers(const struct unionfs_stack *stack)
  * the lower inode to the upper one (release store; both stay held until
  * eviction), under @copy_up_lock, which also serialises copy-ups of the
  * inode so concurrent writers produce exactly one.
+ *
+ * @metacopy: the upper file has the attributes but not yet the data, which
+ * is read from the lower file of the dentry's stack (real[1]). Set before
+ * the inode is published or by a metadata copy-up; cleared, once the data
+ * is in the upper file, under @copy_up_lock (release store; readers load
+ * it with ufs_data_in_lower()).
  */
 struct unionfs_inode {
 	struct inode vfs_inode;
@@ -118,7 +131,8 @@ struct unionfs_inode {
 	struct inode *lower;		/* the lower inode before copy-up (held) */
 	struct inode *upper;		/* the upper inode (held), or NULL */
 	unsigned int layer;		/* layer of @real */
-	struct mutex copy_up_lock;
+	bool metacopy;			/* data still in lower: see above */
+	struct mutex copy_up_lock;	/* serialises copy-ups: see above */
 	/* directories: the last merged listing, dropped on any change */
 	spinlock_t dir_lock;		/* protects dir_cache and dir_version */
 	struct ufs_listing *dir_cache;
@@ -159,6 +173,13 @@ static inline struct inode *ufs_real_inode(struct inode *inode)
 {
 	/* pairs with the release at the end of copy-up */
 	return smp_load_acquire(&UFS_I(inode)->real);
+}
+
+/* Is the file's data still only in the lower layer (metadata copy-up)? */
+static inline bool ufs_data_in_lower(struct inode *inode)
+{
+	/* pairs with the release in ufs_complete_data() */
+	return smp_load_acquire(&UFS_I(inode)->metacopy);
 }
 
 static inline unsigned int ufs_real_layer(struct inode *inode)
@@ -221,7 +242,7 @@ extern const struct inode_operations unionfs_file_iops;
 extern const struct inode_operations unionfs_symlink_iops;
 extern const struct inode_operations unionfs_special_iops;
 extern const struct xattr_handler *unionfs_xattr_handlers[];
-struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_real *top,
+struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_stack *stack,
 			    bool merged_dir);
 void ufs_copy_attr(struct inode *inode, struct inode *real);
 u64 ufs_ino(struct unionfs_fs *fs, unsigned int layer, u64 real_ino);
@@ -250,6 +271,7 @@ void ufs_free_names(struct list_head *names);
 /* copy_up.c */
 int ufs_copy_up(struct dentry *dentry);
 int ufs_copy_up_flags(struct dentry *dentry, int flags);
+int ufs_copy_up_meta(struct dentry *dentry);
 struct dentry *ufs_staging_lookup(struct unionfs_fs *fs);
 void ufs_staging_remove(struct unionfs_fs *fs, struct dentry *tmp);
 
