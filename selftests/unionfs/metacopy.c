@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Metadata-only copy-up (metacopy=on, the default): chmod, chown, utimes,
+ * xattrs and ACLs of a lower file copy up its attributes and leave its data
+ * below until the first open for write, truncate, rename or link. Checks
+ * the union view, the upper layer on disk (size as a hole, the mark), the
+ * mount's counters, remounts, and marks left by a crash or made by hand.
+ */
+#include <sys/mman.h>
+#include <linux/capability.h>
+#include "ufs_test.h"
+#include "kselftest_harness.h"
+
+#define MARK "trusted.unionfs.metacopy"
+#define BIG (8 << 20)
+
+FIXTURE(mc) {
+	struct ufs_env e;
+};
+
+static char pattern_at(off_t off)
+{
+	return 'a' + (off * 7 + off / 4096) % 26;
+}
+
+/* A dense lower file of @size bytes with a known pattern. */
+static int put_dense(const char *path, off_t size)
+{
+	static char buf[65536];
+	off_t off;
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -1;
+	for (off = 0; off < size; off += sizeof(buf)) {
+		size_t i, n = size - off < (off_t)sizeof(buf) ? size - off : sizeof(buf);
+
+		for (i = 0; i < n; i++)
+			buf[i] = pattern_at(off + i);
+		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
+			close(fd);
+			return -1;
+		}
+	}
+	return close(fd);
+}
+
+/* Does @path hold exactly the pattern of put_dense() (@size bytes)? */
+static int has_pattern(const char *path, off_t size)
+{
+	static char buf[65536];
+	off_t off = 0;
+	ssize_t n, i;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++)
+			if (buf[i] != pattern_at(off + i)) {
+				close(fd);
+				return 0;
+			}
+		off += n;
+	}
+	close(fd);
+	return n == 0 && off == size;
+}
+
+static int marked(const char *path)
+{
+	return getxattr(path, MARK, NULL, 0) >= 0;
+}
+
+/* A counter of the mount whose upper is @upper, from /sys/fs/unionfs. */
+static long long counter(const char *upper, const char *name)
+{
+	char path[PATH_MAX], buf[PATH_MAX];
+	struct dirent *de;
+	long long val = -1;
+	DIR *d = opendir("/sys/fs/unionfs");
+	FILE *f;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/fs/unionfs/%s/upper", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, upper))
+			continue;
+		snprintf(path, sizeof(path), "/sys/fs/unionfs/%s/%s", de->d_name, name);
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%lld", &val) != 1)
+				val = -1;
+			fclose(f);
+		}
+		break;
+	}
+	if (d)
+		closedir(d);
+	return val;
+}
+
+/* Upper and lower share a filesystem that clones extents (reflink). */
+static int can_clone(void)
+{
+	const char *fs = getenv("UNIONFS_FS");
+
+	return fs && (!strcmp(fs, "btrfs") || !strcmp(fs, "xfs"));
+}
+
+static int remount(struct ufs_env *e)
+{
+	if (umount(e->mnt))
+		return -1;
+	e->mounted = 0;
+	return ufs_env_mount(e, 1, 0);
+}
+
+FIXTURE_SETUP(mc)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, ufs_env_init(e, 2));
+	ASSERT_EQ(0, ufs_put(e->lower[1], "f", "lower-content"));
+	ASSERT_EQ(0, ufs_mkdir_in(e->lower[1], "d"));
+	ASSERT_EQ(0, put_dense(ufs_path(e->lower[1], "d/big"), BIG));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/top", "top"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+}
+
+FIXTURE_TEARDOWN(mc)
+{
+	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
+	ufs_env_fini(&self->e);
+}
+
+TEST_F_TIMEOUT(mc, chmod_copies_attributes_not_data, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat lower, st, up;
+
+	ASSERT_EQ(0, stat(ufs_path(e->lower[1], "d/big"), &lower));
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/big"), 0600));
+
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "d/big"), &up));
+	EXPECT_EQ(0100600, up.st_mode);
+	EXPECT_EQ(BIG, up.st_size);
+	EXPECT_LT(up.st_blocks * 512, 64 << 10);	/* a hole, not 8 MiB */
+	EXPECT_TRUE(marked(ufs_path(e->upper, "d/big")));
+	EXPECT_EQ(lower.st_mtim.tv_sec, up.st_mtim.tv_sec);
+
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "d/big"), &st));
+	EXPECT_EQ(0100600, st.st_mode);
+	EXPECT_EQ(BIG, st.st_size);
+	EXPECT_EQ(lower.st_blocks, st.st_blocks);	/* the data's blocks */
+	EXPECT_TRUE(has_pattern(ufs_path(e->mnt, "d/big"), BIG));
+	/* the mark is ours: not listed, not readable through the union */
+	EXPECT_EQ(-1, getxattr(ufs_path(e->mnt, "d/big"), MARK, NULL, 0));
+
+	EXPECT_EQ(1, counter(e->upper, "metacopy_ups"));
+	EXPECT_EQ(BIG, counter(e->upper, "metacopy_bytes"));
+	EXPECT_EQ(0, counter(e->upper, "copy_up_bytes"));
+	EXPECT_EQ(0, counter(e->upper, "data_completions"));
+}
+
+TEST_F_TIMEOUT(mc, chown_utimes_xattr_are_metadata_only, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct timespec ts[2] = { { 1000000, 0 }, { 2000000, 0 } };
+	struct stat st;
+	char val[8] = "";
+
+	ASSERT_EQ(0, chown(ufs_path(e->mnt, "f"), 1234, 5678));
+	ASSERT_EQ(0, utimensat(AT_FDCWD, ufs_path(e->mnt, "d/big"), ts, 0));
+	ASSERT_EQ(0, setxattr(ufs_path(e->mnt, "d/top"), "user.k", "v", 1, 0));
+
+	EXPECT_TRUE(marked(ufs_path(e->upper, "f")));
+	EXPECT_TRUE(marked(ufs_path(e->upper, "d/big")));
+	EXPECT_TRUE(marked(ufs_path(e->upper, "d/top")));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "f"), &st));
+	EXPECT_EQ(1234, st.st_uid);
+	EXPECT_EQ(5678, st.st_gid);
+	EXPECT_STREQ("lower-content", ufs_get(e->mnt, "f"));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "d/big"), &st));
+	EXPECT_EQ(2000000, st.st_mtim.tv_sec);
+	EXPECT_EQ(1, getxattr(ufs_path(e->mnt, "d/top"), "user.k", val, sizeof(val)));
+	EXPECT_STREQ("top", ufs_get(e->mnt, "d/top"));
+	EXPECT_EQ(3, counter(e->upper, "metacopy_ups"));
+}
+
+TEST_F_TIMEOUT(mc, first_write_brings_the_data, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat st;
+	char c;
+	int fd;
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/big"), 0640));
+	fd = open(ufs_path(e->mnt, "d/big"), O_WRONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+	c = pattern_at(12345);
+	EXPECT_EQ(1, pwrite(fd, &c, 1, 12345));	/* the same byte: still the pattern */
+	close(fd);
+	EXPECT_TRUE(has_pattern(ufs_path(e->upper, "d/big"), BIG));
+	EXPECT_TRUE(has_pattern(ufs_path(e->mnt, "d/big"), BIG));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "d/big"), &st));
+	EXPECT_EQ(0100640, st.st_mode);
+	EXPECT_EQ(1, counter(e->upper, "data_completions"));
+	/* byte for byte, or no bytes at all where the data was cloned */
+	EXPECT_EQ(can_clone() ? 0 : BIG, counter(e->upper, "copy_up_bytes"));
+
+	ASSERT_EQ(0, remount(e));
+	EXPECT_TRUE(has_pattern(ufs_path(e->mnt, "d/big"), BIG));
+}
+
+TEST_F_TIMEOUT(mc, completion_keeps_times_set_id_and_capabilities, UFS_TEST_TIMEOUT)
+{
+	static const struct vfs_cap_data cap = {
+		.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE,
+		.data = { { .permitted = 1u << CAP_NET_RAW } },
+	};
+	struct ufs_env *e = &self->e;
+	struct timespec ts[2] = { { 1000000, 0 }, { 2000000, 0 } };
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, setxattr(ufs_path(e->mnt, "f"), "security.capability",
+			      &cap, sizeof(cap), 0));
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "f"), 04755));
+	ASSERT_EQ(0, utimensat(AT_FDCWD, ufs_path(e->mnt, "f"), ts, 0));
+	EXPECT_TRUE(marked(ufs_path(e->upper, "f")));
+
+	/* opened for write, not written: the file is as it was */
+	fd = open(ufs_path(e->mnt, "f"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "f")));
+	EXPECT_STREQ("lower-content", ufs_get(e->upper, "f"));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "f"), &st));
+	EXPECT_EQ(0104755, st.st_mode);
+	EXPECT_EQ(2000000, st.st_mtim.tv_sec);
+	EXPECT_EQ(sizeof(cap), getxattr(ufs_path(e->upper, "f"),
+					"security.capability", NULL, 0));
+}
+
+TEST_F_TIMEOUT(mc, o_trunc_and_truncate_after_chmod, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/big"), 0600));
+	fd = open(ufs_path(e->mnt, "d/big"), O_WRONLY | O_TRUNC);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	EXPECT_STREQ("", ufs_get(e->mnt, "d/big"));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "d/big"), &st));
+	EXPECT_EQ(0, st.st_size);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+	EXPECT_EQ(0, counter(e->upper, "copy_up_bytes"));
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "f"), 0600));
+	ASSERT_EQ(0, truncate(ufs_path(e->mnt, "f"), 5));
+	EXPECT_STREQ("lower", ufs_get(e->mnt, "f"));
+	EXPECT_FALSE(marked(ufs_path(e->upper, "f")));
+	ASSERT_EQ(0, remount(e));
+	EXPECT_STREQ("lower", ufs_get(e->mnt, "f"));
+	EXPECT_STREQ("", ufs_get(e->mnt, "d/big"));
+}
+
+TEST_F_TIMEOUT(mc, rename_and_link_take_the_data_along, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "f"), 0600));
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/big"), 0600));
+	ASSERT_EQ(0, rename(ufs_path(e->mnt, "f"), ufs_path(e->mnt, "g")));
+	ASSERT_EQ(0, link(ufs_path(e->mnt, "d/big"), ufs_path(e->mnt, "d/big2")));
+	EXPECT_FALSE(marked(ufs_path(e->upper, "g")));
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+	EXPECT_STREQ("lower-content", ufs_get(e->upper, "g"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "f"));
+
+	ASSERT_EQ(0, remount(e));
+	EXPECT_STREQ("lower-content", ufs_get(e->mnt, "g"));
+	EXPECT_TRUE(has_pattern(ufs_path(e->mnt, "d/big"), BIG));
+	EXPECT_TRUE(has_pattern(ufs_path(e->mnt, "d/big2"), BIG));
+}
+
+/* A replaced rename target needs no data: only a place in the upper. */
+TEST_F_TIMEOUT(mc, rename_over_a_lower_file_copies_no_target_data, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, ufs_put(e->mnt, "new", "new"));
+	ASSERT_EQ(0, rename(ufs_path(e->mnt, "new"), ufs_path(e->mnt, "d/big")));
+	EXPECT_STREQ("new", ufs_get(e->mnt, "d/big"));
+	EXPECT_EQ(0, counter(e->upper, "copy_up_bytes"));
+	ASSERT_EQ(0, remount(e));
+	EXPECT_STREQ("new", ufs_get(e->mnt, "d/big"));
+}
+
+TEST_F_TIMEOUT(mc, survives_remount_and_reads_through_mmap, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat st;
+	char *map;
+	int fd;
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/big"), 0604));
+	ASSERT_EQ(0, remount(e));
+	EXPECT_TRUE(marked(ufs_path(e->upper, "d/big")));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "d/big"), &st));
+	EXPECT_EQ(0100604, st.st_mode);
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, BIG, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(pattern_at(0), map[0]);
+	EXPECT_EQ(pattern_at(BIG - 1), map[BIG - 1]);
+	munmap(map, BIG);
+	close(fd);
+	/* the data comes up after the remount too */
+	ASSERT_EQ(0, ufs_put(e->mnt, "d/big", "x"));
+	EXPECT_STREQ("x", ufs_get(e->upper, "d/big"));
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+}
+
+/* A descriptor opened read-only before the data comes up reads the lower. */
+TEST_F_TIMEOUT(mc, read_only_fd_keeps_reading_the_lower_data, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char buf[32] = "";
+	int ro;
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "f"), 0600));
+	ro = open(ufs_path(e->mnt, "f"), O_RDONLY);
+	ASSERT_GE(ro, 0);
+	ASSERT_EQ(0, ufs_put(e->mnt, "f", "new"));
+	EXPECT_EQ(13, pread(ro, buf, sizeof(buf) - 1, 0));
+	EXPECT_STREQ("lower-content", buf);
+	close(ro);
+	EXPECT_STREQ("new", ufs_get(e->mnt, "f"));
+}
+
+TEST_F_TIMEOUT(mc, sparse_lower_stays_sparse, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	const off_t size = 1LL << 30;
+	static char data[4096] = "data";
+	struct stat st;
+	int fd;
+
+	fd = open(ufs_path(e->lower[1], "sparse"), O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(4096, pwrite(fd, data, 4096, 0));
+	ASSERT_EQ(0, ftruncate(fd, size));
+	close(fd);
+	e->fp[1] = ufs_fingerprint(e->lower[1]);
+
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "sparse"), 0600));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "sparse"), &st));
+	EXPECT_EQ(size, st.st_size);
+	EXPECT_LT(st.st_blocks * 512, 64 << 10);
+	fd = open(ufs_path(e->mnt, "sparse"), O_WRONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(1, pwrite(fd, "D", 1, 0));
+	close(fd);
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "sparse"), &st));
+	EXPECT_EQ(size, st.st_size);
+	EXPECT_LT(st.st_blocks * 512, 1 << 20);
+	EXPECT_STREQ("Data", ufs_get(e->mnt, "sparse"));
+}
+
+TEST_F_TIMEOUT(mc, metacopy_off_copies_the_data, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char opts[4096], mounts[8192];
+	FILE *f;
+	size_t n;
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	snprintf(opts, sizeof(opts),
+		 "lowerdir=%s:%s,upperdir=%s,workdir=%s,metacopy=off",
+		 e->lower[0], e->lower[1], e->upper, e->work);
+	ASSERT_EQ(0, ufs_mount(e->mnt, opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "f"), 0600));
+	EXPECT_FALSE(marked(ufs_path(e->upper, "f")));
+	EXPECT_STREQ("lower-content", ufs_get(e->upper, "f"));
+	f = fopen("/proc/mounts", "r");
+	ASSERT_NE(NULL, f);
+	n = fread(mounts, 1, sizeof(mounts) - 1, f);
+	fclose(f);
+	mounts[n] = '\0';
+	EXPECT_NE(NULL, strstr(mounts, ",metacopy=off"));
+	/* the option cannot change on remount */
+	EXPECT_EQ(-1, mount(NULL, e->mnt, NULL, MS_REMOUNT, "metacopy=on"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ufs_mount(e->mnt, "metacopy=maybe"));
+}
+
+/*
+ * Marks left by a crash or made by hand: emptying a metacopy file
+ * truncates it before it drops the mark, so a mark on a file whose size
+ * differs from the lower's is stale and the file is its own data; a mark
+ * with no lower file, or a directory below it, is corrupt: EIO.
+ */
+TEST_F_TIMEOUT(mc, stale_and_corrupt_marks, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat st;
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_put(e->upper, "f", ""));
+	ASSERT_EQ(0, setxattr(ufs_path(e->upper, "f"), MARK, "", 0, 0));
+	ASSERT_EQ(0, ufs_mkdir_in(e->lower[1], "adir"));
+	ASSERT_EQ(0, ufs_put(e->upper, "adir", "x"));
+	ASSERT_EQ(0, setxattr(ufs_path(e->upper, "adir"), MARK, "", 0, 0));
+	ASSERT_EQ(0, ufs_mkdir_in(e->upper, "d"));
+	ASSERT_EQ(0, ufs_put(e->upper, "d/orphan", "x"));
+	ASSERT_EQ(0, setxattr(ufs_path(e->upper, "d/orphan"), MARK, "", 0, 0));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "f"), &st));
+	EXPECT_EQ(0, st.st_size);
+	EXPECT_STREQ("", ufs_get(e->mnt, "f"));
+	EXPECT_EQ(EIO, ufs_errno_of_lstat(e->mnt, "adir"));
+	EXPECT_EQ(EIO, ufs_errno_of_lstat(e->mnt, "d/orphan"));
+	/* the rest of the directory still works */
+	EXPECT_STREQ("top", ufs_get(e->mnt, "d/top"));
+}
+
+TEST_HARNESS_MAIN
