@@ -809,6 +809,7 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	ui->lower = NULL;
 	ui->upper = NULL;
 	ui->layer = 0;
+	ui->metacopy = false;
 	mutex_init(&ui->copy_up_lock);
 	spin_lock_init(&ui->dir_lock);
 	ui->dir_cache = NULL;
