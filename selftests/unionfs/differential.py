@@ -12,7 +12,9 @@ either tree has.
 Write side: seeded sequences of operations (create, write, truncate, chmod,
 chown, unlink, rmdir, mkdir, rename, exchange, link, symlink, mkfifo, xattrs,
 reads, listings...) run through both, each operation's result compared, and
-the trees compared at the end of each sequence. To be fast, one pair of
+the trees compared at the end of each sequence, and again after unionfs is
+unmounted and mounted anew (metacopy files, redirects and whiteouts must
+read back the same). To be fast, one pair of
 mounts serves a batch of sequences: sequence K lives in its own directory sK
 of every layer. A disagreement is replayed alone on fresh mounts and shrunk
 (delta debugging of the operation list) to a minimal reproducer, which is
@@ -385,6 +387,8 @@ def run_batch(seqs, base, listing=False):
                     os.path.join(work, fs + "-work"))
                 if fs == "overlay":
                     opts += ",redirect_dir=on,index=off,metacopy=off"
+                else:
+                    uopts = opts
                 mount(fs, os.path.join(work, fs + "-mnt"), opts)
                 mounts[fs] = os.path.join(work, fs + "-mnt")
             for k, s in enumerate(seqs):
@@ -415,6 +419,19 @@ def run_batch(seqs, base, listing=False):
                                        describe(ru, True))
                 if diffs:
                     results[k] = diffs
+            # What the upper holds (metacopy marks, redirects, whiteouts)
+            # must give the same view after umount/mount.
+            umount(mounts.pop("unionfs"))
+            mount("unionfs", os.path.join(work, "unionfs-mnt"), uopts)
+            mounts["unionfs"] = os.path.join(work, "unionfs-mnt")
+            for k in range(len(seqs)):
+                if k in results:
+                    continue
+                diffs = compare_trees(
+                    describe(os.path.join(mounts["overlay"], "s%d" % k), True),
+                    describe(os.path.join(mounts["unionfs"], "s%d" % k), True))
+                if diffs:
+                    results[k] = ["after unionfs remount: " + d for d in diffs]
         finally:
             for m in mounts.values():
                 umount(m)
