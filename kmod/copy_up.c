@@ -18,8 +18,6 @@
 #include <linux/fsnotify.h>
 #include "unionfs.h"
 
-#define UFS_COPY_CHUNK	SZ_1M
-
 static atomic_t ufs_tmp_seq = ATOMIC_INIT(0);
 
 /* A staging entry: a fresh, unused name in workdir/staging. */
@@ -46,12 +44,17 @@ void ufs_staging_remove(struct unionfs_fs *fs, struct dentry *tmp)
 		vfs_unlink(idmap, sdir, tmp, NULL);
 }
 
+/*
+ * Copy @size bytes of @lower into @tmp: a clone when the filesystem can
+ * share extents (@clone_only: nothing else), else the data without holes.
+ * Synced unless the mount is volatile.
+ */
 static int ufs_copy_data(struct unionfs_fs *fs, const struct path *lower,
-			 struct dentry *tmp, loff_t size)
+			 struct dentry *tmp, loff_t size, bool clone_only)
 {
 	struct path upath = { .mnt = fs->layers[0].mnt, .dentry = tmp };
 	struct file *in, *out;
-	loff_t pos = 0, copied = 0;
+	ssize_t copied;
 	int err = 0;
 
 	in = dentry_open(lower, O_RDONLY | O_LARGEFILE, current_cred());
@@ -66,35 +69,14 @@ static int ufs_copy_data(struct unionfs_fs *fs, const struct path *lower,
 	/* Same filesystem and it can share extents: no data moves at all. */
 	if (size && vfs_clone_file_range(in, 0, out, 0, size, 0) == size)
 		goto sync;
-
-	while (pos < size) {
-		loff_t data, hole;
-
-		data = vfs_llseek(in, pos, SEEK_DATA);
-		if (data == -ENXIO)
-			break;			/* only a hole is left */
-		if (data < 0)
-			data = pos;		/* no SEEK_DATA: copy it all */
-		hole = vfs_llseek(in, data, SEEK_HOLE);
-		if (hole < 0 || hole > size)
-			hole = size;
-		pos = data;
-		while (pos < hole) {
-			loff_t opos = pos;
-			size_t len = min_t(loff_t, hole - pos, UFS_COPY_CHUNK);
-			ssize_t n;
-
-			if (fatal_signal_pending(current)) {
-				err = -EINTR;
-				goto out;
-			}
-			n = ufs_splice_chunk(in, &pos, out, &opos, len);
-			if (n <= 0) {
-				err = n ? n : -EIO;
-				goto out;
-			}
-			copied += n;
-		}
+	if (clone_only) {
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	copied = ufs_copy_range(in, out, 0, size);
+	if (copied < 0) {
+		err = copied;
+		goto out;
 	}
 	/* A trailing hole: give the copy its full size. */
 	if (i_size_read(file_inode(out)) < size) {
@@ -257,6 +239,8 @@ enum ufs_copy_mode {
 	UFS_COPY_DATA,		/* the whole file */
 	UFS_COPY_NO_DATA,	/* the caller truncates it to 0 right after */
 	UFS_COPY_META,		/* attributes only, if the mount allows it */
+	UFS_COPY_PARTIAL,	/* for a write: chunks as they are written */
+	UFS_COPY_CLONE,		/* completion: a whole-file clone or nothing */
 };
 
 /*
@@ -337,11 +321,13 @@ static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 		goto out_put;
 
 	/* Data is copied without holding freeze protection (6.12 rule). */
-	if (S_ISREG(stat.mode) && stat.size && mode == UFS_COPY_META &&
-	    fs->metacopy) {
+	if (S_ISREG(stat.mode) && stat.size && fs->metacopy &&
+	    (mode == UFS_COPY_META ||
+	     (mode == UFS_COPY_PARTIAL && fs->chunk_shift &&
+	      stat.size > (1LL << fs->chunk_shift)))) {
 		metacopy = true;
 	} else if (S_ISREG(stat.mode) && mode != UFS_COPY_NO_DATA) {
-		err = ufs_copy_data(fs, &lower, tmp, stat.size);
+		err = ufs_copy_data(fs, &lower, tmp, stat.size, false);
 		if (err)
 			goto out_cleanup;
 	}
@@ -416,18 +402,37 @@ out_unlock:
 	return err;
 }
 
+/* Copy up every chunk still below and sync (copy_up_lock held). */
+static int ufs_fill_chunks(struct unionfs_fs *fs, struct inode *inode,
+			   const struct path *upath)
+{
+	struct file *out;
+	int err;
+
+	out = dentry_open(upath, O_WRONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(out))
+		return PTR_ERR(out);
+	err = ufs_chunks_fill_locked(inode, out);
+	if (!err && !fs->is_volatile)
+		err = vfs_fsync(out, 0);
+	fput(out);
+	return err;
+}
+
 /*
- * Give a metacopy file its data: copied from the lower file into the
- * upper one in place (it already has the size, as a hole), synced, and
- * only then unmarked, so a crash before the end leaves it reading the
- * lower data. UFS_COPY_NO_DATA: the caller truncates it to 0 right after,
- * so it is emptied instead (a stale mark on an upper file whose size
- * differs from the lower's is ignored at lookup).
+ * Give a metacopy file its data: the chunks still below (all of them, by
+ * a clone where the filesystem can) are copied into the upper file in
+ * place, synced, and only then is the mark removed, so a crash before the
+ * end still reads the lower data. UFS_COPY_NO_DATA: the caller truncates
+ * it to 0 right after, so it is emptied instead (a stale mark on an upper
+ * file smaller than the lower one is ignored at lookup). UFS_COPY_CLONE:
+ * only if a clone of the whole file can do it; else nothing changes.
  */
 static int ufs_complete_data(struct dentry *dentry, enum ufs_copy_mode mode)
 {
 	struct unionfs_fs *fs = UFS_FS(dentry->d_sb);
-	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
+	struct inode *inode = d_inode(dentry);
+	struct unionfs_inode *ui = UFS_I(inode);
 	struct unionfs_stack *stack = ufs_stack(dentry);
 	struct vfsmount *umnt = fs->layers[0].mnt;
 	struct path upath = { .mnt = umnt, .dentry = stack->real[0].dentry };
@@ -443,6 +448,14 @@ static int ufs_complete_data(struct dentry *dentry, enum ufs_copy_mode mode)
 	mutex_lock(&ui->copy_up_lock);
 	if (!ui->metacopy)
 		goto out;	/* another task did it while we waited */
+	if (mode != UFS_COPY_NO_DATA) {
+		err = ufs_chunks_load_locked(dentry);
+		if (err)
+			goto out;
+		/* chunks already up hold writes: a clone would undo them */
+		if (mode == UFS_COPY_CLONE && ufs_chunks_any(ui->chunks))
+			goto out;
+	}
 	/*
 	 * Filling the file is a write: the upper fs drops its file
 	 * capabilities and set-id bits and sets its times. It is not the
@@ -465,9 +478,16 @@ static int ufs_complete_data(struct dentry *dentry, enum ufs_copy_mode mode)
 	}
 	if (mode == UFS_COPY_NO_DATA)
 		err = vfs_truncate(&upath, 0);
-	else
+	else if (!ufs_chunks_any(ui->chunks))
 		err = ufs_copy_data(fs, &lower, upath.dentry,
-				    i_size_read(d_inode(lower.dentry)));
+				    ui->chunks->lower_size,
+				    mode == UFS_COPY_CLONE);
+	else
+		err = ufs_fill_chunks(fs, inode, &upath);
+	if (err == -EOPNOTSUPP && mode == UFS_COPY_CLONE) {
+		err = 0;	/* no clone: chunks come up as they are written */
+		goto out;
+	}
 	if (err)
 		goto out;
 	err = mnt_want_write(umnt);
@@ -518,7 +538,8 @@ static int ufs_copy_up_mode(struct dentry *dentry, enum ufs_copy_mode mode)
 		dput(next);
 	}
 	if (!err && mode != UFS_COPY_META && ufs_data_in_lower(d_inode(dentry)))
-		err = ufs_complete_data(dentry, mode);
+		err = ufs_complete_data(dentry, mode == UFS_COPY_PARTIAL ?
+					UFS_COPY_CLONE : mode);
 	revert_creds(old);
 	return err;
 }
@@ -541,6 +562,27 @@ int ufs_copy_up_flags(struct dentry *dentry, int flags)
 {
 	return ufs_copy_up_mode(dentry, (flags & O_TRUNC) ? UFS_COPY_NO_DATA :
 							   UFS_COPY_DATA);
+}
+
+/*
+ * For an open for write (@flags are the open's): as ufs_copy_up_flags(),
+ * but where the mount copies up partially, a big file opened write-only
+ * gets only its attributes now and each chunk of data just before it is
+ * first written (chunks.c); a whole-file clone is still taken where the
+ * upper can.
+ */
+int ufs_copy_up_for_write(struct dentry *dentry, int flags)
+{
+	if (flags & O_TRUNC)
+		return ufs_copy_up_mode(dentry, UFS_COPY_NO_DATA);
+	/*
+	 * A read-write open may map the file shared and write through the
+	 * mapping, and mmap cannot copy up (it runs under mmap_lock): it
+	 * takes all the data now, as without partial copy-up.
+	 */
+	if ((flags & O_ACCMODE) == O_WRONLY && UFS_FS(dentry->d_sb)->chunk_shift)
+		return ufs_copy_up_mode(dentry, UFS_COPY_PARTIAL);
+	return ufs_copy_up_mode(dentry, UFS_COPY_DATA);
 }
 
 /*

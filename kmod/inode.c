@@ -14,11 +14,6 @@
 #include <linux/posix_acl_xattr.h>
 #include "unionfs.h"
 
-static const struct address_space_operations unionfs_aops = {
-	/* Lets O_DIRECT opens through; the real file does the I/O. */
-	.direct_IO	= noop_direct_IO,
-};
-
 /*
  * Union inode number: the real one, with the index of the layer's
  * filesystem in the top xino_bits bits when the layers span several
@@ -430,6 +425,8 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	}
 	revert_creds(old);
 	ufs_copy_attr(d_inode(dentry), d_inode(upper));
+	if (!err && (attr->ia_valid & ATTR_SIZE))
+		truncate_pagecache(d_inode(dentry), attr->ia_size);
 	return err;
 }
 

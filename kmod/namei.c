@@ -84,14 +84,15 @@ static bool ufs_is_metacopy(struct dentry *upper)
 }
 
 /*
- * A metacopy file has the size of the lower file that holds its data.
- * Emptying one (O_TRUNC) truncates it before it drops the mark: a crash
- * between the two leaves a stale mark on a file whose size differs, and
- * that file is then its own data.
+ * A metacopy file is at least as big as the lower file that holds its
+ * data (writes may have made it bigger; making it smaller takes all the
+ * data first). Emptying one (O_TRUNC) truncates it before it drops the
+ * mark: a crash between the two leaves a stale mark on a smaller file,
+ * and that file is then its own data.
  */
 static bool ufs_metacopy_size_ok(struct dentry *upper, struct dentry *lower)
 {
-	return i_size_read(d_inode(upper)) == i_size_read(d_inode(lower));
+	return i_size_read(d_inode(upper)) >= i_size_read(d_inode(lower));
 }
 
 /* "/a/b": every component non-empty and neither "." nor "..". */

@@ -50,6 +50,8 @@ static struct ufs_stat_attr ufs_stat_attrs[] = {
 	  offsetof(struct unionfs_stats, metacopy_bytes) },
 	{ __ATTR(data_completions, 0444, ufs_stat_show, NULL),
 	  offsetof(struct unionfs_stats, data_completions) },
+	{ __ATTR(chunks_copied, 0444, ufs_stat_show, NULL),
+	  offsetof(struct unionfs_stats, chunks_copied) },
 	{ __ATTR(whiteouts, 0444, ufs_stat_show, NULL),
 	  offsetof(struct unionfs_stats, whiteouts) },
 };

@@ -25,6 +25,7 @@ struct unionfs_config {
 	char *workdir;
 	bool is_volatile;
 	int metacopy;		/* -1: not given */
+	int chunk_shift;	/* -1: not given; 0: whole-file copy-up */
 };
 
 /*
@@ -55,6 +56,7 @@ enum unionfs_param {
 	UFS_OPT_WORKDIR,
 	UFS_OPT_VOLATILE,
 	UFS_OPT_METACOPY,
+	UFS_OPT_CHUNK,
 };
 
 static const struct constant_table ufs_on_off[] = {
@@ -74,6 +76,7 @@ static const struct fs_parameter_spec unionfs_param_spec[] = {
 		  fs_param_can_be_empty, NULL),
 	fsparam_flag("volatile", UFS_OPT_VOLATILE),
 	fsparam_enum("metacopy", UFS_OPT_METACOPY, ufs_on_off),
+	fsparam_string("chunk", UFS_OPT_CHUNK),
 	{}
 };
 
@@ -155,6 +158,28 @@ static int ufs_parse_lowerdir(struct fs_context *fc, const char *s)
 	}
 }
 
+/* chunk=SIZE: 0, or a power of two from 4k to 64m (k and m suffixes). */
+static int ufs_parse_chunk(struct fs_context *fc, const char *str)
+{
+	struct unionfs_config *cfg = fc->fs_private;
+	char *end;
+	unsigned long long size = memparse(str, &end);
+
+	if (end == str || *end)
+		goto bad;
+	if (!size) {
+		cfg->chunk_shift = 0;
+		return 0;
+	}
+	if (!is_power_of_2(size) || size < (1ULL << UFS_CHUNK_MIN_SHIFT) ||
+	    size > (1ULL << UFS_CHUNK_MAX_SHIFT))
+		goto bad;
+	cfg->chunk_shift = ilog2(size);
+	return 0;
+bad:
+	return ufs_invalfc(fc, "chunk: '%s' is not 0 or a power of two from 4k to 64m", str);
+}
+
 static int unionfs_parse_param(struct fs_context *fc,
 			       struct fs_parameter *param)
 {
@@ -197,6 +222,8 @@ static int unionfs_parse_param(struct fs_context *fc,
 	case UFS_OPT_METACOPY:
 		cfg->metacopy = result.uint_32;
 		return 0;
+	case UFS_OPT_CHUNK:
+		return ufs_parse_chunk(fc, param->string);
 	}
 	return -EINVAL;
 }
@@ -617,6 +644,10 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	fs->has_upper = !!cfg->upperdir;
 	fs->is_volatile = cfg->is_volatile;
 	fs->metacopy = cfg->metacopy != 0;	/* on unless turned off */
+	/* partial copy-up: 64 KiB chunks unless set; it needs metacopy */
+	fs->chunk_shift = cfg->chunk_shift < 0 ? 16 : cfg->chunk_shift;
+	if (!fs->metacopy)
+		fs->chunk_shift = 0;
 	fs->nr_lowers = cfg->nr_lowers;
 	fs->nr_layers = cfg->nr_lowers + fs->has_upper;
 	sb->s_fs_info = fs;
@@ -753,6 +784,8 @@ static bool ufs_config_matches(struct unionfs_config *cfg,
 		return false;
 	if (cfg->metacopy >= 0 && cfg->metacopy != fs->metacopy)
 		return false;
+	if (cfg->chunk_shift >= 0 && cfg->chunk_shift != fs->chunk_shift)
+		return false;
 	return true;
 }
 
@@ -762,7 +795,7 @@ static int unionfs_reconfigure(struct fs_context *fc)
 	struct unionfs_config *cfg = fc->fs_private;
 
 	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
-		return ufs_invalfc(fc, "layers and metacopy cannot be changed on remount");
+		return ufs_invalfc(fc, "layers, metacopy and chunk cannot be changed on remount");
 	sync_filesystem(fc->root->d_sb);
 	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
 		return ufs_invalfc(fc, "no upperdir: the union is read-only");
@@ -783,6 +816,7 @@ static int unionfs_init_fs_context(struct fs_context *fc)
 	if (!cfg)
 		return -ENOMEM;
 	cfg->metacopy = -1;
+	cfg->chunk_shift = -1;
 	fc->fs_private = cfg;
 	fc->ops = &unionfs_context_ops;
 	return 0;
@@ -810,6 +844,8 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	ui->upper = NULL;
 	ui->layer = 0;
 	ui->metacopy = false;
+	ui->chunks = NULL;
+	ui->data_file = NULL;
 	mutex_init(&ui->copy_up_lock);
 	spin_lock_init(&ui->dir_lock);
 	ui->dir_cache = NULL;
@@ -829,6 +865,11 @@ static void unionfs_evict_inode(struct inode *inode)
 	ufs_dir_cache_evict(inode);
 	iput(UFS_I(inode)->lower);
 	iput(UFS_I(inode)->upper);
+	kfree(UFS_I(inode)->chunks);
+	UFS_I(inode)->chunks = NULL;
+	if (UFS_I(inode)->data_file)
+		fput(UFS_I(inode)->data_file);
+	UFS_I(inode)->data_file = NULL;
 	UFS_I(inode)->real = NULL;
 }
 
@@ -889,6 +930,12 @@ static int unionfs_show_options(struct seq_file *m, struct dentry *root)
 		if (fs->is_volatile)
 			seq_puts(m, ",volatile");
 		seq_printf(m, ",metacopy=%s", fs->metacopy ? "on" : "off");
+		if (!fs->chunk_shift)
+			seq_puts(m, ",chunk=0");
+		else if (fs->chunk_shift >= 20)
+			seq_printf(m, ",chunk=%um", 1U << (fs->chunk_shift - 20));
+		else
+			seq_printf(m, ",chunk=%uk", 1U << (fs->chunk_shift - 10));
 	}
 	return 0;
 }

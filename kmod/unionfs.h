@@ -50,6 +50,7 @@ struct unionfs_stats {
 	atomic64_t metacopy_ups;	/* copy-ups that left the data below */
 	atomic64_t metacopy_bytes;	/* lower data not copied by them */
 	atomic64_t data_completions;	/* metacopy files given their data */
+	atomic64_t chunks_copied;	/* partial copy-up: chunks copied up */
 	atomic64_t whiteouts;
 };
 
@@ -64,6 +65,7 @@ struct unionfs_fs {
 	bool has_upper;
 	bool is_volatile;		/* no fsync on copy-up */
 	bool metacopy;			/* attribute changes copy no data */
+	unsigned int chunk_shift;	/* partial copy-up; 0: whole files */
 	struct path workdir;		/* held only when has_upper */
 	char *workdir_name;		/* as the user gave it */
 	struct dentry *staging;		/* workdir/staging */
@@ -113,6 +115,44 @@ static inline unsigned int ufs_stack_lowers(const struct unionfs_stack *stack)
 }
 
 /*
+ * Partial copy-up: which chunks of a metacopy file's data the upper file
+ * holds (a set bit: that chunk was copied up, and maybe written since);
+ * the others are read from the lower file. Chunks cover the lower data,
+ * [0, lower_size); what lies beyond it is the upper file's own.
+ *
+ * On disk: the value of trusted.unionfs.metacopy (struct ufs_chunk_disk,
+ * then one bit per chunk); an empty value means no chunk is present. The
+ * value is rewritten only after the upper file's data is synced, at fsync
+ * and at the last close of a writer, so after a crash every chunk it marks
+ * holds data; a chunk copied up but not yet marked reads from below again.
+ *
+ * Bits are set under the union inode's copy_up_lock, after the chunk's
+ * data is in the upper file (reads test them without a lock); @dirty and
+ * the disk value change under copy_up_lock too.
+ */
+struct ufs_chunks {
+	loff_t lower_size;
+	unsigned int shift;		/* chunk size: 1 << shift bytes */
+	unsigned long nr;		/* chunks covering lower_size */
+	bool dirty;			/* bits set since the value was written */
+	unsigned long map[];
+};
+
+struct ufs_chunk_disk {
+	u8 version;			/* UFS_CHUNK_VERSION */
+	u8 shift;
+	__le16 pad;
+	__le32 pad2;
+	__le64 lower_size;
+} __packed;
+
+#define UFS_CHUNK_VERSION	1
+#define UFS_CHUNK_MIN_SHIFT	12
+#define UFS_CHUNK_MAX_SHIFT	26
+/* At most this many chunks per file: the xattr value stays small. */
+#define UFS_CHUNK_MAX_NR	16384
+
+/*
  * A union inode. @real is the topmost real inode; copy-up switches it from
  * the lower inode to the upper one (release store; both stay held until
  * eviction), under @copy_up_lock, which also serialises copy-ups of the
@@ -133,6 +173,9 @@ struct unionfs_inode {
 	unsigned int layer;		/* layer of @real */
 	bool metacopy;			/* data still in lower: see above */
 	struct mutex copy_up_lock;	/* serialises copy-ups: see above */
+	/* metacopy files, set once under copy_up_lock, freed at eviction */
+	struct ufs_chunks *chunks;	/* loaded at the first open */
+	struct file *data_file;		/* the lower data, for merged reads */
 	/* directories: the last merged listing, dropped on any change */
 	spinlock_t dir_lock;		/* protects dir_cache and dir_version */
 	struct ufs_listing *dir_cache;
@@ -272,11 +315,26 @@ void ufs_free_names(struct list_head *names);
 int ufs_copy_up(struct dentry *dentry);
 int ufs_copy_up_flags(struct dentry *dentry, int flags);
 int ufs_copy_up_meta(struct dentry *dentry);
+int ufs_copy_up_for_write(struct dentry *dentry, int flags);
 struct dentry *ufs_staging_lookup(struct unionfs_fs *fs);
 void ufs_staging_remove(struct unionfs_fs *fs, struct dentry *tmp);
 
+/* chunks.c */
+int ufs_chunks_load(struct dentry *dentry);
+int ufs_chunks_load_locked(struct dentry *dentry);
+bool ufs_chunks_any(struct ufs_chunks *chunks);
+bool ufs_chunk_present(struct ufs_chunks *chunks, loff_t pos);
+int ufs_chunks_prepare(struct inode *inode, struct file *upper, loff_t start,
+		       loff_t end);
+int ufs_chunks_fill_locked(struct inode *inode, struct file *out);
+int ufs_chunks_persist(struct inode *inode, struct file *upper, bool sync);
+ssize_t ufs_copy_range(struct file *in, struct file *out, loff_t start,
+		       loff_t end);
+
 /* file.c */
 extern const struct file_operations unionfs_file_fops;
+extern const struct address_space_operations unionfs_aops;
+void ufs_data_changed(struct inode *inode, loff_t start, loff_t end);
 
 /* stats.c */
 int ufs_sysfs_init(void);
