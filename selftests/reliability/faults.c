@@ -136,8 +136,11 @@ TEST_F_TIMEOUT(f, enospc_ext4_copy_up, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, ufs_put(self->e.lower[0], "tiny", "t"));
 	ASSERT_EQ(0, mount_union(self));
 
-	/* does not fit: ENOSPC, nothing in upper, the lower file still shown */
-	EXPECT_EQ(-1, open(ufs_path(self->e.mnt, "big"), O_WRONLY));
+	/*
+	 * does not fit: ENOSPC, nothing in upper, the lower file still shown
+	 * (a read-write open takes the whole file; write-only: enospc_partial)
+	 */
+	EXPECT_EQ(-1, open(ufs_path(self->e.mnt, "big"), O_RDWR));
 	EXPECT_EQ(ENOSPC, errno);
 	EXPECT_FALSE(ufs_exists(self->up, "big"));
 	EXPECT_EQ(0, rel_staging_left(self->work));
@@ -212,7 +215,7 @@ TEST_F_TIMEOUT(f, enospc_ext4_concurrent_copy_ups, UFS_TEST_TIMEOUT)
 		pid[i] = fork();
 		ASSERT_GE(pid[i], 0);
 		if (!pid[i]) {
-			fd = open(ufs_path(self->e.mnt, "c%d", i), O_WRONLY);
+			fd = open(ufs_path(self->e.mnt, "c%d", i), O_RDWR);
 			if (fd < 0)
 				_exit(errno == ENOSPC ? 10 : 1);
 			if (pwrite(fd, "C", 1, 1) != 1)
@@ -240,7 +243,7 @@ TEST_F_TIMEOUT(f, enospc_ext4_concurrent_copy_ups, UFS_TEST_TIMEOUT)
 	for (i = 0; i < N; i++) {
 		if (rel_existsf(self->up, "c%d", i))
 			continue;
-		fd = open(ufs_path(self->e.mnt, "c%d", i), O_WRONLY);
+		fd = open(ufs_path(self->e.mnt, "c%d", i), O_RDWR);
 		if (fd >= 0) {
 			ok++;
 			close(fd);

@@ -34,7 +34,7 @@ TEST(unlink_of_copied_up_file_frees_upper_space)
 	ASSERT_EQ(0, ufs_mount(e.mnt, opts));
 	e.mounted = 1;
 
-	fd = open(ufs_path(e.mnt, "f"), O_WRONLY);	/* copy-up */
+	fd = open(ufs_path(e.mnt, "f"), O_RDWR);	/* copy-up, all data */
 	ASSERT_GE(fd, 0);
 	close(fd);
 	sync();

@@ -388,6 +388,9 @@ def run_batch(seqs, base, listing=False):
                 if fs == "overlay":
                     opts += ",redirect_dir=on,index=off,metacopy=off"
                 else:
+                    # the smallest chunks: files the sequences grow past
+                    # 4 KiB are copied up partially
+                    opts += ",chunk=4k"
                     uopts = opts
                 mount(fs, os.path.join(work, fs + "-mnt"), opts)
                 mounts[fs] = os.path.join(work, fs + "-mnt")

@@ -196,7 +196,8 @@ TEST_F_TIMEOUT(mc, chown_utimes_xattr_are_metadata_only, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(3, counter(e->upper, "metacopy_ups"));
 }
 
-TEST_F_TIMEOUT(mc, first_write_brings_the_data, UFS_TEST_TIMEOUT)
+/* A read-write open may map the file shared: it takes all the data. */
+TEST_F_TIMEOUT(mc, read_write_open_brings_the_data, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	struct stat st;
@@ -204,7 +205,7 @@ TEST_F_TIMEOUT(mc, first_write_brings_the_data, UFS_TEST_TIMEOUT)
 	int fd;
 
 	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/big"), 0640));
-	fd = open(ufs_path(e->mnt, "d/big"), O_WRONLY);
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
 	ASSERT_GE(fd, 0);
 	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
 	c = pattern_at(12345);
@@ -330,13 +331,18 @@ TEST_F_TIMEOUT(mc, survives_remount_and_reads_through_mmap, UFS_TEST_TIMEOUT)
 	munmap(map, BIG);
 	close(fd);
 	/* the data comes up after the remount too */
-	ASSERT_EQ(0, ufs_put(e->mnt, "d/big", "x"));
-	EXPECT_STREQ("x", ufs_get(e->upper, "d/big"));
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	EXPECT_TRUE(has_pattern(ufs_path(e->upper, "d/big"), BIG));
 	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
 }
 
-/* A descriptor opened read-only before the data comes up reads the lower. */
-TEST_F_TIMEOUT(mc, read_only_fd_keeps_reading_the_lower_data, UFS_TEST_TIMEOUT)
+/*
+ * A descriptor opened read-only on a metacopy file reads through the upper
+ * file, so it sees what is written later through another descriptor.
+ */
+TEST_F_TIMEOUT(mc, read_only_fd_sees_later_writes, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char buf[32] = "";
@@ -346,8 +352,9 @@ TEST_F_TIMEOUT(mc, read_only_fd_keeps_reading_the_lower_data, UFS_TEST_TIMEOUT)
 	ro = open(ufs_path(e->mnt, "f"), O_RDONLY);
 	ASSERT_GE(ro, 0);
 	ASSERT_EQ(0, ufs_put(e->mnt, "f", "new"));
-	EXPECT_EQ(13, pread(ro, buf, sizeof(buf) - 1, 0));
-	EXPECT_STREQ("lower-content", buf);
+	/* it reads the upper file, which O_TRUNC emptied and "new" filled */
+	EXPECT_EQ(3, pread(ro, buf, sizeof(buf) - 1, 0));
+	EXPECT_STREQ("new", buf);
 	close(ro);
 	EXPECT_STREQ("new", ufs_get(e->mnt, "f"));
 }
@@ -371,10 +378,11 @@ TEST_F_TIMEOUT(mc, sparse_lower_stays_sparse, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, stat(ufs_path(e->upper, "sparse"), &st));
 	EXPECT_EQ(size, st.st_size);
 	EXPECT_LT(st.st_blocks * 512, 64 << 10);
-	fd = open(ufs_path(e->mnt, "sparse"), O_WRONLY);
+	fd = open(ufs_path(e->mnt, "sparse"), O_RDWR);
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(1, pwrite(fd, "D", 1, 0));
 	close(fd);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "sparse")));
 	ASSERT_EQ(0, stat(ufs_path(e->upper, "sparse"), &st));
 	EXPECT_EQ(size, st.st_size);
 	EXPECT_LT(st.st_blocks * 512, 1 << 20);
@@ -440,6 +448,310 @@ TEST_F_TIMEOUT(mc, stale_and_corrupt_marks, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(EIO, ufs_errno_of_lstat(e->mnt, "d/orphan"));
 	/* the rest of the directory still works */
 	EXPECT_STREQ("top", ufs_get(e->mnt, "d/top"));
+}
+
+/* --- partial copy-up: write-only opens take only the chunks they write --- */
+
+#define CHUNK (64 << 10)
+
+/* The chunk map on disk: header (16 bytes) and one bit per chunk. */
+static int map_bit(const char *path, unsigned long nr)
+{
+	unsigned char v[4096];
+	ssize_t len = getxattr(path, MARK, v, sizeof(v));
+
+	if (len < 16 + (ssize_t)(nr / 8 + 1) || v[0] != 1)
+		return -1;
+	return !!(v[16 + nr / 8] & (1 << (nr % 8)));
+}
+
+static int pwrite_at(const char *path, int flags, const char *buf, off_t off)
+{
+	int fd = open(path, flags);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pwrite(fd, buf, strlen(buf), off);
+	close(fd);
+	return n == (ssize_t)strlen(buf) ? 0 : -1;
+}
+
+/* @len (< 16) bytes at @off, as a string. */
+static const char *read_at(const char *path, off_t off, size_t len)
+{
+	static char buf[16];
+	int fd = open(path, O_RDONLY);
+
+	memset(buf, 0, sizeof(buf));
+	if (fd >= 0) {
+		if (pread(fd, buf, len, off) != (ssize_t)len)
+			buf[0] = '\0';
+		close(fd);
+	}
+	return buf;
+}
+
+/* d/big as the union shows it: the pattern but @buf at @off. */
+static int big_is(const char *path, off_t off, const char *buf)
+{
+	static char data[BIG];
+	off_t i;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, data, BIG);
+	close(fd);
+	if (n != BIG)
+		return 0;
+	for (i = 0; i < BIG; i++) {
+		char want = i >= off && i < off + (off_t)strlen(buf) ?
+			    buf[i - off] : pattern_at(i);
+
+		if (data[i] != want)
+			return 0;
+	}
+	return 1;
+}
+
+TEST_F_TIMEOUT(mc, write_only_open_copies_only_the_chunk_written, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	const off_t off = 3 * (1 << 20) + 10;
+	struct stat st;
+
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "XYZ", off));
+	EXPECT_TRUE(big_is(ufs_path(e->mnt, "d/big"), off, "XYZ"));
+	/* on disk: the size as a hole, one chunk of data, the map */
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "d/big"), &st));
+	EXPECT_EQ(BIG, st.st_size);
+	if (!can_clone()) {
+		EXPECT_LT(st.st_blocks * 512, 4 * CHUNK);
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), off / CHUNK));
+		EXPECT_EQ(0, map_bit(ufs_path(e->upper, "d/big"), 0));
+		EXPECT_EQ(1, counter(e->upper, "chunks_copied"));
+		EXPECT_EQ(CHUNK, counter(e->upper, "copy_up_bytes"));
+	} else {
+		/* a clone of the whole file is cheaper still */
+		EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+		EXPECT_EQ(0, counter(e->upper, "chunks_copied"));
+	}
+	ASSERT_EQ(0, remount(e));
+	EXPECT_TRUE(big_is(ufs_path(e->mnt, "d/big"), off, "XYZ"));
+	/* a write across a chunk boundary takes both chunks */
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "ab", 5 * CHUNK - 1));
+	ASSERT_EQ(0, remount(e));
+	EXPECT_STREQ("ab", read_at(ufs_path(e->mnt, "d/big"), 5 * CHUNK - 1, 2));
+	EXPECT_STREQ("XYZ", read_at(ufs_path(e->mnt, "d/big"), off, 3));
+	EXPECT_EQ(pattern_at(7 << 20), read_at(ufs_path(e->mnt, "d/big"), 7 << 20, 1)[0]);
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "d/big"), &st));
+	EXPECT_EQ(BIG, st.st_size);
+	if (!can_clone()) {
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 4));
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 5));
+	}
+}
+
+TEST_F_TIMEOUT(mc, append_and_reads_after_it, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char tail[8] = "";
+	struct stat st;
+	char *map;
+	int fd;
+
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY | O_APPEND, "tail", 0));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "d/big"), &st));
+	EXPECT_EQ(BIG + 4, st.st_size);
+	if (!can_clone())
+		EXPECT_EQ(0, counter(e->upper, "chunks_copied"));
+	ASSERT_EQ(0, remount(e));
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(4, pread(fd, tail, 4, BIG));
+	EXPECT_STREQ("tail", tail);
+	/* a read-only mapping shows both parts */
+	map = mmap(NULL, BIG + 4, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(pattern_at(BIG - 1), map[BIG - 1]);
+	EXPECT_EQ('t', map[BIG]);
+	EXPECT_EQ('l', map[BIG + 3]);
+	munmap(map, BIG + 4);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(mc, read_only_mapping_follows_chunk_writes, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *map;
+	int fd;
+
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "one", 100));
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, BIG, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0, memcmp(map + 100, "one", 3));
+	EXPECT_EQ(pattern_at(2 * CHUNK + 7), map[2 * CHUNK + 7]);
+	EXPECT_EQ(pattern_at(BIG - 1), map[BIG - 1]);
+	/* a later write shows through the mapping */
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "two", 2 * CHUNK + 7));
+	EXPECT_EQ(0, memcmp(map + 2 * CHUNK + 7, "two", 3));
+	EXPECT_EQ(0, memcmp(map + 100, "one", 3));
+	munmap(map, BIG);
+	close(fd);
+	/* a private writable mapping is the caller's own copy */
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[0] = '!';
+	munmap(map, BIG);
+	close(fd);
+	EXPECT_EQ(pattern_at(0), read_at(ufs_path(e->mnt, "d/big"), 0, 1)[0]);
+	EXPECT_STREQ("one", read_at(ufs_path(e->mnt, "d/big"), 100, 3));
+}
+
+TEST_F_TIMEOUT(mc, every_chunk_written_completes_the_file, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	off_t off;
+	int fd;
+
+	if (can_clone())
+		SKIP(return, "the upper clones whole files");
+	fd = open(ufs_path(e->mnt, "d/big"), O_WRONLY);
+	ASSERT_GE(fd, 0);
+	for (off = 0; off < BIG; off += CHUNK) {
+		char c = pattern_at(off);
+
+		ASSERT_EQ(1, pwrite(fd, &c, 1, off));
+	}
+	EXPECT_TRUE(marked(ufs_path(e->upper, "d/big")));
+	close(fd);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+	EXPECT_TRUE(has_pattern(ufs_path(e->upper, "d/big"), BIG));
+	EXPECT_EQ(BIG / CHUNK, counter(e->upper, "chunks_copied"));
+	EXPECT_EQ(1, counter(e->upper, "data_completions"));
+}
+
+TEST_F_TIMEOUT(mc, truncate_fsync_and_read_write_open_of_a_partial_file, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char buf[8] = "";
+	int fd;
+
+	fd = open(ufs_path(e->mnt, "d/big"), O_WRONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(3, pwrite(fd, "abc", 3, CHUNK));
+	/* fsync writes the map: the chunk is recorded while still open */
+	ASSERT_EQ(0, fsync(fd));
+	if (!can_clone())
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 1));
+	close(fd);
+
+	/* read-write: the rest comes up, the write stays */
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+	EXPECT_TRUE(big_is(ufs_path(e->upper, "d/big"), CHUNK, "abc"));
+
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "f"), O_WRONLY, "L", 0));
+	/* a small file is copied whole */
+	EXPECT_STREQ("Lower-content", ufs_get(e->upper, "f"));
+	EXPECT_FALSE(marked(ufs_path(e->upper, "f")));
+
+	ASSERT_EQ(0, put_dense(ufs_path(e->lower[1], "d/big2"), BIG));
+	e->fp[1] = ufs_fingerprint(e->lower[1]);
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big2"), O_WRONLY, "zz", 2));
+	ASSERT_EQ(0, truncate(ufs_path(e->mnt, "d/big2"), 5));
+	fd = open(ufs_path(e->mnt, "d/big2"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(5, read(fd, buf, sizeof(buf)));
+	close(fd);
+	EXPECT_EQ(pattern_at(0), buf[0]);
+	EXPECT_EQ('z', buf[2]);
+	EXPECT_EQ(pattern_at(4), buf[4]);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big2")));
+}
+
+TEST_F_TIMEOUT(mc, chunk_option, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char opts[4096], mounts[8192];
+	FILE *f;
+	size_t n;
+
+	f = fopen("/proc/mounts", "r");
+	ASSERT_NE(NULL, f);
+	n = fread(mounts, 1, sizeof(mounts) - 1, f);
+	fclose(f);
+	mounts[n] = '\0';
+	EXPECT_NE(NULL, strstr(mounts, ",metacopy=on,chunk=64k"));
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s,chunk=1m",
+		 e->lower[0], e->lower[1], e->upper, e->work);
+	ASSERT_EQ(0, ufs_mount(e->mnt, opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "1", 0));
+	if (!can_clone())
+		EXPECT_EQ(1 << 20, counter(e->upper, "copy_up_bytes"));
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+
+	/* chunk=0: write-only opens copy the whole file */
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s,chunk=0",
+		 e->lower[0], e->lower[1], ufs_path(e->base, "u2"), ufs_path(e->base, "w2"));
+	ASSERT_EQ(0, mkdir(ufs_path(e->base, "u2"), 0755));
+	ASSERT_EQ(0, mkdir(ufs_path(e->base, "w2"), 0755));
+	ASSERT_EQ(0, ufs_mount(e->mnt, opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "1", 0));
+	EXPECT_FALSE(marked(ufs_path(e->base, "u2/d/big")));
+	EXPECT_TRUE(big_is(ufs_path(e->base, "u2/d/big"), 0, "1"));
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+
+	snprintf(opts, sizeof(opts), "lowerdir=%s,chunk=3k", e->lower[0]);
+	EXPECT_EQ(-1, ufs_mount(e->mnt, opts));
+	EXPECT_EQ(EINVAL, errno);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,chunk=128m", e->lower[0]);
+	EXPECT_EQ(-1, ufs_mount(e->mnt, opts));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,chunk=x", e->lower[0]);
+	EXPECT_EQ(-1, ufs_mount(e->mnt, opts));
+}
+
+/* A chunk map that does not fit the lower file is corrupt: EIO, no oops. */
+TEST_F_TIMEOUT(mc, corrupt_chunk_maps, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	unsigned char v[64] = { 1, 16 };
+	int fd;
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_put(e->upper, "d/big", ""));
+	ASSERT_EQ(0, truncate(ufs_path(e->upper, "d/big"), BIG));
+	ASSERT_EQ(0, setxattr(ufs_path(e->upper, "d/big"), MARK, v, 20, 0));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDONLY);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EIO, errno);
+	if (fd >= 0)
+		close(fd);
+	/* the right length, a wrong lower size */
+	v[8] = 1;
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, setxattr(ufs_path(e->upper, "d/big"), MARK, v, 16 + BIG / CHUNK / 8, 0));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	EXPECT_EQ(-1, open(ufs_path(e->mnt, "d/big"), O_RDONLY));
+	EXPECT_EQ(EIO, errno);
 }
 
 TEST_HARNESS_MAIN

@@ -902,7 +902,8 @@ TEST_F_TIMEOUT(big, enospc_copy_up, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, ufs_mount(e.mnt, opts));
 	e.mounted = 1;
 
-	EXPECT_EQ(-1, open(ufs_path(e.mnt, "big"), O_WRONLY));
+	/* read-write: the whole file at open (write-only: chunks, below) */
+	EXPECT_EQ(-1, open(ufs_path(e.mnt, "big"), O_RDWR));
 	EXPECT_EQ(ENOSPC, errno);
 	EXPECT_FALSE(ufs_exists(small, "big"));
 	{
@@ -925,6 +926,38 @@ TEST_F_TIMEOUT(big, enospc_copy_up, UFS_TEST_TIMEOUT)
 	/* a file that fits still copies up */
 	ASSERT_EQ(0, ufs_put(e.mnt, "tiny", "T"));
 	EXPECT_STREQ("T", ufs_get(small, "tiny"));
+	/*
+	 * Write-only: chunks come up as they are written, until the space
+	 * runs out; the chunks not written still show the lower data.
+	 */
+	fd = open(ufs_path(e.mnt, "big"), O_WRONLY);
+	ASSERT_GE(fd, 0);
+	{
+		off_t off;
+		int written = 0, nospc = 0;
+
+		for (off = 0; off < (4 << 20); off += 64 << 10) {
+			if (pwrite(fd, "W", 1, off) == 1) {
+				written++;
+			} else {
+				EXPECT_EQ(ENOSPC, errno);
+				nospc++;
+			}
+		}
+		EXPECT_GE(written, 1);
+		EXPECT_GE(nospc, 1);
+		close(fd);
+		fd = open(ufs_path(e.mnt, "big"), O_RDONLY);
+		ASSERT_GE(fd, 0);
+		for (off = 0; off < (4 << 20); off += 64 << 10) {
+			char c[2] = "";
+
+			ASSERT_EQ(2, pread(fd, c, 2, off));
+			EXPECT_TRUE(c[0] == 'W' || c[0] == 'x');
+			EXPECT_EQ('x', c[1]);
+		}
+		close(fd);
+	}
 	umount(e.mnt);
 	e.mounted = 0;
 	umount2(up, MNT_DETACH);
