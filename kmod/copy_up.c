@@ -243,23 +243,6 @@ enum ufs_copy_mode {
 	UFS_COPY_CLONE,		/* completion: a whole-file clone or nothing */
 };
 
-/*
- * A metadata-only copy: the staging file gets the lower file's size as a
- * hole and the metacopy mark; reads keep going to the lower file.
- */
-static int ufs_make_metacopy(struct unionfs_fs *fs, struct dentry *tmp,
-			     loff_t size)
-{
-	struct path upath = { .mnt = fs->layers[0].mnt, .dentry = tmp };
-	int err;
-
-	err = vfs_truncate(&upath, size);
-	if (err)
-		return err;
-	return vfs_setxattr(ufs_mnt_idmap(upath.mnt), tmp,
-			    UNIONFS_XATTR_METACOPY, "", 0, 0);
-}
-
 static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 {
 	struct super_block *sb = dentry->d_sb;
@@ -321,11 +304,20 @@ static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 		goto out_put;
 
 	/* Data is copied without holding freeze protection (6.12 rule). */
+	/*
+	 * A metadata-only copy gets the lower file's size as a hole and the
+	 * metacopy mark (below); reads keep going to the lower file.
+	 */
 	if (S_ISREG(stat.mode) && stat.size && fs->metacopy &&
 	    (mode == UFS_COPY_META ||
 	     (mode == UFS_COPY_PARTIAL && fs->chunk_shift &&
 	      stat.size > (1LL << fs->chunk_shift)))) {
+		struct path upath = { .mnt = umnt, .dentry = tmp };
+
 		metacopy = true;
+		err = vfs_truncate(&upath, stat.size);
+		if (err)
+			goto out_cleanup;
 	} else if (S_ISREG(stat.mode) && mode != UFS_COPY_NO_DATA) {
 		err = ufs_copy_data(fs, &lower, tmp, stat.size, false);
 		if (err)
@@ -335,7 +327,8 @@ static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 	err = mnt_want_write(umnt);
 	if (err)
 		goto out_cleanup;
-	err = metacopy ? ufs_make_metacopy(fs, tmp, stat.size) : 0;
+	err = metacopy ? vfs_setxattr(idmap, tmp, UNIONFS_XATTR_METACOPY,
+				      "", 0, 0) : 0;
 	if (!err)
 		err = ufs_copy_xattrs(fs, &lower, tmp);
 	if (!err)
