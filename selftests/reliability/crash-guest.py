@@ -10,7 +10,8 @@
   cleaned) and check every object against the manifest. TAP on stdout and in
   $UNIONFS_RESULTS/check-<fs>.tap.
 --run SEED: make fresh layers on each disk, write the manifest, sync, then
-  run concurrent copy-ups and renames through the union; after a number of
+  run concurrent copy-ups (whole, metadata-only, partial) and renames
+  through the union; after a number of
   completed operations chosen by SEED print the kill marker (the host kills
   QEMU when it sees it) and keep going.
 
@@ -62,6 +63,10 @@ def pattern(seed, size):
         out += bytes([(b + i) & 0xff for b in block[:64]]) + block[64:]
         i += 1
     return bytes(out[:size])
+
+
+def poked(data, off, text):
+    return data[:off] + text.encode() + data[off + len(text):]
 
 
 def uptime():
@@ -123,10 +128,16 @@ def build(base, seed):
         if "/r" in p:
             continue
         kind = rnd.choice(["open", "chmod", "xattr", "replace", "replace", "rename",
-                           "none"])
+                           "poke", "none"])
         if p.endswith("deep"):
             kind = "replace"
+        if kind == "poke" and files[p]["old"][1] <= 65536:
+            kind = "open"   # partial copy-up takes files over one 64k chunk
         op = {"kind": kind, "path": p}
+        if kind == "poke":
+            # write-only: only the chunk written is copied up
+            files[p]["poke"] = [rnd.randrange(65536, files[p]["old"][1] - 16),
+                                "POKE%012d" % n]
         if kind == "replace":
             n += 1
             files[p]["new"] = [n, rnd.choice([3000, 70000, files[p]["old"][1]])]
@@ -165,6 +176,15 @@ def do_op(mnt, op, files, wid):
     k = op["kind"]
     if k == "open":
         os.close(os.open(p, os.O_RDWR))
+    elif k == "poke":
+        off, text = files[op["path"]]["poke"]
+        fd = os.open(p, os.O_WRONLY)
+        try:
+            os.pwrite(fd, text.encode(), off)
+            if wid % 2:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
     elif k == "chmod":
         os.chmod(p, 0o640)
     elif k == "xattr":
@@ -313,6 +333,8 @@ def check(fs, dev):
         if data == pattern(*f["old"]):
             states["moved" if present[0] != p else "old"] += 1
         elif "new" in f and data == pattern(*f["new"]):
+            states["new"] += 1
+        elif "poke" in f and data == poked(pattern(*f["old"]), *f["poke"]):
             states["new"] += 1
         else:
             kind = "zero-length" if not data else "short" if len(data) < f["old"][1] else "mixed"
