@@ -165,22 +165,26 @@ bool ufs_chunk_present(struct ufs_chunks *chunks, loff_t pos)
 
 /*
  * Copy [start, end) of @in to the same place in @out, skipping the holes
- * of @in (so they stay holes). Returns the bytes copied.
+ * of @in (so they stay holes). With @to_end, a hole after the first data
+ * is copied as zeros: finding where a hole starts may walk the whole rest
+ * of the file (tmpfs looks at every page), too much for one chunk. Returns
+ * the bytes copied.
  */
 ssize_t ufs_copy_range(struct file *in, struct file *out, loff_t start,
-		       loff_t end)
+		       loff_t end, bool to_end)
 {
 	loff_t pos = start, copied = 0;
 
 	while (pos < end) {
-		loff_t data, hole;
+		loff_t data, hole = end;
 
 		data = vfs_llseek(in, pos, SEEK_DATA);
 		if (data == -ENXIO || data >= end)
 			break;			/* only a hole is left */
 		if (data < 0)
 			data = pos;		/* no SEEK_DATA: copy it all */
-		hole = vfs_llseek(in, data, SEEK_HOLE);
+		if (!to_end)
+			hole = vfs_llseek(in, data, SEEK_HOLE);
 		if (hole < 0 || hole > end)
 			hole = end;
 		pos = data;
@@ -212,7 +216,7 @@ static int ufs_chunk_copy(struct inode *inode, struct file *out,
 			   chunks->lower_size);
 	ssize_t n;
 
-	n = ufs_copy_range(ui->data_file, out, start, end);
+	n = ufs_copy_range(ui->data_file, out, start, end, true);
 	if (n < 0)
 		return n;
 	ufs_stat_inc(fs, chunks_copied);

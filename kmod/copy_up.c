@@ -73,7 +73,7 @@ static int ufs_copy_data(struct unionfs_fs *fs, const struct path *lower,
 		err = -EOPNOTSUPP;
 		goto out;
 	}
-	copied = ufs_copy_range(in, out, 0, size);
+	copied = ufs_copy_range(in, out, 0, size, false);
 	if (copied < 0) {
 		err = copied;
 		goto out;

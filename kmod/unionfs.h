@@ -329,7 +329,7 @@ int ufs_chunks_prepare(struct inode *inode, struct file *upper, loff_t start,
 int ufs_chunks_fill_locked(struct inode *inode, struct file *out);
 int ufs_chunks_persist(struct inode *inode, struct file *upper, bool sync);
 ssize_t ufs_copy_range(struct file *in, struct file *out, loff_t start,
-		       loff_t end);
+		       loff_t end, bool to_end);
 
 /* file.c */
 extern const struct file_operations unionfs_file_fops;
