@@ -684,6 +684,56 @@ TEST_F_TIMEOUT(mc, truncate_fsync_and_read_write_open_of_a_partial_file, UFS_TES
 	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big2")));
 }
 
+/* copy_file_range, splice and O_DIRECT through a partially copied file. */
+TEST_F_TIMEOUT(mc, copy_file_range_splice_and_direct_io, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	static char block[4096] __attribute__((aligned(4096)));
+	loff_t in_off = 0;
+	int in, out, p[2];
+	ssize_t n;
+
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "cfr", 2 * CHUNK));
+	/* out of it: the merged data */
+	in = open(ufs_path(e->mnt, "d/big"), O_RDONLY);
+	ASSERT_GE(in, 0);
+	out = open(ufs_path(e->mnt, "copy"), O_CREAT | O_WRONLY, 0644);
+	ASSERT_GE(out, 0);
+	while ((n = copy_file_range(in, &in_off, out, NULL, BIG, 0)) > 0)
+		;
+	EXPECT_EQ(0, n);
+	close(out);
+	EXPECT_TRUE(big_is(ufs_path(e->mnt, "copy"), 2 * CHUNK, "cfr"));
+	/* into it, through a pipe: the chunk written comes up first */
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(3, write(p[1], "spl", 3));
+	out = open(ufs_path(e->mnt, "d/big"), O_WRONLY);
+	ASSERT_GE(out, 0);
+	in_off = 6 * CHUNK + 5;
+	EXPECT_EQ(3, splice(p[0], NULL, out, &in_off, 3, 0));
+	close(out);
+	close(p[0]);
+	close(p[1]);
+	EXPECT_STREQ("spl", read_at(ufs_path(e->mnt, "d/big"), 6 * CHUNK + 5, 3));
+	EXPECT_EQ(pattern_at(6 * CHUNK + 4), read_at(ufs_path(e->mnt, "d/big"), 6 * CHUNK + 4, 1)[0]);
+	EXPECT_EQ(pattern_at(6 * CHUNK + 8), read_at(ufs_path(e->mnt, "d/big"), 6 * CHUNK + 8, 1)[0]);
+	EXPECT_STREQ("cfr", read_at(ufs_path(e->mnt, "d/big"), 2 * CHUNK, 3));
+	close(in);
+
+	/* O_DIRECT where the backing filesystem has it (not tmpfs on 6.1) */
+	out = open(ufs_path(e->mnt, "d/big"), O_WRONLY | O_DIRECT);
+	if (out < 0) {
+		EXPECT_EQ(EINVAL, errno);
+		return;
+	}
+	memset(block, 'D', sizeof(block));
+	EXPECT_EQ(4096, pwrite(out, block, 4096, 5 * CHUNK + 8192));
+	close(out);
+	EXPECT_STREQ("DDD", read_at(ufs_path(e->mnt, "d/big"), 5 * CHUNK + 8192, 3));
+	EXPECT_EQ(pattern_at(5 * CHUNK + 8191), read_at(ufs_path(e->mnt, "d/big"), 5 * CHUNK + 8191, 1)[0]);
+	EXPECT_EQ(pattern_at(5 * CHUNK + 12288), read_at(ufs_path(e->mnt, "d/big"), 5 * CHUNK + 12288, 1)[0]);
+}
+
 TEST_F_TIMEOUT(mc, chunk_option, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
