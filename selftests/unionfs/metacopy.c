@@ -108,6 +108,21 @@ static long long counter(const char *upper, const char *name)
 	return val;
 }
 
+/* Does /proc/mounts hold @text? */
+static int mounts_show(const char *text)
+{
+	static char mounts[8192];
+	FILE *f = fopen("/proc/mounts", "r");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(mounts, 1, sizeof(mounts) - 1, f);
+	fclose(f);
+	mounts[n] = '\0';
+	return strstr(mounts, text) != NULL;
+}
+
 /* Upper and lower share a filesystem that clones extents (reflink). */
 static int can_clone(void)
 {
@@ -398,9 +413,7 @@ TEST_F_TIMEOUT(mc, sparse_lower_stays_sparse, UFS_TEST_TIMEOUT)
 TEST_F_TIMEOUT(mc, metacopy_off_copies_the_data, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
-	char opts[4096], mounts[8192];
-	FILE *f;
-	size_t n;
+	char opts[4096];
 
 	ASSERT_EQ(0, umount(e->mnt));
 	e->mounted = 0;
@@ -412,12 +425,7 @@ TEST_F_TIMEOUT(mc, metacopy_off_copies_the_data, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "f"), 0600));
 	EXPECT_FALSE(marked(ufs_path(e->upper, "f")));
 	EXPECT_STREQ("lower-content", ufs_get(e->upper, "f"));
-	f = fopen("/proc/mounts", "r");
-	ASSERT_NE(NULL, f);
-	n = fread(mounts, 1, sizeof(mounts) - 1, f);
-	fclose(f);
-	mounts[n] = '\0';
-	EXPECT_NE(NULL, strstr(mounts, ",metacopy=off"));
+	EXPECT_TRUE(mounts_show(",metacopy=off"));
 	/* the option cannot change on remount */
 	EXPECT_EQ(-1, mount(NULL, e->mnt, NULL, MS_REMOUNT, "metacopy=on"));
 	EXPECT_EQ(EINVAL, errno);
@@ -737,16 +745,9 @@ TEST_F_TIMEOUT(mc, copy_file_range_splice_and_direct_io, UFS_TEST_TIMEOUT)
 TEST_F_TIMEOUT(mc, chunk_option, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
-	char opts[4096], mounts[8192];
-	FILE *f;
-	size_t n;
+	char opts[4096];
 
-	f = fopen("/proc/mounts", "r");
-	ASSERT_NE(NULL, f);
-	n = fread(mounts, 1, sizeof(mounts) - 1, f);
-	fclose(f);
-	mounts[n] = '\0';
-	EXPECT_NE(NULL, strstr(mounts, ",metacopy=on,chunk=64k"));
+	EXPECT_TRUE(mounts_show(",metacopy=on,chunk=64k"));
 
 	ASSERT_EQ(0, umount(e->mnt));
 	e->mounted = 0;
