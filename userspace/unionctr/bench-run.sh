@@ -6,6 +6,7 @@
 # Needs root, /bin/busybox; crun/runc/bwrap are measured when installed.
 set -u
 n=20 storage=${UNIONCTR_STORAGE:-overlay} csv=""
+args=("$@")	# for the re-exec below: the loop shifts them away
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) n=$2; shift 2 ;;
@@ -20,7 +21,7 @@ UC=${UNIONCTR:-$HERE/../../build/bin/unionctr}
 # crun refuses hybrid cgroup hosts: run everything in a private mount
 # namespace that shows the unified hierarchy alone at /sys/fs/cgroup.
 if [ -z "${UC_BENCH_NS:-}" ] && [ -d /sys/fs/cgroup/unified ]; then
-	exec env UC_BENCH_NS=1 unshare -m "$0" "$@"
+	exec env UC_BENCH_NS=1 unshare -m "$0" "${args[@]}"
 fi
 if [ -n "${UC_BENCH_NS:-}" ]; then
 	mount --make-rprivate / && mount -t cgroup2 none /sys/fs/cgroup
@@ -83,3 +84,4 @@ for t in "${tools[@]}"; do
 	printf '%-10s %10s %10s\n' "$t" "$med" "$min"
 	[ -n "$csv" ] && echo "$t,$med,$min" >> "$csv"
 done
+exit 0
