@@ -228,11 +228,13 @@ static int ufs_chunk_copy(struct inode *inode, struct file *out,
 	return 0;
 }
 
-/* The upper file, opened for the chunk copies (no O_APPEND, no O_DIRECT). */
-static struct file *ufs_chunk_out(struct file *upper)
+/*
+ * The upper file at @path, opened for chunk copies and writeback (no
+ * O_APPEND, no O_DIRECT: whatever the user's open had).
+ */
+struct file *ufs_open_for_chunks(const struct path *path)
 {
-	return dentry_open(&upper->f_path, O_WRONLY | O_LARGEFILE,
-			   current_cred());
+	return dentry_open(path, O_WRONLY | O_LARGEFILE, current_cred());
 }
 
 /*
@@ -259,7 +261,7 @@ int ufs_chunks_prepare(struct inode *inode, struct file *upper, loff_t start,
 		if (test_bit(nr, chunks->map))
 			continue;
 		if (!out) {
-			out = ufs_chunk_out(upper);
+			out = ufs_open_for_chunks(&upper->f_path);
 			if (IS_ERR(out)) {
 				err = PTR_ERR(out);
 				out = NULL;

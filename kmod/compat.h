@@ -26,6 +26,9 @@
 #define UFS_NOP_IDMAP		(&nop_mnt_idmap)
 #define ufs_mnt_idmap(mnt)	mnt_idmap(mnt)
 #define UFS_SPLICE_READ		copy_splice_read
+/* write_cache_pages() hands its callback a folio */
+#define UFS_WB_ITEM_T		struct folio
+#define ufs_wb_folio(folio)	(folio)
 
 static inline void ufs_generic_fillattr(struct mnt_idmap *idmap,
 					u32 request_mask, struct inode *inode,
@@ -153,6 +156,9 @@ static inline struct file *ufs_tmpfile_open(const struct path *parent,
 #define UFS_NOP_IDMAP		(&init_user_ns)
 #define ufs_mnt_idmap(mnt)	mnt_user_ns(mnt)
 #define UFS_SPLICE_READ		generic_file_splice_read
+/* write_cache_pages() hands its callback a page */
+#define UFS_WB_ITEM_T		struct page
+#define ufs_wb_folio(page)	page_folio(page)
 
 static inline void ufs_generic_fillattr(struct user_namespace *idmap,
 					u32 request_mask, struct inode *inode,

@@ -402,7 +402,7 @@ static int ufs_fill_chunks(struct unionfs_fs *fs, struct inode *inode,
 	struct file *out;
 	int err;
 
-	out = dentry_open(upath, O_WRONLY | O_LARGEFILE, current_cred());
+	out = ufs_open_for_chunks(upath);
 	if (IS_ERR(out))
 		return PTR_ERR(out);
 	err = ufs_chunks_fill_locked(inode, out);
@@ -530,6 +530,13 @@ static int ufs_copy_up_mode(struct dentry *dentry, enum ufs_copy_mode mode)
 		err = ufs_copy_up_one(next, next == dentry ? mode : UFS_COPY_DATA);
 		dput(next);
 	}
+	/*
+	 * A metacopy file opened for write: a clone if it can, else its
+	 * chunks as they are written, unless one chunk holds it all.
+	 */
+	if (!err && mode == UFS_COPY_PARTIAL &&
+	    i_size_read(d_inode(dentry)) <= (1LL << UFS_FS(dentry->d_sb)->chunk_shift))
+		mode = UFS_COPY_DATA;
 	if (!err && mode != UFS_COPY_META && ufs_data_in_lower(d_inode(dentry)))
 		err = ufs_complete_data(dentry, mode == UFS_COPY_PARTIAL ?
 					UFS_COPY_CLONE : mode);
@@ -559,7 +566,7 @@ int ufs_copy_up_flags(struct dentry *dentry, int flags)
 
 /*
  * For an open for write (@flags are the open's): as ufs_copy_up_flags(),
- * but where the mount copies up partially, a big file opened write-only
+ * but where the mount copies up partially, a big file opened for write
  * gets only its attributes now and each chunk of data just before it is
  * first written (chunks.c); a whole-file clone is still taken where the
  * upper can.
@@ -569,11 +576,10 @@ int ufs_copy_up_for_write(struct dentry *dentry, int flags)
 	if (flags & O_TRUNC)
 		return ufs_copy_up_mode(dentry, UFS_COPY_NO_DATA);
 	/*
-	 * A read-write open may map the file shared and write through the
-	 * mapping, and mmap cannot copy up (it runs under mmap_lock): it
-	 * takes all the data now, as without partial copy-up.
+	 * Read-write opens too: pages written through a shared mapping come
+	 * up at writeback, chunk by chunk, like writes (unionfs_writepages()).
 	 */
-	if ((flags & O_ACCMODE) == O_WRONLY && UFS_FS(dentry->d_sb)->chunk_shift)
+	if (UFS_FS(dentry->d_sb)->chunk_shift)
 		return ufs_copy_up_mode(dentry, UFS_COPY_PARTIAL);
 	return ufs_copy_up_mode(dentry, UFS_COPY_DATA);
 }

@@ -9,6 +9,7 @@
 #include <linux/uio.h>
 #include <linux/bvec.h>
 #include <linux/pagemap.h>
+#include <linux/writeback.h>
 #include <linux/fs.h>
 #include "unionfs.h"
 
@@ -145,15 +146,14 @@ static ssize_t ufs_read_merged(struct kiocb *iocb, struct iov_iter *iter,
 	return done ?: ret;
 }
 
-static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
+/* Read through the real file (merged for a metacopy file). */
+static ssize_t ufs_read(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct file *file = iocb->ki_filp;
 	struct file *real = ufs_real_file(file);
 	const struct cred *old;
 	ssize_t ret;
 
-	if (!iov_iter_count(iter))
-		return 0;
 	old = ufs_override_creds(file_inode(file)->i_sb);
 	if (ufs_merged(file_inode(file), real))
 		ret = ufs_read_merged(iocb, iter, real);
@@ -165,8 +165,39 @@ static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 }
 
 /*
- * The union inode's page cache only backs read-only mappings of metacopy
- * files with chunks up (unionfs_mmap()): a page is a merged read.
+ * The union's page cache (see unionfs_mmap()) may hold pages written
+ * through a shared mapping: they reach the upper file before any other
+ * I/O of [start, end] goes there, as buffered pages do before direct I/O.
+ */
+int ufs_flush_mapped(struct inode *inode, loff_t start, loff_t end)
+{
+	struct address_space *mapping = inode->i_mapping;
+
+	if (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) &&
+	    !mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK))
+		return 0;
+	return filemap_write_and_wait_range(mapping, start, end);
+}
+
+static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	size_t count = iov_iter_count(iter);
+	int err;
+
+	if (!count)
+		return 0;
+	err = ufs_flush_mapped(file_inode(iocb->ki_filp), iocb->ki_pos,
+			       iocb->ki_pos + count - 1);
+	if (err)
+		return err;
+	return ufs_read(iocb, iter);
+}
+
+/*
+ * The union inode's page cache backs the mappings of metacopy files
+ * (unionfs_mmap()): a page is read by a merged read, and a page written
+ * through a shared mapping goes back through the chunk copy-up of a
+ * write (unionfs_writepages()).
  */
 static int unionfs_read_folio(struct file *file, struct folio *folio)
 {
@@ -182,7 +213,7 @@ static int unionfs_read_folio(struct file *file, struct folio *folio)
 	iov_iter_bvec(&iter, ITER_DEST, &bvec, 1, PAGE_SIZE);
 	init_sync_kiocb(&kiocb, file);
 	kiocb.ki_pos = folio_pos(folio);
-	ret = unionfs_read_iter(&kiocb, &iter);
+	ret = ufs_read(&kiocb, &iter);
 	if (ret >= 0) {
 		folio_zero_segment(folio, ret, PAGE_SIZE);
 		folio_mark_uptodate(folio);
@@ -192,8 +223,89 @@ static int unionfs_read_folio(struct file *file, struct folio *folio)
 	return ret;
 }
 
+/* One writeback pass: the upper file, opened for its writes. */
+struct ufs_writeback {
+	struct file *out;
+};
+
+/*
+ * Write one dirty page to the upper file, after the chunks it lies in
+ * (as any write does). Never past the upper file's end: a mapping cannot
+ * extend a file, so a page there was cut off by a truncate (which waits
+ * for unionfs_writepages() to let go of invalidate_lock).
+ */
+static int ufs_writeback_page(UFS_WB_ITEM_T *item,
+			      struct writeback_control *wbc, void *data)
+{
+	struct folio *folio = ufs_wb_folio(item);
+	struct inode *inode = folio->mapping->host;
+	struct ufs_writeback *wb = data;
+	loff_t pos = folio_pos(folio);
+	loff_t size = min(i_size_read(inode), i_size_read(file_inode(wb->out)));
+	struct bio_vec bvec = { .bv_page = &folio->page, .bv_offset = 0 };
+	struct iov_iter iter;
+	ssize_t ret;
+	int err;
+
+	if (pos >= size) {
+		folio_unlock(folio);
+		return 0;
+	}
+	bvec.bv_len = min_t(loff_t, folio_size(folio), size - pos);
+	folio_start_writeback(folio);
+	/* written again meanwhile, it is dirtied again by page_mkwrite */
+	folio_unlock(folio);
+	err = ufs_chunks_prepare(inode, wb->out, pos, pos + bvec.bv_len);
+	if (!err) {
+		iov_iter_bvec(&iter, ITER_SOURCE, &bvec, 1, bvec.bv_len);
+		ret = ufs_write_real(wb->out, &iter, &pos, 0);
+		if (ret < 0)
+			err = ret;
+		else if (ret < bvec.bv_len)
+			err = -EIO;
+	}
+	if (err)
+		mapping_set_error(folio->mapping, err);
+	folio_end_writeback(folio);
+	return err;
+}
+
+static int unionfs_writepages(struct address_space *mapping,
+			      struct writeback_control *wbc)
+{
+	struct inode *inode = mapping->host;
+	/* set before the mapping that dirtied the pages could write */
+	struct file *map_file = READ_ONCE(UFS_I(inode)->map_file);
+	struct ufs_writeback wb;
+	const struct cred *old;
+	int err;
+
+	if (!map_file)
+		return -EIO;
+	old = ufs_override_creds(inode->i_sb);
+	wb.out = ufs_open_for_chunks(&map_file->f_path);
+	if (IS_ERR(wb.out)) {
+		err = PTR_ERR(wb.out);
+		goto out;
+	}
+	/* the size stays as it is while the pages go out (unionfs_setattr()) */
+	filemap_invalidate_lock_shared(mapping);
+	err = write_cache_pages(mapping, wbc, ufs_writeback_page, &wb);
+	filemap_invalidate_unlock_shared(mapping);
+	/* chunks these pages brought up are marked, after their data */
+	if (!err)
+		err = ufs_chunks_persist(inode, wb.out, false);
+	fput(wb.out);
+out:
+	revert_creds(old);
+	return err;
+}
+
 const struct address_space_operations unionfs_aops = {
 	.read_folio	= unionfs_read_folio,
+	.dirty_folio	= filemap_dirty_folio,
+	.writepages	= unionfs_writepages,
+	.migrate_folio	= filemap_migrate_folio,
 	/* Lets O_DIRECT opens through; the real file does the I/O. */
 	.direct_IO	= noop_direct_IO,
 };
@@ -221,6 +333,10 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 		inode_lock(inode);
 	else if (!inode_trylock(inode))
 		return -EAGAIN;
+	ret = ufs_flush_mapped(inode, (iocb->ki_flags & IOCB_APPEND) ?
+			       0 : iocb->ki_pos, LLONG_MAX);
+	if (ret)
+		goto out_unlock;
 	/*
 	 * Set-id bits and file capabilities go on a write by the caller, not
 	 * by the mounter (whose CAP_FSETID the upper fs would honour).
@@ -240,6 +356,13 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 		if (ret)
 			goto out_revert;
 	}
+	/*
+	 * The source may be a mapping of a union file, whose faults read
+	 * an upper file: fault it in before the upper fs locks its inode
+	 * (xfs reads take the lock its writes hold).
+	 */
+	if (user_backed_iter(iter))
+		fault_in_iov_iter_readable(iter, iov_iter_count(iter));
 	ret = ufs_write_real(real, iter, &iocb->ki_pos,
 			     ufs_iocb_rwf(iocb->ki_flags));
 	/* a synchronous write is durable with the chunks it went to */
@@ -269,6 +392,9 @@ static long unionfs_fallocate(struct file *file, int mode, loff_t offset,
 	const struct cred *old;
 	long ret;
 
+	ret = ufs_flush_mapped(inode, 0, LLONG_MAX);
+	if (ret)
+		return ret;
 	/* Space and holes are the whole file's business: complete it first. */
 	if (ufs_merged(inode, real)) {
 		ret = ufs_copy_up(file->f_path.dentry);
@@ -306,29 +432,56 @@ static loff_t unionfs_llseek(struct file *file, loff_t offset, int whence)
 	return ret;
 }
 
+/*
+ * Should a new mapping of @file use the union inode's page cache? A
+ * metacopy file's data is in two files, so yes, unless the mapping only
+ * reads a file whose data is all below (it maps the lower data file:
+ * returned in *@real). Once the union's cache is mapped or holds pages,
+ * later mappings use it too, or they would not see each other's writes.
+ */
+static bool ufs_maps_union_cache(struct file *file, struct vm_area_struct *vma,
+				 struct file **real)
+{
+	struct inode *inode = file_inode(file);
+	struct unionfs_inode *ui = UFS_I(inode);
+
+	if (file_inode(*real) != ui->upper)
+		return false;
+	if (!ufs_merged(inode, *real))
+		return mapping_mapped(inode->i_mapping) ||
+		       inode->i_mapping->nrpages;
+	if (!(file->f_mode & FMODE_WRITE) && !ufs_chunks_any(ui->chunks) &&
+	    i_size_read(file_inode(*real)) == ui->chunks->lower_size &&
+	    !mapping_mapped(inode->i_mapping)) {
+		*real = ui->data_file;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * No copy-up may run here (under mmap_lock): the union's page cache is
+ * filled by merged reads, and its pages written through a shared mapping
+ * are copied up at writeback (unionfs_writepages()).
+ */
 static int unionfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	struct unionfs_inode *ui = UFS_I(file_inode(file));
 	struct file *real = ufs_real_file(file);
 	const struct cred *old;
 	int ret;
 
 	if (!real->f_op->mmap)
 		return -ENODEV;
-	/*
-	 * A metacopy file is only ever open read-only or write-only here
-	 * (read-write opens take all the data: see ufs_copy_up_for_write()),
-	 * so its mappings cannot write to it. While its data is all below
-	 * they map the lower data file; else the union inode's own page
-	 * cache, filled by merged reads (no copy-up: that may not run under
-	 * mmap_lock).
-	 */
-	if (ufs_merged(file_inode(file), real)) {
-		struct unionfs_inode *ui = UFS_I(file_inode(file));
+	if (ufs_maps_union_cache(file, vma, &real)) {
+		if ((vma->vm_flags & VM_SHARED) &&
+		    (vma->vm_flags & VM_MAYWRITE) && !READ_ONCE(ui->map_file)) {
+			struct file *map_file = get_file(real);
 
-		if (ufs_chunks_any(ui->chunks) ||
-		    i_size_read(file_inode(real)) != ui->chunks->lower_size)
-			return generic_file_readonly_mmap(file, vma);
-		real = ui->data_file;
+			if (cmpxchg(&ui->map_file, NULL, map_file))
+				fput(map_file);
+		}
+		return generic_file_mmap(file, vma);
 	}
 	/* The mapping belongs to the real file from now on. */
 	vma_set_file(vma, real);
@@ -345,11 +498,12 @@ static int unionfs_fsync(struct file *file, loff_t start, loff_t end,
 	const struct cred *old;
 	int ret;
 
+	ret = ufs_flush_mapped(file_inode(file), start, end);
+	if (ret)
+		return ret;
 	old = ufs_override_creds(file_inode(file)->i_sb);
 	if (ufs_merged(file_inode(file), real))
 		ret = ufs_chunks_persist(file_inode(file), real, true);
-	else
-		ret = 0;
 	if (!ret)
 		ret = vfs_fsync_range(real, start, end, datasync);
 	revert_creds(old);
@@ -375,6 +529,11 @@ static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
 
 	if (flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
 		return -EINVAL;
+	ret = ufs_flush_mapped(file_inode(in), 0, LLONG_MAX);
+	if (!ret)
+		ret = ufs_flush_mapped(inode_out, 0, LLONG_MAX);
+	if (ret)
+		return ret;
 	/* Extents are shared with the real files: they need all their data. */
 	if (ufs_merged(file_inode(in), real_in)) {
 		ret = ufs_copy_up(in->f_path.dentry);

@@ -399,6 +399,12 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
+	/* Pages written through a mapping land before the size changes. */
+	if (attr->ia_valid & ATTR_SIZE) {
+		err = ufs_flush_mapped(d_inode(dentry), 0, LLONG_MAX);
+		if (err)
+			return err;
+	}
 	/* A size change needs the data; to 0 it needs none of it. */
 	if (!(attr->ia_valid & ATTR_SIZE))
 		err = ufs_copy_up_meta(dentry);
@@ -415,6 +421,9 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	if (real_attr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
 		real_attr.ia_valid &= ~ATTR_MODE;
 
+	/* writeback of mapped pages sees the old size or the new one */
+	if (attr->ia_valid & ATTR_SIZE)
+		filemap_invalidate_lock(d_inode(dentry)->i_mapping);
 	old = ufs_override_creds(sb);
 	err = mnt_want_write(umnt);
 	if (!err) {
@@ -425,8 +434,11 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	}
 	revert_creds(old);
 	ufs_copy_attr(d_inode(dentry), d_inode(upper));
-	if (!err && (attr->ia_valid & ATTR_SIZE))
-		truncate_pagecache(d_inode(dentry), attr->ia_size);
+	if (attr->ia_valid & ATTR_SIZE) {
+		if (!err)
+			truncate_pagecache(d_inode(dentry), attr->ia_size);
+		filemap_invalidate_unlock(d_inode(dentry)->i_mapping);
+	}
 	return err;
 }
 

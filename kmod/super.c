@@ -717,6 +717,15 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* Without an upper layer there is nowhere to write. */
 	if (!fs->has_upper)
 		sb->s_flags |= SB_RDONLY;
+	/*
+	 * Shared writable mappings of partly copied-up files live in the
+	 * union's page cache, which writeback must flush: a real bdi.
+	 */
+	if (fs->has_upper && fs->chunk_shift) {
+		err = super_setup_bdi(sb);
+		if (err)
+			goto out;
+	}
 
 	err = -ENOMEM;
 	stack = ufs_root_stack(fs);
@@ -846,6 +855,7 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	ui->metacopy = false;
 	ui->chunks = NULL;
 	ui->data_file = NULL;
+	ui->map_file = NULL;
 	mutex_init(&ui->copy_up_lock);
 	spin_lock_init(&ui->dir_lock);
 	ui->dir_cache = NULL;
@@ -856,6 +866,19 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 static void unionfs_free_inode(struct inode *inode)
 {
 	kmem_cache_free(unionfs_inode_cachep, UFS_I(inode));
+}
+
+/*
+ * A union inode goes with its last reference, except while its page cache
+ * holds pages written through a shared mapping that have not reached the
+ * upper file: the inode stays until writeback is done with them.
+ */
+static int unionfs_drop_inode(struct inode *inode)
+{
+	if (mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY) ||
+	    mapping_tagged(&inode->i_data, PAGECACHE_TAG_WRITEBACK))
+		return 0;
+	return generic_delete_inode(inode);
 }
 
 static void unionfs_evict_inode(struct inode *inode)
@@ -870,6 +893,9 @@ static void unionfs_evict_inode(struct inode *inode)
 	if (UFS_I(inode)->data_file)
 		fput(UFS_I(inode)->data_file);
 	UFS_I(inode)->data_file = NULL;
+	if (UFS_I(inode)->map_file)
+		fput(UFS_I(inode)->map_file);
+	UFS_I(inode)->map_file = NULL;
 	UFS_I(inode)->real = NULL;
 }
 
@@ -961,7 +987,7 @@ static const struct super_operations unionfs_super_ops = {
 	.alloc_inode	= unionfs_alloc_inode,
 	.free_inode	= unionfs_free_inode,
 	.evict_inode	= unionfs_evict_inode,
-	.drop_inode	= generic_delete_inode,
+	.drop_inode	= unionfs_drop_inode,
 	.statfs		= unionfs_statfs,
 	.show_options	= unionfs_show_options,
 };

@@ -176,6 +176,12 @@ struct unionfs_inode {
 	/* metacopy files, set once under copy_up_lock, freed at eviction */
 	struct ufs_chunks *chunks;	/* loaded at the first open */
 	struct file *data_file;		/* the lower data, for merged reads */
+	/*
+	 * The upper file of the first shared writable mapping of a metacopy
+	 * file: writeback of the union page cache writes through it. Set
+	 * once (cmpxchg), put at eviction.
+	 */
+	struct file *map_file;
 	/* directories: the last merged listing, dropped on any change */
 	spinlock_t dir_lock;		/* protects dir_cache and dir_version */
 	struct ufs_listing *dir_cache;
@@ -324,6 +330,7 @@ int ufs_chunks_load(struct dentry *dentry);
 int ufs_chunks_load_locked(struct dentry *dentry);
 bool ufs_chunks_any(struct ufs_chunks *chunks);
 bool ufs_chunk_present(struct ufs_chunks *chunks, loff_t pos);
+struct file *ufs_open_for_chunks(const struct path *path);
 int ufs_chunks_prepare(struct inode *inode, struct file *upper, loff_t start,
 		       loff_t end);
 int ufs_chunks_fill_locked(struct inode *inode, struct file *out);
@@ -335,6 +342,7 @@ ssize_t ufs_copy_range(struct file *in, struct file *out, loff_t start,
 extern const struct file_operations unionfs_file_fops;
 extern const struct address_space_operations unionfs_aops;
 void ufs_data_changed(struct inode *inode, loff_t start, loff_t end);
+int ufs_flush_mapped(struct inode *inode, loff_t start, loff_t end);
 
 /* stats.c */
 int ufs_sysfs_init(void);

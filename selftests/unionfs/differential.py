@@ -32,6 +32,7 @@ import argparse
 import ctypes
 import errno
 import hashlib
+import mmap
 import os
 import random
 import shutil
@@ -207,7 +208,7 @@ OP_WEIGHTS = {
     "grow": 1, "chmod": 3, "chown": 2, "unlink": 6, "rmdir": 4, "mkdir": 5,
     "rename": 8, "exchange": 2, "noreplace": 2, "link": 3, "symlink": 3,
     "mkfifo": 1, "setxattr": 2, "rmxattr": 1, "read": 3, "readdir": 3,
-    "stat": 2,
+    "stat": 2, "rdwr": 3, "mmapw": 2,
 }
 OP_KINDS = sorted(OP_WEIGHTS)
 OP_CUM = [OP_WEIGHTS[k] for k in OP_KINDS]
@@ -239,6 +240,28 @@ def apply_op(root, op):
             fd = os.open(pa, os.O_WRONLY | os.O_NONBLOCK)
             try:
                 os.pwrite(fd, b"XY", 1)
+            finally:
+                os.close(fd)
+        elif kind == "rdwr":
+            # read-write: a write into the second 4k chunk, a read across
+            fd = os.open(pa, os.O_RDWR | os.O_NONBLOCK)
+            try:
+                os.pwrite(fd, b"RW", 4100)
+                return "rdwr %r" % os.pread(fd, 16, 4090)
+            finally:
+                os.close(fd)
+        elif kind == "mmapw":
+            # a shared writable mapping writes one byte, msync, unmap
+            fd = os.open(pa, os.O_RDWR | os.O_NONBLOCK)
+            try:
+                size = os.fstat(fd).st_size
+                if not size or not S_ISREG(os.fstat(fd).st_mode):
+                    return "mmapw none"
+                with mmap.mmap(fd, size) as m:
+                    pos = min(4097, size - 1)
+                    m[pos] = ord("m")
+                    m.flush()
+                    return "mmapw %r" % m[max(pos - 8, 0):pos + 8]
             finally:
                 os.close(fd)
         elif kind == "truncate":

@@ -217,14 +217,21 @@ TEST_F_TIMEOUT(mc, chown_utimes_xattr_are_metadata_only, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(3, counter(e->upper, "metacopy_ups"));
 }
 
-/* A read-write open may map the file shared: it takes all the data. */
-TEST_F_TIMEOUT(mc, read_write_open_brings_the_data, UFS_TEST_TIMEOUT)
+/* Without partial copy-up (chunk=0), a read-write open takes all the data. */
+TEST_F_TIMEOUT(mc, read_write_open_without_chunks_brings_the_data, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
+	char opts[4096];
 	struct stat st;
 	char c;
 	int fd;
 
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s,upperdir=%s,workdir=%s,chunk=0",
+		 e->lower[0], e->lower[1], e->upper, e->work);
+	ASSERT_EQ(0, ufs_mount(e->mnt, opts));
+	e->mounted = 1;
 	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "d/big"), 0640));
 	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
 	ASSERT_GE(fd, 0);
@@ -351,10 +358,8 @@ TEST_F_TIMEOUT(mc, survives_remount_and_reads_through_mmap, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(pattern_at(BIG - 1), map[BIG - 1]);
 	munmap(map, BIG);
 	close(fd);
-	/* the data comes up after the remount too */
-	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
-	ASSERT_GE(fd, 0);
-	close(fd);
+	/* the data comes up after the remount too (a truncate needs it all) */
+	ASSERT_EQ(0, truncate(ufs_path(e->mnt, "d/big"), BIG));
 	EXPECT_TRUE(has_pattern(ufs_path(e->upper, "d/big"), BIG));
 	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
 }
@@ -403,6 +408,14 @@ TEST_F_TIMEOUT(mc, sparse_lower_stays_sparse, UFS_TEST_TIMEOUT)
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(1, pwrite(fd, "D", 1, 0));
 	close(fd);
+	/* one chunk up (or a clone of the whole file) */
+	EXPECT_EQ(!can_clone(), marked(ufs_path(e->upper, "sparse")));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "sparse"), &st));
+	EXPECT_EQ(size, st.st_size);
+	EXPECT_LT(st.st_blocks * 512, 1 << 20);
+	EXPECT_STREQ("Data", ufs_get(e->mnt, "sparse"));
+	/* completing the file keeps the holes */
+	ASSERT_EQ(0, truncate(ufs_path(e->mnt, "sparse"), size));
 	EXPECT_FALSE(marked(ufs_path(e->upper, "sparse")));
 	ASSERT_EQ(0, stat(ufs_path(e->upper, "sparse"), &st));
 	EXPECT_EQ(size, st.st_size);
@@ -666,12 +679,27 @@ TEST_F_TIMEOUT(mc, truncate_fsync_and_read_write_open_of_a_partial_file, UFS_TES
 		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 1));
 	close(fd);
 
-	/* read-write: the rest comes up, the write stays */
+	/* read-write: only the chunks written come up, reads see both */
 	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
 	ASSERT_GE(fd, 0);
+	ASSERT_EQ(2, pwrite(fd, "de", 2, 3 * CHUNK));
+	ASSERT_EQ(3, pread(fd, buf, 3, CHUNK));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	ASSERT_EQ(1, pread(fd, buf, 1, 2 * CHUNK));
+	EXPECT_EQ(pattern_at(2 * CHUNK), buf[0]);
 	close(fd);
+	if (!can_clone()) {
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 1));
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 3));
+		EXPECT_EQ(0, map_bit(ufs_path(e->upper, "d/big"), 2));
+		EXPECT_EQ(2, counter(e->upper, "chunks_copied"));
+	}
+	/* a truncate needs all the data: the rest comes up, the writes stay */
+	ASSERT_EQ(0, truncate(ufs_path(e->mnt, "d/big"), BIG));
 	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
-	EXPECT_TRUE(big_is(ufs_path(e->upper, "d/big"), CHUNK, "abc"));
+	EXPECT_STREQ("abc", read_at(ufs_path(e->upper, "d/big"), CHUNK, 3));
+	EXPECT_STREQ("de", read_at(ufs_path(e->upper, "d/big"), 3 * CHUNK, 2));
+	EXPECT_EQ(pattern_at(BIG - 1), read_at(ufs_path(e->upper, "d/big"), BIG - 1, 1)[0]);
 
 	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "f"), O_WRONLY, "L", 0));
 	/* a small file is copied whole */
@@ -690,6 +718,127 @@ TEST_F_TIMEOUT(mc, truncate_fsync_and_read_write_open_of_a_partial_file, UFS_TES
 	EXPECT_EQ('z', buf[2]);
 	EXPECT_EQ(pattern_at(4), buf[4]);
 	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big2")));
+}
+
+/* Is [@off, @off + @len) of @map the pattern? */
+static int map_has_pattern(const char *map, off_t off, off_t len)
+{
+	off_t i;
+
+	for (i = off; i < off + len; i++)
+		if (map[i] != pattern_at(i))
+			return 0;
+	return 1;
+}
+
+/*
+ * A shared writable mapping of a file opened read-write: its pages are
+ * merged reads, and the pages it writes come up with their chunks at
+ * writeback (msync), the rest stays below. read() and write() through
+ * other descriptors see the mapping's writes and it sees theirs.
+ */
+TEST_F_TIMEOUT(mc, shared_writable_mapping_of_a_partial_file, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat st;
+	char *map;
+	int fd;
+
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_TRUE(map_has_pattern(map, 0, 3 * CHUNK));
+	EXPECT_EQ(pattern_at(BIG - 1), map[BIG - 1]);
+	map[2 * CHUNK + 5] = 'M';
+	memcpy(map + 5 * CHUNK - 3, "mapped", 6);	/* across two chunks */
+	/* read() sees the mapping's writes before any msync */
+	EXPECT_STREQ("M", read_at(ufs_path(e->mnt, "d/big"), 2 * CHUNK + 5, 1));
+	EXPECT_STREQ("mapped", read_at(ufs_path(e->mnt, "d/big"), 5 * CHUNK - 3, 6));
+	ASSERT_EQ(0, msync(map, BIG, MS_SYNC));
+	if (!can_clone()) {
+		/* on disk: three chunks up and marked, the others still below */
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 2));
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 4));
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 5));
+		EXPECT_EQ(0, map_bit(ufs_path(e->upper, "d/big"), 3));
+		EXPECT_EQ(3, counter(e->upper, "chunks_copied"));
+		ASSERT_EQ(0, stat(ufs_path(e->upper, "d/big"), &st));
+		EXPECT_LT(st.st_blocks * 512, 8 * CHUNK);
+	}
+	EXPECT_STREQ("M", read_at(ufs_path(e->upper, "d/big"), 2 * CHUNK + 5, 1));
+	/* the rest of a chunk the mapping wrote to is the lower data */
+	EXPECT_EQ(pattern_at(2 * CHUNK + 4),
+		  read_at(ufs_path(e->upper, "d/big"), 2 * CHUNK + 4, 1)[0]);
+	/* write() shows through the mapping, whose own writes stay */
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "W", 2 * CHUNK + 6));
+	EXPECT_EQ('W', map[2 * CHUNK + 6]);
+	EXPECT_EQ('M', map[2 * CHUNK + 5]);
+	ASSERT_EQ(0, pwrite_at(ufs_path(e->mnt, "d/big"), O_WRONLY, "V", 6 * CHUNK));
+	EXPECT_EQ('V', map[6 * CHUNK]);
+	munmap(map, BIG);
+	close(fd);
+
+	ASSERT_EQ(0, remount(e));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "d/big"), &st));
+	EXPECT_EQ(BIG, st.st_size);
+	EXPECT_STREQ("MW", read_at(ufs_path(e->mnt, "d/big"), 2 * CHUNK + 5, 2));
+	EXPECT_STREQ("mapped", read_at(ufs_path(e->mnt, "d/big"), 5 * CHUNK - 3, 6));
+	EXPECT_STREQ("V", read_at(ufs_path(e->mnt, "d/big"), 6 * CHUNK, 1));
+	EXPECT_EQ(pattern_at(3 * CHUNK), read_at(ufs_path(e->mnt, "d/big"), 3 * CHUNK, 1)[0]);
+	EXPECT_EQ(pattern_at(BIG - 1), read_at(ufs_path(e->mnt, "d/big"), BIG - 1, 1)[0]);
+	if (!can_clone())
+		EXPECT_TRUE(marked(ufs_path(e->upper, "d/big")));
+}
+
+/*
+ * Pages written through a mapping and never synced reach the upper file
+ * (and the chunk map) by the unmount at the latest. A truncate while they
+ * are dirty writes them first and then cuts the file: writeback never
+ * extends it again.
+ */
+TEST_F_TIMEOUT(mc, mapped_writes_without_msync_and_truncate, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat st;
+	char *map;
+	int fd;
+
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memcpy(map + CHUNK + 1, "late", 4);
+	map[BIG - 2] = 'Z';
+	munmap(map, BIG);
+	close(fd);
+	ASSERT_EQ(0, remount(e));
+	EXPECT_STREQ("late", read_at(ufs_path(e->mnt, "d/big"), CHUNK + 1, 4));
+	EXPECT_STREQ("Z", read_at(ufs_path(e->mnt, "d/big"), BIG - 2, 1));
+	EXPECT_EQ(pattern_at(BIG - 1), read_at(ufs_path(e->mnt, "d/big"), BIG - 1, 1)[0]);
+	if (!can_clone()) {
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), 1));
+		EXPECT_EQ(1, map_bit(ufs_path(e->upper, "d/big"), BIG / CHUNK - 1));
+		EXPECT_EQ(0, map_bit(ufs_path(e->upper, "d/big"), 2));
+	}
+
+	/* dirty pages past a truncate do not come back after it */
+	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[10] = 'a';
+	map[BIG - 3] = 'b';
+	ASSERT_EQ(0, ftruncate(fd, BIG / 2));
+	EXPECT_EQ('a', map[10]);
+	munmap(map, BIG);
+	close(fd);
+	ASSERT_EQ(0, remount(e));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "d/big"), &st));
+	EXPECT_EQ(BIG / 2, st.st_size);
+	EXPECT_STREQ("a", read_at(ufs_path(e->mnt, "d/big"), 10, 1));
+	EXPECT_STREQ("late", read_at(ufs_path(e->mnt, "d/big"), CHUNK + 1, 4));
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
 }
 
 /* copy_file_range, splice and O_DIRECT through a partially copied file. */

@@ -902,8 +902,8 @@ TEST_F_TIMEOUT(big, enospc_copy_up, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, ufs_mount(e.mnt, opts));
 	e.mounted = 1;
 
-	/* read-write: the whole file at open (write-only: chunks, below) */
-	EXPECT_EQ(-1, open(ufs_path(e.mnt, "big"), O_RDWR));
+	/* a truncate needs the whole file (opens for write: chunks, below) */
+	EXPECT_EQ(-1, truncate(ufs_path(e.mnt, "big"), 4 << 20));
 	EXPECT_EQ(ENOSPC, errno);
 	EXPECT_FALSE(ufs_exists(small, "big"));
 	{
@@ -927,10 +927,10 @@ TEST_F_TIMEOUT(big, enospc_copy_up, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, ufs_put(e.mnt, "tiny", "T"));
 	EXPECT_STREQ("T", ufs_get(small, "tiny"));
 	/*
-	 * Write-only: chunks come up as they are written, until the space
-	 * runs out; the chunks not written still show the lower data.
+	 * Opened for write: chunks come up as they are written, until the
+	 * space runs out; the chunks not written still show the lower data.
 	 */
-	fd = open(ufs_path(e.mnt, "big"), O_WRONLY);
+	fd = open(ufs_path(e.mnt, "big"), O_RDWR);
 	ASSERT_GE(fd, 0);
 	{
 		off_t off;
