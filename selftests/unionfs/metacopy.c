@@ -6,6 +6,7 @@
  * the union view, the upper layer on disk (size as a hole, the mark), the
  * mount's counters, remounts, and marks left by a crash or made by hand.
  */
+#include <pthread.h>
 #include <sys/mman.h>
 #include <linux/capability.h>
 #include "ufs_test.h"
@@ -839,6 +840,189 @@ TEST_F_TIMEOUT(mc, mapped_writes_without_msync_and_truncate, UFS_TEST_TIMEOUT)
 	EXPECT_STREQ("a", read_at(ufs_path(e->mnt, "d/big"), 10, 1));
 	EXPECT_STREQ("late", read_at(ufs_path(e->mnt, "d/big"), CHUNK + 1, 4));
 	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+}
+
+/* The union's d/big, whole, against @want of @size bytes. */
+static int big_equals(const char *path, const char *want, off_t size)
+{
+	static char data[BIG + CHUNK];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, data, sizeof(data));
+	close(fd);
+	return n == size && !memcmp(data, want, size);
+}
+
+/*
+ * fallocate on a partially copied file: the file gets all its data first
+ * (space and holes concern the whole file), then the mode does what it
+ * does on the upper fs. Modes the upper fs lacks fail as they do there.
+ */
+TEST_F_TIMEOUT(mc, fallocate_modes_on_a_partial_file, UFS_TEST_TIMEOUT)
+{
+	static char want[BIG + CHUNK];
+	struct ufs_env *e = &self->e;
+	const char *big = ufs_path(e->mnt, "d/big");
+	off_t size = BIG, i;
+	int fd, ret;
+
+	for (i = 0; i < BIG; i++)
+		want[i] = pattern_at(i);
+	fd = open(big, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, pwrite(fd, "w", 1, 2 * CHUNK));
+	want[2 * CHUNK] = 'w';
+	EXPECT_EQ(!can_clone(), marked(ufs_path(e->upper, "d/big")));
+
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       4 * CHUNK, CHUNK));
+	memset(want + 4 * CHUNK, 0, CHUNK);
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+	EXPECT_TRUE(big_equals(big, want, size));
+
+	ret = fallocate(fd, FALLOC_FL_ZERO_RANGE, 6 * CHUNK + 10, 100);
+	if (!ret)
+		memset(want + 6 * CHUNK + 10, 0, 100);
+	else
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	ASSERT_EQ(0, fallocate(fd, 0, size, CHUNK));	/* extends with zeros */
+	memset(want + size, 0, CHUNK);
+	size += CHUNK;
+	EXPECT_TRUE(big_equals(big, want, size));
+
+	ret = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 8 * CHUNK, CHUNK);
+	if (!ret) {
+		memmove(want + 8 * CHUNK, want + 9 * CHUNK, size - 9 * CHUNK);
+		size -= CHUNK;
+	} else {
+		EXPECT_TRUE(errno == EOPNOTSUPP || errno == EINVAL);
+	}
+	close(fd);
+	EXPECT_TRUE(big_equals(big, want, size));
+	EXPECT_TRUE(big_equals(ufs_path(e->upper, "d/big"), want, size));
+	ASSERT_EQ(0, remount(e));
+	EXPECT_TRUE(big_equals(big, want, size));
+}
+
+struct rw_race {
+	const char *path;
+	int id;			/* writer: its letter is 'A' + id */
+	volatile int *stop;
+	long bad;		/* reader: bytes neither below nor written */
+};
+
+static void *race_writer(void *arg)
+{
+	struct rw_race *r = arg;
+	int fd = open(r->path, r->id ? O_WRONLY : O_RDWR);
+	char c = 'A' + r->id;
+	off_t nr;
+
+	if (fd < 0) {
+		r->bad = -1;
+		return NULL;
+	}
+	for (nr = r->id; nr < BIG / CHUNK; nr += 2)
+		if (pwrite(fd, &c, 1, nr * CHUNK + 17) != 1)
+			r->bad++;
+	close(fd);
+	return NULL;
+}
+
+/* A byte the union may show at @off while the writers run. */
+static int race_byte_ok(off_t off, char c)
+{
+	if (c == pattern_at(off))
+		return 1;
+	return off % CHUNK == 17 && c == 'A' + (off / CHUNK) % 2;
+}
+
+static void *race_reader(void *arg)
+{
+	struct rw_race *r = arg;
+	char buf[4096];
+	unsigned int seed = r->id;
+	int fd = open(r->path, O_RDONLY);
+	char *map = NULL;
+	off_t off, i;
+
+	if (fd < 0) {
+		r->bad = -1;
+		return NULL;
+	}
+	if (r->id) {
+		map = mmap(NULL, BIG, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED) {
+			r->bad = -1;
+			close(fd);
+			return NULL;
+		}
+	}
+	while (!*r->stop) {
+		off = (rand_r(&seed) % (BIG / CHUNK)) * CHUNK;
+		if (map) {
+			for (i = 0; i < 64; i++)
+				r->bad += !race_byte_ok(off + i, map[off + i]);
+			continue;
+		}
+		if (pread(fd, buf, sizeof(buf), off) != sizeof(buf)) {
+			r->bad++;
+			continue;
+		}
+		for (i = 0; i < (off_t)sizeof(buf); i++)
+			r->bad += !race_byte_ok(off + i, buf[i]);
+	}
+	if (map)
+		munmap(map, BIG);
+	close(fd);
+	return NULL;
+}
+
+/*
+ * Two writers (read-write and write-only) copy up every chunk of d/big
+ * between them while two readers (read() and a shared mapping) check that
+ * each byte is the lower one or a written one, never a zero of the upper
+ * file's holes. Then every chunk is up: the file is complete.
+ */
+TEST_F_TIMEOUT(mc, concurrent_readers_and_writers, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	const char *big = ufs_path(e->mnt, "d/big");
+	volatile int stop = 0;
+	struct rw_race w[2], rd[2];
+	pthread_t wt[2], rt[2];
+	off_t nr;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		rd[i] = (struct rw_race){ .path = big, .id = i, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&rt[i], NULL, race_reader, &rd[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct rw_race){ .path = big, .id = i, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&wt[i], NULL, race_writer, &w[i]));
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(wt[i], NULL);
+	stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(rt[i], NULL);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, w[i].bad);
+		EXPECT_EQ(0, rd[i].bad);
+	}
+	for (nr = 0; nr < BIG / CHUNK; nr++) {
+		char want[2] = { 'A' + nr % 2, 0 };
+
+		EXPECT_STREQ(want, read_at(big, nr * CHUNK + 17, 1));
+		EXPECT_EQ(pattern_at(nr * CHUNK + 16), read_at(big, nr * CHUNK + 16, 1)[0]);
+	}
+	EXPECT_FALSE(marked(ufs_path(e->upper, "d/big")));
+	if (!can_clone())
+		EXPECT_EQ(BIG / CHUNK, counter(e->upper, "chunks_copied"));
 }
 
 /* copy_file_range, splice and O_DIRECT through a partially copied file. */
