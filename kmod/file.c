@@ -182,14 +182,12 @@ int ufs_flush_mapped(struct inode *inode, loff_t start, loff_t end)
 static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	size_t count = iov_iter_count(iter);
-	int err;
 
 	if (!count)
 		return 0;
-	err = ufs_flush_mapped(file_inode(iocb->ki_filp), iocb->ki_pos,
-			       iocb->ki_pos + count - 1);
-	if (err)
-		return err;
+	/* a writeback error is for fsync to report, not for this read */
+	ufs_flush_mapped(file_inode(iocb->ki_filp), iocb->ki_pos,
+			 iocb->ki_pos + count - 1);
 	return ufs_read(iocb, iter);
 }
 
@@ -498,7 +496,8 @@ static int unionfs_fsync(struct file *file, loff_t start, loff_t end,
 	const struct cred *old;
 	int ret;
 
-	ret = ufs_flush_mapped(file_inode(file), start, end);
+	/* pages written through a mapping, and their errors since open */
+	ret = file_write_and_wait_range(file, start, end);
 	if (ret)
 		return ret;
 	old = ufs_override_creds(file_inode(file)->i_sb);

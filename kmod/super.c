@@ -718,10 +718,10 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!fs->has_upper)
 		sb->s_flags |= SB_RDONLY;
 	/*
-	 * Shared writable mappings of partly copied-up files live in the
-	 * union's page cache, which writeback must flush: a real bdi.
+	 * Shared writable mappings of metacopy files live in the union's
+	 * page cache, which writeback must flush: a real bdi.
 	 */
-	if (fs->has_upper && fs->chunk_shift) {
+	if (fs->has_upper) {
 		err = super_setup_bdi(sb);
 		if (err)
 			goto out;

@@ -732,6 +732,20 @@ static int map_has_pattern(const char *map, off_t off, off_t len)
 	return 1;
 }
 
+/* d/big opened read-write and mapped whole, shared and writable. */
+static char *map_big(struct ufs_env *e, int *fd)
+{
+	char *map;
+
+	*fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
+	if (*fd < 0)
+		return MAP_FAILED;
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (map == MAP_FAILED)
+		close(*fd);
+	return map;
+}
+
 /*
  * A shared writable mapping of a file opened read-write: its pages are
  * merged reads, and the pages it writes come up with their chunks at
@@ -745,9 +759,7 @@ TEST_F_TIMEOUT(mc, shared_writable_mapping_of_a_partial_file, UFS_TEST_TIMEOUT)
 	char *map;
 	int fd;
 
-	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
-	ASSERT_GE(fd, 0);
-	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = map_big(e, &fd);
 	ASSERT_NE(MAP_FAILED, map);
 	EXPECT_TRUE(map_has_pattern(map, 0, 3 * CHUNK));
 	EXPECT_EQ(pattern_at(BIG - 1), map[BIG - 1]);
@@ -805,9 +817,7 @@ TEST_F_TIMEOUT(mc, mapped_writes_without_msync_and_truncate, UFS_TEST_TIMEOUT)
 	char *map;
 	int fd;
 
-	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
-	ASSERT_GE(fd, 0);
-	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = map_big(e, &fd);
 	ASSERT_NE(MAP_FAILED, map);
 	memcpy(map + CHUNK + 1, "late", 4);
 	map[BIG - 2] = 'Z';
@@ -824,9 +834,7 @@ TEST_F_TIMEOUT(mc, mapped_writes_without_msync_and_truncate, UFS_TEST_TIMEOUT)
 	}
 
 	/* dirty pages past a truncate do not come back after it */
-	fd = open(ufs_path(e->mnt, "d/big"), O_RDWR);
-	ASSERT_GE(fd, 0);
-	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = map_big(e, &fd);
 	ASSERT_NE(MAP_FAILED, map);
 	map[10] = 'a';
 	map[BIG - 3] = 'b';
