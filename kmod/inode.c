@@ -420,6 +420,15 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	real_attr.ia_valid &= ~ATTR_FILE;
 	if (real_attr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
 		real_attr.ia_valid &= ~ATTR_MODE;
+	/*
+	 * O_TRUNC of an upper file that is empty and holds no blocks (as an
+	 * O_TRUNC open copies a lower file up) changes only its times. Not
+	 * truncating it spares the next close a flush: ext4 writes out data
+	 * written after a truncate to 0 when the file is closed.
+	 */
+	if ((real_attr.ia_valid & ATTR_SIZE) && !real_attr.ia_size &&
+	    !i_size_read(d_inode(upper)) && !d_inode(upper)->i_blocks)
+		real_attr.ia_valid &= ~(ATTR_SIZE | ATTR_OPEN);
 
 	/* writeback of mapped pages sees the old size or the new one */
 	if (attr->ia_valid & ATTR_SIZE)

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <linux/fs.h>
+#include <time.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
 
@@ -100,11 +101,25 @@ TEST_F_TIMEOUT(w, write_copies_up_whole_file, UFS_TEST_TIMEOUT)
 
 TEST_F_TIMEOUT(w, o_trunc_and_append, UFS_TEST_TIMEOUT)
 {
-	int fd = open(ufs_path(self->e.mnt, "f"), O_WRONLY | O_TRUNC);
+	struct timespec old[2] = { { 1000000, 0 }, { 1000000, 0 } };
+	struct stat st;
+	time_t t0;
+	int fd;
 
+	/* an O_TRUNC open of a lower file changes its times, as truncation */
+	ASSERT_EQ(0, utimensat(AT_FDCWD, ufs_path(self->e.lower[1], "f"), old, 0));
+	self->e.fp[1] = ufs_fingerprint(self->e.lower[1]);
+	t0 = time(NULL);
+	fd = open(ufs_path(self->e.mnt, "f"), O_WRONLY | O_TRUNC);
 	ASSERT_GE(fd, 0);
 	close(fd);
 	EXPECT_STREQ("", ufs_get(self->e.mnt, "f"));
+	ASSERT_EQ(0, stat(ufs_path(self->e.mnt, "f"), &st));
+	EXPECT_GE(st.st_mtime, t0 - 1);
+	EXPECT_GE(st.st_ctime, t0 - 1);
+	ASSERT_EQ(0, stat(ufs_path(self->e.upper, "f"), &st));
+	EXPECT_GE(st.st_mtime, t0 - 1);
+	EXPECT_EQ(0, st.st_size);
 	fd = open(ufs_path(self->e.mnt, "f"), O_WRONLY | O_APPEND);
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(2, write(fd, "ab", 2));
