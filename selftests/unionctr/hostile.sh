@@ -244,8 +244,9 @@ chmod 0755 "$r/bin/evil"
 uc import --name exe "$r" >/dev/null
 sum=$(sha256_of "$UC")
 
-# The container's pid 1 runs the launcher (it says "not a unionctr command")
-# with its stderr on a full pipe, so that it stays; meanwhile every way in
+# The container's pid 1 runs the binary behind /proc/self/exe: the exec shim
+# (it prints its usage), or in the control the launcher (it says "not a
+# unionctr command"), with its stderr on a full pipe, so that it stays; meanwhile every way in
 # from the container's namespaces and from the host's /proc is tried.
 exe_attack() { # BINARY NAME [ENV...]: prints what happened
 	local bin=$1 name=$2 pid i fifo=$T/fifo.$2 launcher drainer err
@@ -294,8 +295,8 @@ exe_attack() { # BINARY NAME [ENV...]: prints what happened
 }
 out=$(exe_attack "$UC" exeatk)
 diag "$out"
-like "$out" '^exe=/memfd:unionctr' "#!/proc/self/exe: the container's process runs the launcher's sealed memfd copy"
-like "$out" '^in=/memfd:unionctr' "  seen from inside the container"
+like "$out" '^exe=/memfd:unionctr-exec' "#!/proc/self/exe: the container's process runs the sealed memfd copy of the exec shim"
+like "$out" '^in=/memfd:unionctr-exec' "  seen from inside the container"
 unlike "$out" 'WROTE' "  no write through /proc/*/exe from inside, nor through an fd kept after its exit"
 is "$(sha256_of "$UC")" "$sum" "  the host binary is unchanged"
 # Control: with the copy disabled, the same steps do overwrite a binary

@@ -38,7 +38,4 @@ int cmd_images(struct uc_cli *g, int argc, char **argv);
 int cmd_rmi(struct uc_cli *g, int argc, char **argv);
 int cmd_volume(struct uc_cli *g, int argc, char **argv);
 
-/* CVE-2019-5736: run from a sealed memfd copy of ourselves. */
-int ensure_cloned_binary(char **argv);
-
 #endif

@@ -3,43 +3,34 @@
  * unionctr: a small Docker-compatible container launcher whose root is a
  * unionfs (or overlayfs) mount of image layers.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "utils.h"
 
-extern char **environ;
-
 static const struct {
 	const char *name;
 	int (*fn)(struct uc_cli *g, int argc, char **argv);
-	bool cloned;	/* runs container code: re-exec from a sealed copy */
 	const char *help;
 } commands[] = {
-	{ "create", cmd_create, false, "Create a container" },
-	{ "run", cmd_run, true, "Create and start a container, wait for it" },
-	{ "start", cmd_start, true, "Start a created or stopped container" },
-	{ "ps", cmd_ps, false, "List containers" },
-	{ "logs", cmd_logs, false, "Output of a detached container" },
-	{ "stop", cmd_stop, false, "Stop containers (SIGTERM, SIGKILL after -t seconds)" },
-	{ "kill", cmd_kill, false, "Signal containers (-s SIGNAL, default KILL)" },
-	{ "rm", cmd_rm, false, "Remove containers" },
-	{ "inspect", cmd_inspect, false, "Show a container or image as JSON" },
-	{ "diff", cmd_diff, false, "Changes of a container's layer (A/C/D)" },
-	{ "commit", cmd_commit, false, "Make an image of a container's layer" },
-	{ "import", cmd_import, false, "Import an image (rootfs dir/tarball, OCI, docker save)" },
-	{ "images", cmd_images, false, "List images" },
-	{ "rmi", cmd_rmi, false, "Remove images" },
-	{ "volume", cmd_volume, false, "Manage volumes (ls, create, rm, inspect)" },
+	{ "create", cmd_create, "Create a container" },
+	{ "run", cmd_run, "Create and start a container, wait for it" },
+	{ "start", cmd_start, "Start a created or stopped container" },
+	{ "ps", cmd_ps, "List containers" },
+	{ "logs", cmd_logs, "Output of a detached container" },
+	{ "stop", cmd_stop, "Stop containers (SIGTERM, SIGKILL after -t seconds)" },
+	{ "kill", cmd_kill, "Signal containers (-s SIGNAL, default KILL)" },
+	{ "rm", cmd_rm, "Remove containers" },
+	{ "inspect", cmd_inspect, "Show a container or image as JSON" },
+	{ "diff", cmd_diff, "Changes of a container's layer (A/C/D)" },
+	{ "commit", cmd_commit, "Make an image of a container's layer" },
+	{ "import", cmd_import, "Import an image (rootfs dir/tarball, OCI, docker save)" },
+	{ "images", cmd_images, "List images" },
+	{ "rmi", cmd_rmi, "Remove images" },
+	{ "volume", cmd_volume, "Manage volumes (ls, create, rm, inspect)" },
 };
 
 static void usage(FILE *f)
@@ -75,51 +66,6 @@ int cli_usage_error(const char *cmd, const char *msg)
 {
 	fprintf(stderr, "unionctr %s: %s\nSee 'unionctr %s --help'.\n", cmd, msg, cmd);
 	return UC_EXIT_LAUNCHER;
-}
-
-int ensure_cloned_binary(char **argv)
-{
-	char link[64] = "";
-	ssize_t n;
-	struct statvfs sv;
-	struct stat st;
-	int self, mfd;
-	off_t off = 0;
-
-	n = readlink("/proc/self/exe", link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = '\0';
-		if (str_has_prefix(link, "/memfd:unionctr"))
-			return 0;
-	}
-	if (getenv("UNIONCTR_NO_CLONE"))
-		return 0;
-	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (self < 0 || fstat(self, &st) < 0)
-		return -1;
-	/* On a read-only mount the binary cannot be written through /proc. */
-	if (fstatvfs(self, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
-		close(self);
-		return 0;
-	}
-	mfd = memfd_create("unionctr", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0) {
-		close(self);
-		return -1;
-	}
-	while (off < st.st_size)
-		if (sendfile(mfd, self, &off, st.st_size - off) <= 0)
-			break;
-	close(self);
-	if (off != st.st_size ||
-	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
-		  F_SEAL_WRITE) < 0) {
-		close(mfd);
-		return -1;
-	}
-	fexecve(mfd, argv, environ);
-	close(mfd);
-	return -1;
 }
 
 int main(int argc, char **argv)
@@ -161,8 +107,6 @@ int main(int argc, char **argv)
 	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name))
 			continue;
-		if (commands[c].cloned)
-			ensure_cloned_binary(argv);	/* best effort */
 		optind = 1;
 		return commands[c].fn(&g, argc - i, argv + i);
 	}
