@@ -97,7 +97,7 @@ reliability-report:
 
 bench: deps
 	$(MAKE) all
-	BENCH=$(or $(BENCH),default) $(TOP)/scripts/bench/run
+	BENCH=$(or $(BENCH),default) $(TOP)/scripts/bench/run $(if $(KVER),--kver $(KVER))
 
 clean:
 	rm -rf $(BUILD)
