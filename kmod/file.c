@@ -171,12 +171,9 @@ static ssize_t ufs_read(struct kiocb *iocb, struct iov_iter *iter)
  */
 int ufs_flush_mapped(struct inode *inode, loff_t start, loff_t end)
 {
-	struct address_space *mapping = inode->i_mapping;
-
-	if (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) &&
-	    !mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK))
+	if (!ufs_has_mapped_writes(inode))
 		return 0;
-	return filemap_write_and_wait_range(mapping, start, end);
+	return filemap_write_and_wait_range(inode->i_mapping, start, end);
 }
 
 static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)

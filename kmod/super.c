@@ -875,8 +875,7 @@ static void unionfs_free_inode(struct inode *inode)
  */
 static int unionfs_drop_inode(struct inode *inode)
 {
-	if (mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY) ||
-	    mapping_tagged(&inode->i_data, PAGECACHE_TAG_WRITEBACK))
+	if (ufs_has_mapped_writes(inode))
 		return 0;
 	return generic_delete_inode(inode);
 }

@@ -231,6 +231,17 @@ static inline bool ufs_data_in_lower(struct inode *inode)
 	return smp_load_acquire(&UFS_I(inode)->metacopy);
 }
 
+/*
+ * The union inode's own page cache (shared writable mappings of a partial
+ * file) holds pages written through a mapping that have not reached the
+ * upper file yet.
+ */
+static inline bool ufs_has_mapped_writes(struct inode *inode)
+{
+	return mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY) ||
+	       mapping_tagged(&inode->i_data, PAGECACHE_TAG_WRITEBACK);
+}
+
 static inline unsigned int ufs_real_layer(struct inode *inode)
 {
 	/* layer is written before real is published */
