@@ -40,13 +40,25 @@ note() {
 	echo "${0##*/}: $*" >&2
 }
 
+# resolve_kver K: the installed kernel (/boot/vmlinuz-*) that K names: K
+# itself, or the newest release that starts with K followed by ".", "-" or
+# "+", so that whole version components match (6.1 picks 6.1.0-57-amd64,
+# never 6.12.x). Prints nothing and returns 1 when none does.
+resolve_kver() {
+	local k
+	if [ -e "/boot/vmlinuz-$1" ]; then
+		echo "$1"
+		return 0
+	fi
+	k=$(find /boot -maxdepth 1 -name "vmlinuz-$1[.+-]*" -printf '%f\n' 2>/dev/null |
+		sed 's/^vmlinuz-//' | sort -V | tail -n1)
+	[ -n "$k" ] || return 1
+	echo "$k"
+}
+
 # The default guest kernel: the newest 6.1 in /boot.
 default_kver() {
-	local k
-	k=$(find /boot -maxdepth 1 -name 'vmlinuz-6.1.*' -printf '%f\n' 2>/dev/null |
-		sed 's/^vmlinuz-//' | sort -V | tail -n1)
-	[ -n "$k" ] || die "no /boot/vmlinuz-6.1.* found (run scripts/deps)"
-	echo "$k"
+	resolve_kver 6.1 || die "no /boot/vmlinuz-6.1.* found (run scripts/deps)"
 }
 
 # The debug (KASAN+lockdep) kernel: prints the cache directory that holds
