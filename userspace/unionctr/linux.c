@@ -257,100 +257,162 @@ out:
 	close(mfd);
 }
 
-static void child_main(struct uc_spawn *sp, int sync_w, int sock, pid_t parent)
+/*
+ * The child's setup, in the order it runs; each stage returns -1 with err
+ * set.  The child is a fresh process in new namespaces: what a stage
+ * leaves open is released by the exec (close-on-exec) or the _exit.
+ */
+
+/* Session, hostname, and death with the launcher. */
+static int stage_init(const struct uc_container *c, uc_error_t *err)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return uc_error_errno(err, errno, "PR_SET_PDEATHSIG");
+	if (setsid() < 0)
+		return uc_error_errno(err, errno, "setsid");
+	if (sethostname(c->hostname, strlen(c->hostname)) < 0)
+		return uc_error_errno(err, errno, "sethostname");
+	return 0;
+}
+
+/* The union root at <cdir>/merged; returns an O_PATH fd of it. */
+static int stage_mount_root(const struct uc_spawn *sp, uc_error_t *err)
 {
 	const struct uc_container *c = sp->c;
-	uc_error_t err = NULL;
 	char *upper = NULL, *work = NULL, *merged = xasprintf("%s/merged", sp->cdir);
-	int rootfd, master = -1, slave = -1, e;
-	/* the tests' control run of the CVE-2019-5736 attack */
-	bool unprotected = getenv("UNIONCTR_NO_CLONE") != NULL;
-	sigset_t none;
+	int rootfd = -1;
 
-	/* getppid() is 0 in the new pid namespace: nothing to compare. */
-	(void)parent;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		_exit(UC_EXIT_LAUNCHER);
-	if (setsid() < 0) {
-		uc_error_errno(&err, errno, "setsid");
-		goto fail;
-	}
-	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
-		uc_error_errno(&err, errno, "sethostname");
-		goto fail;
-	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		uc_error_errno(&err, errno, "make / private");
-		goto fail;
+		uc_error_errno(err, errno, "make / private");
+		goto out;
 	}
 	if (!c->read_only) {
 		upper = xasprintf("%s/upper", sp->cdir);
 		work = xasprintf("%s/work", sp->cdir);
 	}
-	if (mount_union(c->storage, sp->lowers, upper, work, merged, &err) < 0)
-		goto fail;
+	if (mount_union(c->storage, sp->lowers, upper, work, merged, err) < 0)
+		goto out;
 	rootfd = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		uc_error_errno(&err, errno, "open `%s`", merged);
-		goto fail;
-	}
+	if (rootfd < 0)
+		uc_error_errno(err, errno, "open `%s`", merged);
+out:
+	free(upper);
+	free(work);
+	free(merged);
+	return rootfd;
+}
+
+/*
+ * Docker's mount table and the container's volumes under rootfd; with -t,
+ * a pty from the container's devpts: the master goes to the parent over
+ * sock, the slave is returned in *slave.
+ */
+static int stage_mounts(int rootfd, const struct uc_spawn *sp, int sock, int *slave,
+			uc_error_t *err)
+{
+	const struct uc_container *c = sp->c;
+	int master = -1;
+
 	if (mounts_setup(rootfd, c, sp->cdir, c->tty ? &master : NULL,
-			 c->tty ? &slave : NULL, &err) < 0)
-		goto fail;
+			 c->tty ? slave : NULL, err) < 0)
+		return -1;
 	if (master >= 0) {
-		if (send_fd(sock, master) < 0) {
-			uc_error_errno(&err, errno, "send the pty");
-			goto fail;
-		}
+		int r = send_fd(sock, master);
+
 		close(master);
+		if (r < 0)
+			return uc_error_errno(err, errno, "send the pty");
 	}
-	if (sock >= 0)
-		close(sock);
-	if (loopback_up(&err) < 0 || pivot(rootfd, &err) < 0)
-		goto fail;
-	close(rootfd);
-	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||
-	    setup_stdio(sp, slave, &err) < 0 || drop_caps(&err) < 0)
-		goto fail;
+	return 0;
+}
+
+/* Make rootfd the root (loopback up first: it needs no path). */
+static int stage_enter_root(int rootfd, uc_error_t *err)
+{
+	if (loopback_up(err) < 0 || pivot(rootfd, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Capabilities, user, no_new_privs: what the command runs with. */
+static int stage_credentials(const struct uc_container *c, uc_error_t *err)
+{
+	if (drop_caps(err) < 0)
+		return -1;
 	if (c->user) {
 		struct uc_user u;
 
 		/* After the capability drop: setuid() to non-root clears the
 		 * effective and permitted sets, as Docker's users get. */
-		if (user_switch(c->user, &u, &err) < 0)
-			goto fail;
+		if (user_switch(c->user, &u, err) < 0)
+			return -1;
 		if (u.uid != 0 && u.home[0])
 			set_home(c->env, u.home);
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		uc_error_errno(&err, errno, "no_new_privs");
-		goto fail;
-	}
-	/* Nothing of the launcher's but stdio may reach the container. */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		int fd;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return uc_error_errno(err, errno, "no_new_privs");
+	return 0;
+}
 
+/* Nothing of the launcher's but stdio (and sync_w) may reach the command. */
+static void stage_clean_process(const struct uc_container *c, int sync_w)
+{
+	sigset_t none;
+	int fd, sig;
+
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		for (fd = 3; fd < 1024; fd++)
 			if (fd != sync_w)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	environ = c->env;
 	/* Dispositions the launcher inherited (SIG_IGN survives exec) go. */
-	for (e = 1; e < NSIG; e++)
-		signal(e, SIG_DFL);
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (!unprotected) {
-		exec_by_shim(c, sync_w, &err);
-		goto fail;
-	}
+}
+
+/* The tests' control run of the CVE-2019-5736 attack: a plain exec. */
+static void exec_unprotected(const struct uc_container *c, uc_error_t *err)
+{
+	int e;
+
 	execvp(c->argv[0], c->argv);
 	e = errno;
 	if (e == ENOENT && !strchr(c->argv[0], '/'))
-		uc_error(&err, UC_EXIT_NOT_FOUND,
+		uc_error(err, UC_EXIT_NOT_FOUND,
 			 "exec: \"%s\": executable file not found in $PATH", c->argv[0]);
 	else
-		uc_error(&err, exec_status(e), "exec: \"%s\": %s", c->argv[0], strerror(e));
+		uc_error(err, exec_status(e), "exec: \"%s\": %s", c->argv[0], strerror(e));
+}
+
+static void child_main(struct uc_spawn *sp, int sync_w, int sock)
+{
+	const struct uc_container *c = sp->c;
+	uc_error_t err = NULL;
+	int rootfd = -1, slave = -1;
+	/* read before the container's environment replaces ours */
+	bool unprotected = getenv("UNIONCTR_NO_CLONE") != NULL;
+
+	if (stage_init(c, &err) < 0)
+		goto fail;
+	rootfd = stage_mount_root(sp, &err);
+	if (rootfd < 0 || stage_mounts(rootfd, sp, sock, &slave, &err) < 0)
+		goto fail;
+	if (sock >= 0)
+		close(sock);
+	if (stage_enter_root(rootfd, &err) < 0)
+		goto fail;
+	close(rootfd);
+	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||
+	    setup_stdio(sp, slave, &err) < 0 || stage_credentials(c, &err) < 0)
+		goto fail;
+	stage_clean_process(c, sync_w);
+	if (unprotected)
+		exec_unprotected(c, &err);
+	else
+		exec_by_shim(c, sync_w, &err);
 fail:
 	report(sync_w, err ? err->status : UC_EXIT_LAUNCHER,
 	       err ? err->msg : "container setup failed");
@@ -360,7 +422,7 @@ fail:
 int linux_spawn(struct uc_spawn *sp, uc_error_t *err)
 {
 	int sync[2], sock[2] = { -1, -1 };
-	pid_t parent = getpid(), pid;
+	pid_t pid;
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
 			      CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
 
@@ -386,7 +448,7 @@ int linux_spawn(struct uc_spawn *sp, uc_error_t *err)
 		close(sync[0]);
 		if (sock[0] >= 0)
 			close(sock[0]);
-		child_main(sp, sync[1], sock[1], parent);
+		child_main(sp, sync[1], sock[1]);
 	}
 	close(sync[1]);
 	if (sock[1] >= 0)

@@ -164,96 +164,138 @@ static void notify(int fd, int status, const char *msg)
 	close(fd);
 }
 
-int container_start(struct uc_store *s, const char *ref,
-		    const struct uc_start_opts *o, int *status, uc_error_t *err)
-{
-	struct uc_spawn sp = { 0 };
-	struct uc_container *c = NULL;
-	struct uc_image *img = NULL;
-	struct uc_tty_state tty = { .fd = 0 };
-	sigset_t set, old;
-	int sigfd = -1, master = -1, ret = -1;
-	char *id = NULL;
+/*
+ * A start in stages: find the container and its layers (locked), spawn it
+ * and wait for its report, record it running, then relay and wait.
+ */
+struct start_ctx {
+	struct uc_spawn sp;
+	struct uc_container *c;
+	struct uc_image *img;
+	char *id;
+	int master;		/* pty master (-t), or -1 */
+};
 
-	sp.sync_fd = sp.console_sock = -1;
-	signal_set(&set);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sigfd < 0) {
-		uc_error_errno(err, errno, "signalfd");
-		goto out_unblock;
-	}
-	if (store_lock(s, err) < 0)
-		goto out_unblock;
-	if (container_find(s, ref, &c, err) < 0)
-		goto out_unlock;
-	id = xstrdup(c->id);
-	if (container_running(c)) {
-		uc_error(err, 0, "container %s is already running", c->name);
-		goto out_unlock;
-	}
+static void start_ctx_release(struct start_ctx *x)
+{
+	if (x->master >= 0)
+		close(x->master);
+	if (x->sp.console_sock >= 0)
+		close(x->sp.console_sock);
+	strv_free(x->sp.lowers);
+	free(x->sp.cdir);
+	free(x->id);
+	image_free(x->img);
+	container_free(x->c);
+}
+
+/* The container (not running) and its image's layers. */
+static int start_prepare(struct uc_store *s, const char *ref,
+			 const struct uc_start_opts *o, struct start_ctx *x,
+			 uc_error_t *err)
+{
+	if (container_find(s, ref, &x->c, err) < 0)
+		return -1;
+	x->id = xstrdup(x->c->id);
+	if (container_running(x->c))
+		return uc_error(err, 0, "container %s is already running", x->c->name);
 	/* A container runs on the backend it was created for (c->storage). */
-	if (image_find(s, c->image_id, &img, err) < 0)
-		goto out_unlock;
-	sp.c = c;
-	sp.lowers = image_layer_dirs(s, img);
-	sp.cdir = container_dir(s, c, NULL);
-	sp.stdin_open = o->interactive && o->attach;
-	if (linux_spawn(&sp, err) < 0)
-		goto out_unlock;
-	if (c->tty)
-		master = recv_fd(sp.console_sock);
-	if (linux_spawn_result(&sp, err) < 0) {
+	if (image_find(s, x->c->image_id, &x->img, err) < 0)
+		return -1;
+	x->sp.c = x->c;
+	x->sp.lowers = image_layer_dirs(s, x->img);
+	x->sp.cdir = container_dir(s, x->c, NULL);
+	x->sp.stdin_open = o->interactive && o->attach;
+	return 0;
+}
+
+/* Clone the container's process and wait until it execs or fails. */
+static int start_spawn(struct uc_store *s, struct start_ctx *x, uc_error_t *err)
+{
+	if (linux_spawn(&x->sp, err) < 0)
+		return -1;
+	if (x->c->tty)
+		x->master = recv_fd(x->sp.console_sock);
+	if (linux_spawn_result(&x->sp, err) < 0) {
 		int st;
 
-		waitpid(sp.pid, &st, 0);
-		record_exit(s, id, (*err)->status, (*err)->msg);
-		goto out_unlock;
+		waitpid(x->sp.pid, &st, 0);
+		record_exit(s, x->id, (*err)->status, (*err)->msg);
+		return -1;
 	}
+	return 0;
+}
+
+static void record_running(struct uc_store *s, struct start_ctx *x)
+{
+	struct uc_container *c = x->c;
+
 	free(c->status);
 	c->status = xstrdup("running");
-	c->pid = sp.pid;
-	c->pid_start = proc_start_time(sp.pid);
+	c->pid = x->sp.pid;
+	c->pid_start = proc_start_time(x->sp.pid);
 	free(c->started_at);
 	c->started_at = now_rfc3339();
 	c->exit_code = 0;
 	free(c->error);
 	c->error = NULL;
 	container_save(s, c, NULL);
-	store_unlock(s);
+}
 
-	notify(o->notify_fd, 0, NULL);
-	if (master >= 0) {
-		terminal_copy_winsize(terminal_fd(), master);
+/* Relay the terminal (attached) and wait; the container's status. */
+static int start_wait(struct start_ctx *x, const struct uc_start_opts *o, int sigfd)
+{
+	struct uc_tty_state tty = { .fd = 0 };
+	int status;
+
+	if (x->master >= 0) {
+		terminal_copy_winsize(terminal_fd(), x->master);
 		if (o->attach)
 			terminal_make_raw(0, &tty);
 		if (!o->attach) {
-			close(master);
-			master = -1;
+			close(x->master);
+			x->master = -1;
 		}
 	}
-	*status = wait_loop(sp.pid, sigfd, master, o->interactive);
+	status = wait_loop(x->sp.pid, sigfd, x->master, o->interactive);
 	terminal_restore(&tty);
-	record_exit(s, id, *status, NULL);
-	ret = 0;
-	goto out_unblock;
-out_unlock:
+	return status;
+}
+
+int container_start(struct uc_store *s, const char *ref,
+		    const struct uc_start_opts *o, int *status, uc_error_t *err)
+{
+	struct start_ctx x = { .master = -1 };
+	sigset_t set, old;
+	int sigfd, ret = -1;
+
+	x.sp.sync_fd = x.sp.console_sock = -1;
+	signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		uc_error_errno(err, errno, "signalfd");
+		goto out;
+	}
+	if (store_lock(s, err) < 0)
+		goto out;
+	if (start_prepare(s, ref, o, &x, err) < 0 || start_spawn(s, &x, err) < 0) {
+		store_unlock(s);
+		if (o->notify_fd >= 0)
+			notify(o->notify_fd, (*err)->status, (*err)->msg);
+		goto out;
+	}
+	record_running(s, &x);
 	store_unlock(s);
-	if (o->notify_fd >= 0 && err && *err)
-		notify(o->notify_fd, (*err)->status, (*err)->msg);
-out_unblock:
-	if (master >= 0)
-		close(master);
-	if (sp.console_sock >= 0)
-		close(sp.console_sock);
+	notify(o->notify_fd, 0, NULL);
+	*status = start_wait(&x, o, sigfd);
+	record_exit(s, x.id, *status, NULL);
+	ret = 0;
+out:
 	if (sigfd >= 0)
 		close(sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	strv_free(sp.lowers);
-	free(sp.cdir);
-	free(id);
-	image_free(img);
-	container_free(c);
+	start_ctx_release(&x);
 	return ret;
 }
 
