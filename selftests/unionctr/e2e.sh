@@ -302,6 +302,18 @@ if command -v script >/dev/null; then
 	like "$out" '^50 60$' "-t: SIGWINCH resizes the container's pty"
 	out=$(printf 'read x; echo got:$x\n' | $TO script -qec "$UC --root $ROOT run -i -t --rm bb sh -c 'read x; echo got:\$x'" /dev/null 2>&1 | tr -d '\r')
 	like "$out" 'got:read x; echo got:\$x' "-it relays stdin to the pty"
+	# -t without -i (issue 16 item 12): the launcher's terminal stays
+	# cooked, so Ctrl-C is SIGINT to the launcher, which forwards it.
+	out=$($TO "$HERE/ptyrun.py" --timeout 20 --termios --expect ready --send '\x03' -- \
+		"$UC" --root "$ROOT" run -t --rm bb sh -c 'trap "echo got-int; exit 3" INT; echo ready; while :; do sleep 0.1; done' 2>&1); rc=$?
+	is "$rc" 3 "-t without -i: Ctrl-C on the launcher's terminal reaches the container as SIGINT"
+	like "$out" 'got-int$' "  its trap ran"
+	like "$out" '^ptyrun: termios same$' "  the launcher's terminal modes are as before"
+	out=$($TO "$HERE/ptyrun.py" --timeout 20 --termios --expect ready --send 'typed\n' -- \
+		"$UC" --root "$ROOT" run -it --rm bb sh -c 'echo ready; read x; echo got:$x' 2>&1); rc=$?
+	is "$rc" 0 "-it: an interactive shell"
+	like "$out" '^got:typed$' "  reads what is typed"
+	like "$out" '^ptyrun: termios same$' "  the launcher's terminal modes are restored"
 else
 	diag "script(1) missing: skipping -t tests"
 fi

@@ -250,7 +250,9 @@ static int start_wait(struct start_ctx *x, const struct uc_start_opts *o, int si
 
 	if (x->master >= 0) {
 		terminal_copy_winsize(terminal_fd(), x->master);
-		if (o->attach)
+		/* Raw only when our stdin goes to the container (-i): else
+		 * Ctrl-C stays a SIGINT to us, forwarded, as with docker. */
+		if (o->attach && o->interactive)
 			terminal_make_raw(0, &tty);
 		if (!o->attach) {
 			close(x->master);
