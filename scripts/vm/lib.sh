@@ -15,12 +15,13 @@ BUILD=$TOP/build
 
 # Kernel-log problem categories, "name|extended regex": scripts/vm/health
 # reports each as one TAP line; run_one_test scans each test's share of the
-# log with all of them.
+# log with all of them. (kmemleak's reports are read from its own file by
+# scripts/vm/health: only those that involve the module fail a run.)
 KERNEL_PROBLEMS=(
 	"oops, BUG or panic|BUG:|kernel BUG at|Oops|general protection fault|Kernel panic|Unable to handle kernel|double fault|stack-protector|stack guard page|invalid opcode:"
 	"WARNING|WARNING:|\\[ cut here \\]"
 	"lockdep report|possible circular locking|inconsistent lock state|possible recursive locking|possible irq lock inversion|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning to user|DEBUG_LOCKS_WARN_ON|lockdep is turned off|circular locking dependency"
-	"KASAN, UBSAN, KFENCE or kmemleak report|KASAN:|UBSAN:|KFENCE:|kmemleak: [0-9]+ new suspected|list_add corruption|list_del corruption|slab.*corrupt|Redzone overwritten|Poison overwritten"
+	"KASAN, UBSAN or KFENCE report|KASAN:|UBSAN:|KFENCE:|list_add corruption|list_del corruption|slab.*corrupt|Redzone overwritten|Poison overwritten"
 	"lockup, stall or hung task|soft lockup|hard LOCKUP|detected stalls?|blocked for more than|hung_task"
 	"Call Trace|Call Trace:"
 )
@@ -50,7 +51,7 @@ resolve_kver() {
 		echo "$1"
 		return 0
 	fi
-	k=$(find /boot -maxdepth 1 -name "vmlinuz-$1[.+-]*" -printf '%f\n' 2>/dev/null |
+	k=$(find /boot -maxdepth 1 -name "vmlinuz-${1}[.+-]*" -printf '%f\n' 2>/dev/null |
 		sed 's/^vmlinuz-//' | sort -V | tail -n1)
 	[ -n "$k" ] || return 1
 	echo "$k"
@@ -123,8 +124,10 @@ build_ext_module() {
 #     KSFT_SKIP) or "not ok 1" (any other status);
 #   - TAP, but a non-zero status (other than 4) and no "not ok": a "not ok"
 #     line is appended (crash, timeout, exit outside the harness);
-#   - --kmsg (in the guest): the kernel log written while the test ran is
-#     scanned for KERNEL_PROBLEMS; a hit appends a "not ok" line.
+#   - --kmsg (in the guest): the kernel log written while the test ran (from
+#     its "begin" mark to its "end" mark in /dev/kmsg) is scanned for
+#     KERNEL_PROBLEMS; a hit appends a "not ok" line. What arrives between
+#     two tests' marks is scan_kernel_log_gaps' job.
 # Prints one progress line (and the TAP's tail on failure). Returns 0 when
 # the test passed, 1 when not. Few forks: it runs per test in the guest.
 run_one_test() {
@@ -197,8 +200,9 @@ run_one_test() {
 	[ -z "$why" ] && [ "$notok" = 0 ] || verdict=FAIL
 
 	if [ "$kmsg" = 1 ]; then
-		hits=$(dmesg | RE=$KERNEL_PROBLEMS_RE M=$mark awk '
+		hits=$(dmesg | RE=$KERNEL_PROBLEMS_RE M=$mark E="unionfs-test: end $name (" awk '
 			index($0, ENVIRON["M"]) { on = 1; next }
+			on && index($0, ENVIRON["E"]) { exit }
 			on && $0 ~ ENVIRON["RE"] && n < 30 { print; n++ }')
 		if [ -n "$hits" ]; then
 			tests=$((tests + 1))
@@ -218,4 +222,49 @@ run_one_test() {
 		return 1
 	fi
 	return 0
+}
+
+# scan_kernel_log_gaps TAPFILE: the kernel log outside every test's window.
+# Deferred work (delayed fput/iput, RCU frees, workqueues, a lazy unmount
+# finishing) can report a problem after a test's "end" mark, before the next
+# test's "begin" mark or after the last test, where run_one_test --kmsg does
+# not look. Writes one TAP line per gap, named by the test before it ("before
+# the first test" for boot and setup); a problem there fails the gap's line.
+# Returns 1 when a gap has a problem. One dmesg and one awk: runs once, at
+# the end of the suite (the guest's log buffer holds the whole run).
+scan_kernel_log_gaps() {
+	local tap=$1
+	dmesg | RE=$KERNEL_PROBLEMS_RE awk '
+		function gap_end(   h) {
+			n++
+			h = hits[n]
+			if (h == "") printf "ok %d - kernel log quiet %s\n", n, where
+			else {
+				printf "not ok %d - kernel problems %s, outside any test\n", n, where
+				printf "%s", h
+				bad = 1
+			}
+		}
+		BEGIN { n = 0; where = "before the first test"; intest = 0 }
+		(i = index($0, "unionfs-test: begin ")) {
+			if (!intest) gap_end()
+			split(substr($0, i + 20), w, " ")
+			intest = 1
+			next
+		}
+		(i = index($0, "unionfs-test: end ")) {
+			split(substr($0, i + 18), w, " ")
+			where = "after " w[1] " ended"
+			intest = 0
+			next
+		}
+		!intest && $0 ~ ENVIRON["RE"] && lines[n + 1]++ < 30 { hits[n + 1] = hits[n + 1] "#   " $0 "\n" }
+		END {
+			if (!intest) {
+				where = where " (the last test; after settling)"
+				gap_end()
+			}
+			printf "1..%d\n", n
+			exit bad
+		}' > "$tap"
 }
