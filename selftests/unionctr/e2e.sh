@@ -23,6 +23,8 @@ trap cleanup EXIT
 t_section=$SECONDS
 # ---- images -----------------------------------------------------------------
 make_busybox_rootfs "$T/rootfs"
+cp "$HERE/ctprobe" "$T/rootfs/bin/ctprobe"
+echo 'wheel:x:10:root' >> "$T/rootfs/etc/group"	# root's supplementary group, as in busybox images
 # Escape attempts shipped in the image: symlinks pointing at the host.
 mkdir -p "$T/host-escape" "$T/host-escape2"
 ln -s "$T/host-escape" "$T/rootfs/evil-abs"
@@ -108,6 +110,10 @@ fi
 out=$(uc run --rm -u app bb sh -c 'id -u; id -g; id -G; echo $HOME; grep CapEff /proc/self/status' 2>&1)
 is "$(echo $out)" "1000 1000 1000 2000 /home/app CapEff: 0000000000000000" \
 	"-u app: uid, gid, groups from /etc/group, HOME, no capabilities"
+out=$(setpriv --groups 4242,4243 "$UC" --root "$ROOT" run --rm bb id -G 2>&1)
+is "$out" "0 10" "without -u: root's groups from the image's /etc/group, none of the launcher's"
+out=$(setpriv --groups 4242 "$UC" --root "$ROOT" run --rm -u app bb id -G 2>&1)
+is "$out" "1000 2000" "  with -u app: the user's groups only"
 out=$(uc run --rm -u 1234:55 bb sh -c 'id -u; id -g' 2>&1)
 is "$(echo $out)" "1234 55" "-u uid:gid need not exist"
 out=$(uc run --rm -u nosuch bb true 2>&1); rc=$?
@@ -130,8 +136,9 @@ out=$(uc run --rm bb ls /sys/class/net 2>&1)
 is "$out" "lo" "network: loopback only"
 out=$(uc run --rm bb cat /sys/class/net/lo/operstate 2>&1)
 like "$out" '^(unknown|up)$' "loopback is up"
-out=$(uc run --rm bb sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status' 2>&1)
+out=$(uc run --rm bb sh -c 'grep -E "^(CapInh|CapEff|CapBnd|NoNewPrivs)" /proc/self/status' 2>&1)
 like "$out" 'CapEff:.*00000000a80425fb' "Docker's default capability set"
+like "$out" 'CapInh:.*0000000000000000' "  no inheritable capabilities (CVE-2022-24769)"
 like "$out" 'CapBnd:.*00000000a80425fb' "  bounding set too"
 like "$out" 'NoNewPrivs:.*1' "no_new_privs"
 exec 7</dev/null 8>"$T/fd8"

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "execshim.h"
 #include "linux.h"
 #include "mounts.h"
 #include "safepath.h"
@@ -94,8 +94,9 @@ static int drop_caps(uc_error_t *err)
 
 		data[c / 32].effective |= 1U << (c % 32);
 		data[c / 32].permitted |= 1U << (c % 32);
-		data[c / 32].inheritable |= 1U << (c % 32);
 	}
+	/* inheritable stays empty: with it, a file's inheritable caps would
+	 * be granted to a non-root user's exec (CVE-2022-24769) */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return uc_error_errno(err, errno, "clear ambient capabilities");
 	if (syscall(SYS_capset, &hdr, data) < 0)
@@ -190,55 +191,19 @@ static void set_home(char **env, const char *home)
 	}
 }
 
-static int exec_status(int e)
-{
-	return e == ENOENT || e == ENOTDIR ? UC_EXIT_NOT_FOUND : UC_EXIT_CANNOT_EXEC;
-}
-
-/* unionctr-exec (execshim.c), linked in by execshim_blob.S */
-extern const char uc_execshim_start[], uc_execshim_end[];
-
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-
 /*
- * Exec the container's command through unionctr-exec run from a sealed
- * memfd, so that the container's process never has this binary as its
- * /proc/self/exe (CVE-2019-5736; execshim.c says how). Returns only on
- * failure. The shim reports its own failures on SYNC_W, which it makes
- * close-on-exec again.
+ * Exec the container's command through unionctr-exec run from shim_fd (a
+ * private, sealed copy: execshim.h), so that the container's process never
+ * has this binary as its /proc/self/exe (CVE-2019-5736; execshim.c says
+ * how).  Returns only on failure.  The shim reports its own failures on
+ * sync_w, which it makes close-on-exec again.
  */
-static void exec_by_shim(const struct uc_container *c, int sync_w, uc_error_t *err)
+static void exec_by_shim(const struct uc_container *c, int shim_fd, int sync_w,
+			 uc_error_t *err)
 {
-	size_t size = (size_t)(uc_execshim_end - uc_execshim_start), done = 0, n = 0;
 	char **argv, fd_arg[16];
-	ssize_t w;
-	int mfd;
+	size_t n = strv_len(c->argv);
 
-	/* MFD_EXEC: 6.3+ log a warning for a memfd that says neither */
-	mfd = memfd_create("unionctr-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL)
-		mfd = memfd_create("unionctr-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0) {
-		uc_error_errno(err, errno, "memfd_create");
-		return;
-	}
-	while (done < size) {
-		w = write(mfd, uc_execshim_start + done, size - done);
-		if (w <= 0) {
-			uc_error_errno(err, w < 0 ? errno : EIO, "write the exec shim");
-			goto out;
-		}
-		done += (size_t)w;
-	}
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
-		  F_SEAL_WRITE) < 0) {
-		uc_error_errno(err, errno, "seal the exec shim");
-		goto out;
-	}
-	while (c->argv[n])
-		n++;
 	argv = xcalloc(n + 3, sizeof(*argv));
 	snprintf(fd_arg, sizeof(fd_arg), "%d", sync_w);
 	argv[0] = "unionctr-exec";
@@ -247,14 +212,12 @@ static void exec_by_shim(const struct uc_container *c, int sync_w, uc_error_t *e
 	if (fcntl(sync_w, F_SETFD, 0) < 0) {
 		uc_error_errno(err, errno, "keep the sync pipe");
 		free(argv);
-		goto out;
+		return;
 	}
-	syscall(SYS_execveat, mfd, "", argv, c->env, AT_EMPTY_PATH);
+	syscall(SYS_execveat, shim_fd, "", argv, c->env, AT_EMPTY_PATH);
 	uc_error_errno(err, errno, "exec the exec shim");
 	fcntl(sync_w, F_SETFD, FD_CLOEXEC);
 	free(argv);
-out:
-	close(mfd);
 }
 
 /*
@@ -337,18 +300,20 @@ static int stage_enter_root(int rootfd, uc_error_t *err)
 /* Capabilities, user, no_new_privs: what the command runs with. */
 static int stage_credentials(const struct uc_container *c, uc_error_t *err)
 {
+	struct uc_user u;
+
 	if (drop_caps(err) < 0)
 		return -1;
-	if (c->user) {
-		struct uc_user u;
-
-		/* After the capability drop: setuid() to non-root clears the
-		 * effective and permitted sets, as Docker's users get. */
-		if (user_switch(c->user, &u, err) < 0)
-			return -1;
-		if (u.uid != 0 && u.home[0])
-			set_home(c->env, u.home);
-	}
+	/*
+	 * After the capability drop: setuid() to non-root clears the
+	 * effective and permitted sets, as Docker's users get.  Without -u
+	 * the user is root, with root's groups of the container's
+	 * /etc/group: never the launcher's supplementary groups.
+	 */
+	if (user_switch(c->user ? c->user : "0", &u, err) < 0)
+		return -1;
+	if (u.uid != 0 && u.home[0])
+		set_home(c->env, u.home);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return uc_error_errno(err, errno, "no_new_privs");
 	return 0;
@@ -373,6 +338,12 @@ static void stage_clean_process(const struct uc_container *c, int sync_w)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+#ifdef UNIONCTR_TEST_KNOBS
+static int exec_status(int e)
+{
+	return e == ENOENT || e == ENOTDIR ? UC_EXIT_NOT_FOUND : UC_EXIT_CANNOT_EXEC;
+}
+
 /* The tests' control run of the CVE-2019-5736 attack: a plain exec. */
 static void exec_unprotected(const struct uc_container *c, uc_error_t *err)
 {
@@ -386,16 +357,23 @@ static void exec_unprotected(const struct uc_container *c, uc_error_t *err)
 	else
 		uc_error(err, exec_status(e), "exec: \"%s\": %s", c->argv[0], strerror(e));
 }
+#endif
 
 static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 {
 	const struct uc_container *c = sp->c;
 	uc_error_t err = NULL;
-	int rootfd = -1, slave = -1;
+	int rootfd = -1, slave = -1, shim_fd;
+#ifdef UNIONCTR_TEST_KNOBS
 	/* read before the container's environment replaces ours */
 	bool unprotected = getenv("UNIONCTR_NO_CLONE") != NULL;
+#endif
 
 	if (stage_init(c, &err) < 0)
+		goto fail;
+	/* made while the container's directory is still reachable */
+	shim_fd = execshim_open(sp->cdir, &err);
+	if (shim_fd < 0)
 		goto fail;
 	rootfd = stage_mount_root(sp, &err);
 	if (rootfd < 0 || stage_mounts(rootfd, sp, sock, &slave, &err) < 0)
@@ -409,10 +387,13 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 	    setup_stdio(sp, slave, &err) < 0 || stage_credentials(c, &err) < 0)
 		goto fail;
 	stage_clean_process(c, sync_w);
-	if (unprotected)
+#ifdef UNIONCTR_TEST_KNOBS
+	if (unprotected) {
 		exec_unprotected(c, &err);
-	else
-		exec_by_shim(c, sync_w, &err);
+		goto fail;
+	}
+#endif
+	exec_by_shim(c, shim_fd, sync_w, &err);
 fail:
 	report(sync_w, err ? err->status : UC_EXIT_LAUNCHER,
 	       err ? err->msg : "container setup failed");

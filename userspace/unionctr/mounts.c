@@ -292,8 +292,10 @@ static int mask_paths(int rootfd, uc_error_t *err)
 
 	for (i = 0; i < sizeof(masked_paths) / sizeof(masked_paths[0]); i++) {
 		fd = safe_open(rootfd, masked_paths[i], O_PATH, NULL);
-		if (fd < 0)
+		if (fd < 0 && errno == ENOENT)
 			continue;	/* absent on this kernel */
+		if (fd < 0)	/* there, but it cannot be masked: no start */
+			return uc_error_errno(err, errno, "mask %s", masked_paths[i]);
 		fd_path(fd, p);
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0") < 0) {
@@ -308,8 +310,10 @@ static int mask_paths(int rootfd, uc_error_t *err)
 	}
 	for (i = 0; i < sizeof(readonly_paths) / sizeof(readonly_paths[0]); i++) {
 		fd = safe_open(rootfd, readonly_paths[i], O_PATH, NULL);
-		if (fd < 0)
+		if (fd < 0 && errno == ENOENT)
 			continue;
+		if (fd < 0)
+			return uc_error_errno(err, errno, "read-only %s", readonly_paths[i]);
 		if (bind_tree(fd, "", fd, MOUNT_ATTR_RDONLY, 0, true, err) < 0) {
 			close(fd);
 			return uc_error_wrap(err, "read-only %s", readonly_paths[i]);
