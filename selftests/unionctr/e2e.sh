@@ -455,6 +455,19 @@ out=$(uc run --rm committed:1 sh -c 'cat /newfile; ls /etc/afile 2>&1; tail -1 /
 is "$(echo "$out" | sed -n 1p)" "new" "committed image has the added file"
 like "$out" 'No such file' "  and the deletion (whiteout in the new layer)"
 is "$(echo "$out" | tail -1)" "x" "  and the change"
+# commit keeps the image's Env and -e, never what the launcher adds for the
+# process (HOSTNAME, TERM, HOME): a container of the new image gets its own.
+uc run --name envsrc -t -h oldhost -e FOO=bar bb true >/dev/null 2>&1
+uc commit envsrc envimg:1 >/dev/null 2>&1
+env=$(uc inspect envimg:1 | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)[0]["Config"]["Env"] or []))')
+is "$env" "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin FOO=bar" \
+	"commit: the image's Env is the image's and -e's (no HOSTNAME, TERM, HOME of the container)"
+out=$(uc run --rm -h newhost envimg:1 sh -c 'echo "$HOSTNAME ${TERM:-noterm} $FOO $HOME"' 2>&1)
+is "$out" "newhost noterm bar /root" "  a container of it has its own HOSTNAME, no TERM without -t, HOME of its user"
+out=$(uc run --rm -u 1234 bb sh -c 'echo $HOME' 2>&1)
+is "$out" "/" "HOME of a user without a passwd entry: / (as Docker)"
+uc rm envsrc >/dev/null
+uc rmi envimg:1 >/dev/null
 uc run --name fresh committed:1 true >/dev/null 2>&1
 is "$(uc diff fresh 2>&1)" "" "a container that changed nothing has an empty diff"
 uc rm fresh >/dev/null

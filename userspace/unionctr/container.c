@@ -12,13 +12,12 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "env.h"
 #include "images.h"
 #include "mounts.h"
 #include "safepath.h"
 #include "utils.h"
 #include "volumes.h"
-
-#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 void container_free(struct uc_container *c)
 {
@@ -365,49 +364,9 @@ static char *random_name(struct uc_container **v, size_t n)
 	}
 }
 
-static void env_set(char ***env, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv), i;
-
-	for (i = 0; *env && (*env)[i]; i++) {
-		if (!strncmp((*env)[i], kv, klen) && (*env)[i][klen] == '=') {
-			free((*env)[i]);
-			(*env)[i] = xstrdup(kv);
-			return;
-		}
-	}
-	strv_push(env, kv);
-}
-
-static bool env_has(char **env, const char *key)
-{
-	size_t i, k = strlen(key);
-
-	for (i = 0; env && env[i]; i++)
-		if (!strncmp(env[i], key, k) && env[i][k] == '=')
-			return true;
-	return false;
-}
-
-static void env_unset(char ***env, const char *key)
-{
-	size_t i, j, k = strlen(key);
-
-	for (i = 0; *env && (*env)[i]; i++) {
-		if (!strncmp((*env)[i], key, k) && (*env)[i][k] == '=') {
-			free((*env)[i]);
-			for (j = i; (*env)[j]; j++)
-				(*env)[j] = (*env)[j + 1];
-			return;
-		}
-	}
-}
-
 static int build_config(struct uc_container *c, const struct uc_create_opts *o,
 			const struct uc_image *img, uc_error_t *err)
 {
-	char *hn;
 	size_t i;
 
 	if (o->entrypoint) {
@@ -428,14 +387,10 @@ static int build_config(struct uc_container *c, const struct uc_create_opts *o,
 		return uc_error(err, 0, "No command specified");
 
 	c->hostname = o->hostname ? xstrdup(o->hostname) : xasprintf("%.12s", c->id);
-	hn = xasprintf("HOSTNAME=%s", c->hostname);
-	strv_push(&c->env, DEFAULT_PATH);
-	env_set(&c->env, hn);
-	free(hn);
+	/* Docker's Config.Env: the image's, then -e; PATH, HOSTNAME, TERM and
+	 * HOME are added for the process only (env_for_process). */
 	for (i = 0; img->env && img->env[i]; i++)
 		env_set(&c->env, img->env[i]);
-	if (o->tty)
-		env_set(&c->env, "TERM=xterm");
 	for (i = 0; o->env && o->env[i]; i++) {
 		if (strchr(o->env[i], '=')) {
 			env_set(&c->env, o->env[i]);
@@ -448,8 +403,6 @@ static int build_config(struct uc_container *c, const struct uc_create_opts *o,
 			env_unset(&c->env, o->env[i]);
 		}
 	}
-	if (!env_has(c->env, "HOME"))
-		env_set(&c->env, "HOME=/root");
 
 	c->user = o->user && *o->user ? xstrdup(o->user) :
 		  img->user && *img->user ? xstrdup(img->user) : NULL;

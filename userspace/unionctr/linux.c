@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "execshim.h"
 #include "linux.h"
 #include "mounts.h"
@@ -178,19 +179,6 @@ static int setup_stdio(const struct uc_spawn *sp, int slave, uc_error_t *err)
 	return 0;
 }
 
-/* HOME follows the user unless it was set to something else than root's. */
-static void set_home(char **env, const char *home)
-{
-	size_t i;
-
-	for (i = 0; env && env[i]; i++) {
-		if (!strcmp(env[i], "HOME=/root")) {
-			free(env[i]);
-			env[i] = xasprintf("HOME=%s", home);
-		}
-	}
-}
-
 /*
  * Exec the container's command through unionctr-exec run from shim_fd (a
  * private, sealed copy: execshim.h), so that the container's process never
@@ -198,8 +186,8 @@ static void set_home(char **env, const char *home)
  * how).  Returns only on failure.  The shim reports its own failures on
  * sync_w, which it makes close-on-exec again.
  */
-static void exec_by_shim(const struct uc_container *c, int shim_fd, int sync_w,
-			 uc_error_t *err)
+static void exec_by_shim(const struct uc_container *c, char **env, int shim_fd,
+			 int sync_w, uc_error_t *err)
 {
 	char **argv, fd_arg[16];
 	size_t n = strv_len(c->argv);
@@ -214,7 +202,7 @@ static void exec_by_shim(const struct uc_container *c, int shim_fd, int sync_w,
 		free(argv);
 		return;
 	}
-	syscall(SYS_execveat, shim_fd, "", argv, c->env, AT_EMPTY_PATH);
+	syscall(SYS_execveat, shim_fd, "", argv, env, AT_EMPTY_PATH);
 	uc_error_errno(err, errno, "exec the exec shim");
 	fcntl(sync_w, F_SETFD, FD_CLOEXEC);
 	free(argv);
@@ -297,11 +285,10 @@ static int stage_enter_root(int rootfd, uc_error_t *err)
 	return 0;
 }
 
-/* Capabilities, user, no_new_privs: what the command runs with. */
-static int stage_credentials(const struct uc_container *c, uc_error_t *err)
+/* Capabilities, user (returned in *u), no_new_privs: what the command runs with. */
+static int stage_credentials(const struct uc_container *c, struct uc_user *u,
+			     uc_error_t *err)
 {
-	struct uc_user u;
-
 	if (drop_caps(err) < 0)
 		return -1;
 	/*
@@ -310,17 +297,15 @@ static int stage_credentials(const struct uc_container *c, uc_error_t *err)
 	 * the user is root, with root's groups of the container's
 	 * /etc/group: never the launcher's supplementary groups.
 	 */
-	if (user_switch(c->user ? c->user : "0", &u, err) < 0)
+	if (user_switch(c->user ? c->user : "0", u, err) < 0)
 		return -1;
-	if (u.uid != 0 && u.home[0])
-		set_home(c->env, u.home);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return uc_error_errno(err, errno, "no_new_privs");
 	return 0;
 }
 
 /* Nothing of the launcher's but stdio (and sync_w) may reach the command. */
-static void stage_clean_process(const struct uc_container *c, int sync_w)
+static void stage_clean_process(char **env, int sync_w)
 {
 	sigset_t none;
 	int fd, sig;
@@ -330,7 +315,7 @@ static void stage_clean_process(const struct uc_container *c, int sync_w)
 			if (fd != sync_w)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-	environ = c->env;
+	environ = env;
 	/* Dispositions the launcher inherited (SIG_IGN survives exec) go. */
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
@@ -364,6 +349,8 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 	const struct uc_container *c = sp->c;
 	uc_error_t err = NULL;
 	int rootfd = -1, slave = -1, shim_fd;
+	struct uc_user u;
+	char **env;
 #ifdef UNIONCTR_TEST_KNOBS
 	/* read before the container's environment replaces ours */
 	bool unprotected = getenv("UNIONCTR_NO_CLONE") != NULL;
@@ -384,16 +371,17 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 		goto fail;
 	close(rootfd);
 	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||
-	    setup_stdio(sp, slave, &err) < 0 || stage_credentials(c, &err) < 0)
+	    setup_stdio(sp, slave, &err) < 0 || stage_credentials(c, &u, &err) < 0)
 		goto fail;
-	stage_clean_process(c, sync_w);
+	env = env_for_process(c->env, c->hostname, c->tty, u.home);
+	stage_clean_process(env, sync_w);
 #ifdef UNIONCTR_TEST_KNOBS
 	if (unprotected) {
 		exec_unprotected(c, &err);
 		goto fail;
 	}
 #endif
-	exec_by_shim(c, shim_fd, sync_w, &err);
+	exec_by_shim(c, env, shim_fd, sync_w, &err);
 fail:
 	report(sync_w, err ? err->status : UC_EXIT_LAUNCHER,
 	       err ? err->msg : "container setup failed");
