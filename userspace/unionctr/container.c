@@ -421,16 +421,13 @@ static int build_mounts(struct uc_store *s, struct uc_container *c,
 			const struct uc_image *img, uc_error_t *err)
 {
 	struct uc_mounts binds = { 0 }, inherited = { 0 };
-	char cwd[PATH_MAX];
 	size_t i, j;
 	int ret = -1;
 
-	if (!getcwd(cwd, sizeof(cwd)))
-		strcpy(cwd, "/");
 	for (i = 0; o->volumes && o->volumes[i]; i++) {
 		struct uc_mount m;
 
-		if (volspec_parse(o->volumes[i], cwd, &m, err) < 0)
+		if (volspec_parse(o->volumes[i], &m, err) < 0)
 			goto out;
 		uc_mounts_push(&binds, &m);
 		uc_mount_free(&m);

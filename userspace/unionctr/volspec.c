@@ -146,8 +146,7 @@ static int invalid_config(uc_error_t *err, const char *raw, const char *type,
 			raw, type, what);
 }
 
-int volspec_parse(const char *raw, const char *cwd, struct uc_mount *m,
-		  uc_error_t *err)
+int volspec_parse(const char *raw, struct uc_mount *m, uc_error_t *err)
 {
 	char *f[3] = { NULL, NULL, NULL };
 	const char *src = NULL, *dst, *mode = "";
@@ -196,8 +195,10 @@ int volspec_parse(const char *raw, const char *cwd, struct uc_mount *m,
 		goto out;
 	}
 
-	m->type = xstrdup(src && src[0] == '/' ? "bind" :
-			  src && src[0] == '.' ? "bind" : "volume");
+	/* Docker 20.10: only an absolute source is a bind ("./x" is a volume
+	 * name, refused below); the relative binds of docker 23's CLI are not
+	 * taken. */
+	m->type = xstrdup(src && src[0] == '/' ? "bind" : "volume");
 	m->mode = xstrdup(mode);
 	m->rw = volspec_mode_rw(mode);
 	m->copy_data = !mode_has(mode, "nocopy");
@@ -233,14 +234,7 @@ int volspec_parse(const char *raw, const char *cwd, struct uc_mount *m,
 				       "field VolumeOptions must not be specified");
 			goto out;
 		}
-		if (src[0] == '/') {
-			m->source = path_clean(src);
-		} else {
-			char *abs = xasprintf("%s/%s", cwd ? cwd : "/", src);
-
-			m->source = path_clean(abs);
-			free(abs);
-		}
+		m->source = path_clean(src);
 		m->propagation = prop ? prop : xstrdup("rprivate");
 	} else {
 		if (prop) {

@@ -35,10 +35,9 @@ struct uc_mounts {
 bool volspec_valid_mode(const char *mode);
 /* True unless the mode list contains "ro". */
 bool volspec_mode_rw(const char *mode);
-/* Parse one -v spec.  Relative sources starting with "." are made absolute
- * against cwd (as the docker CLI does). */
-int volspec_parse(const char *raw, const char *cwd, struct uc_mount *m,
-		  uc_error_t *err);
+/* Parse one -v spec.  A source is a bind when it is absolute, else a volume
+ * name (Docker 20.10: "./x" is refused as a name, not made absolute). */
+int volspec_parse(const char *raw, struct uc_mount *m, uc_error_t *err);
 /* Parse a --volumes-from spec "C[:ro|:rw]". */
 int volspec_parse_from(const char *spec, char **container, char **mode,
 		       uc_error_t *err);
