@@ -11,7 +11,8 @@
  * socket-vsock, chroot, tiocsti:FD (push a byte into the input queue of the
  * terminal on FD), chroot-escape:PATH (the classic escape: chroot into a
  * subdirectory, climb out with "..", chroot there; prints "escaped" when
- * PATH, which exists only outside the container, is then visible).
+ * PATH, which exists only outside the container, is then visible), euid
+ * (prints euid=N: a setuid copy of ctprobe shows whether set-id works).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +184,11 @@ static void probe(const char *name)
 		r = r_errno(ioctl(atoi(arg), TIOCSTI, "x"));
 	else if (IS("chroot-escape") && arg)
 		r = chroot_escape(arg);
+	else if (IS("euid")) {
+		printf("euid=%u\n", (unsigned int)geteuid());
+		fflush(stdout);
+		return;
+	}
 	else {
 		fprintf(stderr, "ctprobe: unknown probe %s\n", name);
 		exit(2);

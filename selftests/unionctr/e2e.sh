@@ -24,6 +24,8 @@ t_section=$SECONDS
 # ---- images -----------------------------------------------------------------
 make_busybox_rootfs "$T/rootfs"
 cp "$HERE/ctprobe" "$T/rootfs/bin/ctprobe"
+mkdir -p "$T/rootfs/opt/suid"					# a set-user-ID root program
+install -m 4755 -o 0 -g 0 "$HERE/ctprobe" "$T/rootfs/opt/suid/ctprobe"
 echo 'wheel:x:10:root' >> "$T/rootfs/etc/group"	# root's supplementary group, as in busybox images
 # Escape attempts shipped in the image: symlinks pointing at the host.
 mkdir -p "$T/host-escape" "$T/host-escape2"
@@ -140,7 +142,41 @@ out=$(uc run --rm bb sh -c 'grep -E "^(CapInh|CapEff|CapBnd|NoNewPrivs)" /proc/s
 like "$out" 'CapEff:.*00000000a80425fb' "Docker's default capability set"
 like "$out" 'CapInh:.*0000000000000000' "  no inheritable capabilities (CVE-2022-24769)"
 like "$out" 'CapBnd:.*00000000a80425fb' "  bounding set too"
-like "$out" 'NoNewPrivs:.*1' "no_new_privs"
+like "$out" 'NoNewPrivs:.*0' "no no_new_privs by default (Docker)"
+# --security-opt no-new-privileges, --cap-add/--cap-drop, --privileged (issue 16 item 14)
+out=$(uc run --rm -u app bb /opt/suid/ctprobe euid 2>&1)
+is "$out" "euid=0" "a set-user-ID root program run by a user gets euid 0, as under Docker"
+out=$(uc run --rm -u app --security-opt no-new-privileges bb /opt/suid/ctprobe euid 2>&1)
+is "$out" "euid=1000" "  not with --security-opt no-new-privileges"
+for o in no-new-privileges no-new-privileges=true no-new-privileges:1 no-new-privileges=false; do
+	out=$(uc run --rm --security-opt "$o" bb sh -c 'grep NoNewPrivs /proc/self/status' 2>&1)
+	want=1; [ "$o" = no-new-privileges=false ] && want=0
+	like "$out" "NoNewPrivs:.*$want\$" "--security-opt $o: NoNewPrivs $want"
+done
+out=$(uc run --rm --security-opt no-new-privileges=maybe bb true 2>&1); rc=$?
+is "$rc:$out" '125:unionctr: invalid --security-opt 2: "no-new-privileges=maybe"' "--security-opt no-new-privileges=maybe: Docker's error"
+out=$(uc run --rm --security-opt bogus bb true 2>&1); rc=$?
+is "$rc:$out" '125:unionctr: Invalid --security-opt: "bogus"' "--security-opt bogus: Docker's error"
+out=$(uc run --rm --security-opt foo=bar bb true 2>&1); rc=$?
+is "$rc:$out" '125:unionctr: invalid --security-opt 2: "foo=bar"' "--security-opt foo=bar: Docker's error"
+capeff() { uc run --rm "$@" bb sh -c 'grep CapEff /proc/self/status | cut -f2' 2>&1; }
+all=$(grep CapPrm /proc/self/status | cut -f2)	# every capability the launcher has
+is "$(capeff --cap-add NET_ADMIN)" "00000000a80435fb" "--cap-add NET_ADMIN"
+is "$(capeff --cap-add net_admin --cap-add CAP_SYS_TIME)" "00000000aa0435fb" "--cap-add net_admin --cap-add CAP_SYS_TIME (any case, CAP_ optional)"
+is "$(capeff --cap-drop CHOWN --cap-drop cap_kill)" "00000000a80425da" "--cap-drop CHOWN --cap-drop cap_kill"
+is "$(capeff --cap-drop ALL --cap-add CHOWN)" "0000000000000001" "--cap-drop ALL --cap-add CHOWN"
+is "$(capeff --cap-add ALL --cap-drop NET_RAW)" "$(printf '%016x' $(( 0x$all & ~(1 << 13) )))" "--cap-add ALL --cap-drop NET_RAW"
+is "$(capeff --privileged)" "$all" "--privileged: every capability"
+out=$(uc run --rm --cap-add BOGUS bb true 2>&1); rc=$?
+is "$rc:$out" '125:unionctr: invalid CapAdd: unknown capability: "CAP_BOGUS"' "--cap-add BOGUS: Docker's error"
+out=$(uc run --rm --cap-drop cap_nope bb true 2>&1); rc=$?
+is "$rc:$out" '125:unionctr: invalid CapDrop: unknown capability: "CAP_NOPE"' "--cap-drop cap_nope: Docker's error"
+out=$(uc run --rm --privileged bb sh -c 'head -c 10 /proc/timer_list | wc -c; grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1' 2>&1)
+is "$(echo $out)" "10 rw" "--privileged: nothing masked, /sys writable"
+id=$(uc create --cap-add NET_ADMIN --cap-drop MKNOD --privileged --security-opt no-new-privileges bb true)
+out=$(uc inspect "$id" | python3 -c 'import json,sys; h=json.load(sys.stdin)[0]["HostConfig"]; print(h["CapAdd"], h["CapDrop"], h["Privileged"], h["SecurityOpt"])')
+is "$out" "['CAP_NET_ADMIN'] ['CAP_MKNOD'] True ['no-new-privileges']" "inspect: HostConfig CapAdd, CapDrop, Privileged, SecurityOpt"
+uc rm "$id" >/dev/null
 exec 7</dev/null 8>"$T/fd8"
 out=$(uc run --rm bb ls /proc/self/fd 2>&1)
 exec 7<&- 8>&-

@@ -115,6 +115,7 @@ out=$(uc run --rm -v "$T/bind:/b" -v /v evil sh -c '
 is "$rc:$(echo $out)" "0:00" "a device node made in the container (root, /dev, a volume, a bind) does not open; /dev/null, /dev/zero do"
 if [ "$QUICK" = 0 ]; then
 make_busybox_rootfs "$T/rootfs"
+cp "$HERE/ctprobe" "$T/rootfs/bin/ctprobe"
 uc import --name bb "$T/rootfs" >/dev/null
 echo bound > "$T/onefile"
 out=$(uc run --rm -v "$T/onefile:/etc/hosts:ro" -v "$T/bind:/mnt/x" -v "$T/bind:/dangling/y" \
@@ -341,6 +342,53 @@ if command -v strace >/dev/null; then
 else
 	diag "no strace: cannot inject an error into the masking"
 fi
+
+# Docker's default seccomp profile (issue 16 item 5).  What a review did from
+# a default container: read root's keyring, get a full capability set and
+# mounts from unshare -Ur.  As under Docker, each fails (EPERM; clone3
+# ENOSYS, so that the C library falls back to clone, whose namespace flags
+# the filter can see).  ctprobe keyctl does what `keyctl show` does first.
+out=$(uc run --rm bb sh -c 'unshare -Ur true; echo "unshare -Ur: $?"
+	mkdir -p /mnt; mount -t tmpfs x /mnt; echo "mount: $?"' 2>&1)
+like "$out" '^unshare -Ur: [1-9]' "default container: unshare -Ur true fails"
+like "$out" '^mount: [1-9]' "default container: mount -t tmpfs x /mnt fails"
+probes="keyctl add_key request_key unshare-user unshare-mount clone-newuser clone3 personality-bad socket-vsock"
+out=$(uc run --rm bb ctprobe $probes 2>&1)
+is "$(echo $out)" "keyctl=EPERM add_key=EPERM request_key=EPERM unshare-user=EPERM unshare-mount=EPERM clone-newuser=EPERM clone3=ENOSYS personality-bad=EPERM socket-vsock=EPERM" \
+	"default container: keyctl (keyctl show), add_key, request_key, unshare/clone of namespaces, clone3, personality(READ_IMPLIES_EXEC), AF_VSOCK denied"
+out=$(uc run --rm bb sh -c 'ctprobe personality-ok ptrace-traceme chroot
+	ls / >/dev/null && ps >/dev/null && date >/dev/null && sleep 0.01 &&
+	printf "b\na\n" | sort | tr a-z A-Z | head -1 && wget --help >/dev/null 2>&1; echo "rc=$?"' 2>&1)
+is "$(echo $out)" "personality-ok=ok ptrace-traceme=ok chroot=ok A rc=0" "  what ordinary programs do still works (personality query, ptrace, chroot, ls, ps, pipes)"
+out=$(uc run --rm --cap-add SYS_ADMIN bb sh -c 'ctprobe unshare-mount; mkdir -p /mnt; mount -t tmpfs x /mnt && echo mounted' 2>&1)
+is "$(echo $out)" "unshare-mount=ok mounted" "--cap-add SYS_ADMIN: the profile allows mount and unshare, as Docker's"
+out=$(uc run --rm --security-opt seccomp=unconfined bb ctprobe keyctl clone3 personality-bad 2>&1)
+is "$(echo $out)" "keyctl=ok clone3=ok personality-bad=ok" "--security-opt seccomp=unconfined: no filter"
+# A profile in Docker's JSON format: everything allowed but mkdir (EACCES)
+# and personality(READ_IMPLIES_EXEC) (an argument condition; EPERM).
+printf '%s\n' '{"defaultAction": "SCMP_ACT_ALLOW",' \
+	' "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}],' \
+	' "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},' \
+	'  {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 4194304, "op": "SCMP_CMP_EQ"}]}]}' \
+	> "$T/profile.json"
+out=$(uc run --rm --security-opt seccomp="$T/profile.json" bb sh -c 'mkdir /x; ctprobe personality-bad personality-ok keyctl' 2>&1)
+like "$out" "mkdir: can't create directory '/x': Permission denied" "--security-opt seccomp=FILE: the profile's ERRNO rule (errnoRet)"
+is "$(echo "$out" | grep = | tr '\n' ' ')" "personality-bad=EPERM personality-ok=ok keyctl=ok " "  a rule with an argument condition, and the default action"
+id=$(uc create --security-opt seccomp="$T/profile.json" bb true)
+like "$(uc inspect "$id")" '"seccomp=\{\\"defaultAction\\":\\"SCMP_ACT_ALLOW\\"' "  kept in HostConfig.SecurityOpt as its JSON, as Docker does"
+uc rm "$id" >/dev/null
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_EXPLODE"}]}' > "$T/bad1.json"
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 9, "value": 1, "op": "SCMP_CMP_EQ"}]}]}' > "$T/bad2.json"
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {"names": "mkdir"}}' > "$T/bad3.json"
+echo '{"defaultAction": ' > "$T/bad4.json"
+echo '["SCMP_ACT_ALLOW"]' > "$T/bad5.json"
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_PDP11"]}' > "$T/bad6.json"
+for f in bad1 bad2 bad3 bad4 bad5 bad6 missing; do
+	out=$(uc run --rm --security-opt seccomp="$T/$f.json" bb true 2>&1); rc=$?
+	is "$rc" 125 "--security-opt seccomp=FILE, $f: refused (125)"
+	like "$out" '^unionctr: (opening|decoding) seccomp profile' "  $(echo "$out" | head -c 150)"
+done
+is "$(uc ps -aq | wc -l)" 0 "  no container left"
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- image tarballs -----------------------------------------------------------------

@@ -21,6 +21,9 @@ static void run_args_free(struct run_args *a)
 	strv_free(a->create.volumes);
 	strv_free(a->create.volumes_from);
 	strv_free(a->create.cmd);
+	strv_free(a->create.cap_add);
+	strv_free(a->create.cap_drop);
+	strv_free(a->create.security_opt);
 }
 
 static void create_usage(const char *cmd)
@@ -38,6 +41,11 @@ static void create_usage(const char *cmd)
 	       "  -u, --user USER[:GROUP]  user (name or uid) and group to run as\n"
 	       "      --entrypoint CMD     override the image's entrypoint\n"
 	       "      --read-only          no upper layer: the root is read-only\n"
+	       "      --cap-add CAP        add a capability (CAP_NET_ADMIN, net_admin, ALL)\n"
+	       "      --cap-drop CAP       drop a capability (or ALL)\n"
+	       "      --privileged         every capability, no seccomp, no masked paths\n"
+	       "      --security-opt OPT   no-new-privileges, seccomp=unconfined, seccomp=FILE\n"
+	       "      --no-pivot           MS_MOVE + chroot instead of pivot_root (initramfs)\n"
 	       "%s"
 	       "      --root DIR, --storage unionfs|overlay\n",
 	       cmd, strcmp(cmd, "run") ? "" : "  -d, --detach             run in the background, print the id\n");
@@ -62,6 +70,11 @@ static int parse_create(const char *cmd, struct uc_cli *g, int argc, char **argv
 		{ "read-only", no_argument, NULL, 0x204 },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 0x205 },
+		{ "cap-add", required_argument, NULL, 0x206 },
+		{ "cap-drop", required_argument, NULL, 0x207 },
+		{ "privileged", no_argument, NULL, 0x208 },
+		{ "security-opt", required_argument, NULL, 0x209 },
+		{ "no-pivot", no_argument, NULL, 0x20a },
 		CLI_GLOBAL_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,6 +132,21 @@ static int parse_create(const char *cmd, struct uc_cli *g, int argc, char **argv
 			create_usage(cmd);
 			*st = 0;
 			return -1;
+		case 0x206:
+			strv_push(&a->create.cap_add, optarg);
+			break;
+		case 0x207:
+			strv_push(&a->create.cap_drop, optarg);
+			break;
+		case 0x208:
+			a->create.privileged = true;
+			break;
+		case 0x209:
+			strv_push(&a->create.security_opt, optarg);
+			break;
+		case 0x20a:
+			a->create.no_pivot = true;
+			break;
 		default:
 			*st = cli_usage_error(cmd, "bad option");
 			return -1;

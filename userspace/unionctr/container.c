@@ -39,6 +39,7 @@ void container_free(struct uc_container *c)
 	uc_mounts_free(&c->mounts);
 	strv_free(c->binds);
 	strv_free(c->volumes_from);
+	security_free(&c->sec);
 	free(c->status);
 	free(c->started_at);
 	free(c->finished_at);
@@ -145,6 +146,7 @@ struct json_object *container_to_json(struct uc_store *s,
 	json_object_object_add(hc, "VolumesFrom", json_strv(c->volumes_from));
 	json_object_object_add(hc, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	json_object_object_add(hc, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
+	security_to_json(&c->sec, hc);
 	json_object_object_add(o, "HostConfig", hc);
 	json_object_object_add(gd, "Name", jstring(c->storage));
 	if (s) {
@@ -209,6 +211,7 @@ static struct uc_container *container_from_json(struct json_object *o,
 	c->volumes_from = jstrv(hc, "VolumesFrom");
 	c->auto_remove = jbool(hc, "AutoRemove");
 	c->read_only = jbool(hc, "ReadonlyRootfs");
+	security_from_json(&c->sec, hc);
 	c->storage = xstrdup(jstr(jget(o, "GraphDriver"), "Name"));
 	c->hostname = xstrdup(jstr(cfg, "Hostname"));
 	c->tty = jbool(cfg, "Tty");
@@ -634,7 +637,10 @@ int container_create(struct uc_store *s, const struct uc_create_opts *o,
 	c->status = xstrdup("created");
 	c->binds = strv_dup(o->volumes);
 	c->volumes_from = strv_dup(o->volumes_from);
-	if (build_config(c, o, img, err) < 0 || build_mounts(s, c, o, img, err) < 0)
+	c->sec.privileged = o->privileged;
+	c->sec.no_pivot = o->no_pivot;
+	if (security_from_cli(&c->sec, o->cap_add, o->cap_drop, o->security_opt, err) < 0 ||
+	    build_config(c, o, img, err) < 0 || build_mounts(s, c, o, img, err) < 0)
 		goto out;
 
 	tmp = store_mktemp(s, err);

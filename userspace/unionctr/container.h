@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "error.h"
+#include "security.h"
 #include "store.h"
 #include "volspec.h"
 
@@ -30,6 +31,7 @@ struct uc_container {
 	struct uc_mounts mounts;
 	char **binds;		/* -v as given */
 	char **volumes_from;	/* as given */
+	struct uc_security sec;	/* capabilities, seccomp, no_new_privs, ... */
 	/* state */
 	char *status;		/* created, running, exited */
 	int pid;
@@ -50,7 +52,8 @@ struct uc_create_opts {
 	const char *hostname;
 	char **volumes;		/* -v specs */
 	char **volumes_from;
-	bool auto_remove, tty, open_stdin, read_only;
+	char **cap_add, **cap_drop, **security_opt;	/* as given */
+	bool auto_remove, tty, open_stdin, read_only, privileged, no_pivot;
 };
 
 int container_create(struct uc_store *s, const struct uc_create_opts *o,

@@ -29,13 +29,6 @@
 
 extern char **environ;
 
-const int uc_default_caps[] = {
-	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD,
-	CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP,
-	CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
-};
-const size_t uc_n_default_caps = sizeof(uc_default_caps) / sizeof(uc_default_caps[0]);
-
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -70,19 +63,18 @@ fail:
 	return -1;
 }
 
-static int drop_caps(uc_error_t *err)
+/*
+ * The capability sets, in runc's order: the bounding set first, then (see
+ * stage_credentials) the user, then effective and permitted = caps, with
+ * inheritable and ambient empty.  The user switch needs CAP_SETUID and
+ * CAP_SETGID even when the container is not to keep them.
+ */
+static int drop_bounding(uint64_t caps, uc_error_t *err)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { { 0 } };
 	unsigned int cap;
-	size_t i;
 
 	for (cap = 0; cap < 64; cap++) {
-		bool keep = false;
-
-		for (i = 0; i < uc_n_default_caps; i++)
-			keep |= uc_default_caps[i] == (int)cap;
-		if (keep)
+		if (caps & (1ULL << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
@@ -90,12 +82,16 @@ static int drop_caps(uc_error_t *err)
 			return uc_error_errno(err, errno, "drop capability %u", cap);
 		}
 	}
-	for (i = 0; i < uc_n_default_caps; i++) {
-		int c = uc_default_caps[i];
+	return 0;
+}
 
-		data[c / 32].effective |= 1U << (c % 32);
-		data[c / 32].permitted |= 1U << (c % 32);
-	}
+static int set_caps(uint64_t caps, uc_error_t *err)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	data[0].effective = data[0].permitted = (uint32_t)caps;
+	data[1].effective = data[1].permitted = (uint32_t)(caps >> 32);
 	/* inheritable stays empty: with it, a file's inheritable caps would
 	 * be granted to a non-root user's exec (CVE-2022-24769) */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
@@ -285,21 +281,37 @@ static int stage_enter_root(int rootfd, uc_error_t *err)
 	return 0;
 }
 
-/* Capabilities, user (returned in *u), no_new_privs: what the command runs with. */
-static int stage_credentials(const struct uc_container *c, struct uc_user *u,
+/*
+ * Seccomp, capabilities, user (returned in *u), no_new_privs: what the
+ * command runs with.  The filter goes first: without no_new_privs loading
+ * it needs CAP_SYS_ADMIN (Docker's profile allows every call made after
+ * it here).
+ */
+static int stage_credentials(const struct uc_spawn *sp, struct uc_user *u,
 			     uc_error_t *err)
 {
-	if (drop_caps(err) < 0)
+	const struct uc_container *c = sp->c;
+
+	if (sp->sec->seccomp && sc_filter_load(&sp->sec->filter, err) < 0)
+		return -1;
+	if (drop_bounding(sp->sec->caps, err) < 0)
 		return -1;
 	/*
-	 * After the capability drop: setuid() to non-root clears the
-	 * effective and permitted sets, as Docker's users get.  Without -u
-	 * the user is root, with root's groups of the container's
-	 * /etc/group: never the launcher's supplementary groups.
+	 * Without -u the user is root, with root's groups of the container's
+	 * /etc/group: never the launcher's supplementary groups.  KEEPCAPS
+	 * keeps the permitted set across a switch to another uid, for
+	 * set_caps; the exec of a non-root user's command then clears it, as
+	 * Docker's non-root users get no capabilities.
 	 */
-	if (user_switch(c->user ? c->user : "0", u, err) < 0)
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return uc_error_errno(err, errno, "PR_SET_KEEPCAPS");
+	if (user_switch(c->user ? c->user : "0", u, err) < 0 ||
+	    set_caps(sp->sec->caps, err) < 0)
 		return -1;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	/* Docker: only with --security-opt no-new-privileges, so that
+	 * setuid programs (su, sudo) work */
+	if (sp->sec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return uc_error_errno(err, errno, "no_new_privs");
 	return 0;
 }
@@ -371,7 +383,7 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 		goto fail;
 	close(rootfd);
 	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||
-	    setup_stdio(sp, slave, &err) < 0 || stage_credentials(c, &u, &err) < 0)
+	    setup_stdio(sp, slave, &err) < 0 || stage_credentials(sp, &u, &err) < 0)
 		goto fail;
 	env = env_for_process(c->env, c->hostname, c->tty, u.home);
 	stage_clean_process(env, sync_w);

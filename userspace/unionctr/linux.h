@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "container.h"
+#include "security.h"
 #include "store.h"
 
 struct uc_spawn {
@@ -20,6 +21,7 @@ struct uc_spawn {
 	char **lowers;		/* layer dirs, top first */
 	char *cdir;		/* container dir */
 	bool stdin_open;	/* keep our stdin; else /dev/null */
+	const struct uc_sec_runtime *sec;	/* caps, seccomp, no_new_privs */
 	/* out */
 	pid_t pid;
 	int sync_fd;		/* read end: EOF at exec, or an error */
@@ -29,9 +31,5 @@ struct uc_spawn {
 int linux_spawn(struct uc_spawn *sp, uc_error_t *err);
 /* Read the child's report; 0 when it reached exec. */
 int linux_spawn_result(struct uc_spawn *sp, uc_error_t *err);
-
-/* Docker's default capabilities. */
-extern const int uc_default_caps[];
-extern const size_t uc_n_default_caps;
 
 #endif

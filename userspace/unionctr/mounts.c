@@ -426,10 +426,11 @@ int mounts_setup(int rootfd, const struct uc_container *c, const char *cdir,
 		     "mode=1777,size=65536k", err) < 0 ||
 	    mount_at(rootfd, "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		     NULL, err) < 0 ||
-	    mount_at(rootfd, "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
-		     NULL, err) < 0 ||
+	    /* --privileged: /sys writable and nothing masked, as Docker */
+	    mount_at(rootfd, "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC |
+		     (c->sec.privileged ? 0 : MS_RDONLY), NULL, err) < 0 ||
 	    mount_cgroup(rootfd, err) < 0 ||
-	    mask_paths(rootfd, err) < 0)
+	    (!c->sec.privileged && mask_paths(rootfd, err) < 0))
 		return -1;
 	if (pty_master) {
 		/* The pty comes from the container's own devpts instance. */

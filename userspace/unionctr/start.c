@@ -174,6 +174,7 @@ struct start_ctx {
 	struct uc_image *img;
 	char *id;
 	int master;		/* pty master (-t), or -1 */
+	struct uc_sec_runtime sec;
 };
 
 static void start_ctx_release(struct start_ctx *x)
@@ -184,6 +185,7 @@ static void start_ctx_release(struct start_ctx *x)
 		close(x->sp.console_sock);
 	strv_free(x->sp.lowers);
 	free(x->sp.cdir);
+	security_runtime_release(&x->sec);
 	free(x->id);
 	image_free(x->img);
 	container_free(x->c);
@@ -194,6 +196,9 @@ static int start_prepare(struct uc_store *s, const char *ref,
 			 const struct uc_start_opts *o, struct start_ctx *x,
 			 uc_error_t *err)
 {
+	char *cache;
+	int ret;
+
 	if (container_find(s, ref, &x->c, err) < 0)
 		return -1;
 	x->id = xstrdup(x->c->id);
@@ -206,7 +211,12 @@ static int start_prepare(struct uc_store *s, const char *ref,
 	x->sp.lowers = image_layer_dirs(s, x->img);
 	x->sp.cdir = container_dir(s, x->c, NULL);
 	x->sp.stdin_open = o->interactive && o->attach;
-	return 0;
+	x->sp.sec = &x->sec;
+	/* compiled seccomp filters are kept in <root>/seccomp */
+	cache = store_path(s, "seccomp");
+	ret = security_runtime(&x->c->sec, cache, &x->sec, err);
+	free(cache);
+	return ret;
 }
 
 /* Clone the container's process and wait until it execs or fails. */
