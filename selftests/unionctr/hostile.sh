@@ -51,7 +51,7 @@ new_mounts() { # BEFORE [PATTERN]
 # Content, size and mtime of every file under the host tree, and its names;
 # the same of the host's own /etc files that the images point at.
 host_state() {
-	find "$H" /etc/hosts /etc/resolv.conf /etc/hostname -printf '%p %y %s %T@\n' \
+	find "$H" /etc/hosts /etc/resolv.conf /etc/hostname -printf '%p %y %m %U:%G %s %T@\n' \
 		-type f -exec sha256sum {} + 2>/dev/null | sort
 }
 
@@ -202,6 +202,60 @@ is "$other" 0 "symlink/dir exchanged during start: every container has its mount
 ok $(( inside == 0 )) "  and some do start"
 ok $(( $(ls -d /uc-race-$$-* 2>/dev/null | wc -l) )) "  nothing made at the host's /"
 is "$(new_mounts "$before" "uc-race-$$")" "" "  no new mount on the host"
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- copy-in racing a container that shares the volume (issue 16 item 1) --------
+# create fills an empty volume from the image's /seed (d/ with 3000 files,
+# through the union of two layers) while another container, running with
+# the same volume, waits for d to appear, makes l a symlink to a host
+# directory and swaps d and l in a tight loop.  A copy that goes by path
+# then works through the symlink: it makes the image's files in the host
+# directory, or (on the attempts where the host directory already holds
+# files of those names) sets the owner, mode and times of the host's
+# files.  Which of the two the race gives depends on where the copy is
+# when d turns, so the attempts alternate.  A copy that goes by directory
+# fds stays in the volume, or stops with an error.
+r=$T/seedroot
+make_busybox_rootfs "$r"
+cp "$EXCHANGE" "$r/bin/exchange"
+mkdir -p "$T/seedlayer/seed/d"
+(cd "$T/seedlayer/seed/d" && seq -f f%04g 3000 | xargs touch && chmod 0707 . f* &&
+	chown 4321:4321 . f* && touch -d '2003-04-05 06:07:08' . f*)
+tar -C "$r" -cf "$T/seed0.tar" .
+tar -C "$T/seedlayer" -cf "$T/seed1.tar" .
+oci_layout "$T/seedoci" '{"config":{"Cmd":["/bin/sh"]}}' "$T/seed0.tar" "$T/seed1.tar"
+uc import --name seedimg "$T/seedoci" >/dev/null
+changed=0 swaps=0 refused=0 attempts=$([ "$QUICK" = 1 ] && echo 2 || echo 4)
+for attempt in $(seq "$attempts"); do
+	rm -rf "$H/target"
+	mkdir "$H/target"
+	[ $((attempt % 2)) = 1 ] ||
+		(cd "$H/target" && seq -f f%04g 3000 | xargs touch && touch -d '2001-02-03 04:05:06' f*)
+	state=$(host_state)
+	uc volume create copyvol >/dev/null
+	uc run -d --name copyracer -v copyvol:/x seedimg /bin/exchange /x/d /x/l 120 "$H/target" >/dev/null
+	for i in $(seq 300); do uc logs copyracer 2>/dev/null | grep -q waiting && break; sleep 0.1; done
+	out=$(uc create --name copyvictim -v copyvol:/seed seedimg true 2>&1); rc=$?
+	uc stop -t 5 copyracer >/dev/null 2>&1
+	n=$(uc logs copyracer 2>&1 | tail -1)
+	swaps=$((swaps + n))
+	diag "attempt $attempt: create exit $rc ($(echo "$out" | head -c 160)); $n swaps"
+	if [ "$rc" != 0 ]; then
+		refused=$((refused + 1))
+		like "$rc:$out" '^125:unionctr: ' "  attempt $attempt: create refused with a clean error (125)"
+	fi
+	uc rm -f copyvictim copyracer >/dev/null 2>&1
+	uc volume rm copyvol >/dev/null
+	now=$(host_state)
+	if [ "$now" != "$state" ]; then
+		changed=$((changed + 1))
+		diag "host entries changed or new:" "$(comm -13 <(echo "$state") <(echo "$now") | head -5)"
+		break
+	fi
+done
+ok $(( ! (swaps > 0) )) "copy-in raced: the racer swapped d and a symlink to a host dir during create"
+is "$changed" 0 "  nothing of the host changed: no file made there, no owner, mode or time set"
+diag "$refused of $attempt creates refused"
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 if [ "$QUICK" = 0 ]; then

@@ -182,6 +182,45 @@ static void test_rename_race(const char *root)
 	close(rootfd);
 }
 
+/* safe_open_beneath: no symlink at all, on the way or at the end. */
+static void test_beneath(const char *mode, const char *root)
+{
+	static const char *const refused[] = {
+		"abs/marker", "rel/marker", "chain/marker", "dotdot/etc/marker",
+		"abs", "proclink/status", "dangling",
+	};
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+	char *inside = xasprintf("%s/etc/marker", root);
+	uc_error_t err = NULL;
+	size_t i;
+
+	fd = safe_open_beneath(rootfd, "etc/marker", O_RDONLY, &err);
+	ok(fd >= 0 && same_file(fd, inside), "%s: beneath: a plain path opens", mode);
+	if (fd >= 0)
+		close(fd);
+	uc_error_release(&err);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		fd = safe_open_beneath(rootfd, refused[i], O_RDONLY, &err);
+		if (err)
+			diag("%s", err->msg);
+		ok(fd < 0 && err && (err->errno_ == ELOOP || err->errno_ == ENOENT),
+		   "%s: beneath: '%s' (a symlink on the way or at the end) refused", mode,
+		   refused[i]);
+		if (fd >= 0)
+			close(fd);
+		uc_error_release(&err);
+	}
+	fd = safe_open_beneath(rootfd, "../etc/marker", O_RDONLY, &err);
+	ok(fd < 0 || !same_file(fd, "/dev/null"), "%s: beneath: '..' does not leave the root",
+	   mode);
+	ok(fd < 0 || same_file(fd, inside), "%s:   (clamped at the root or refused)", mode);
+	if (fd >= 0)
+		close(fd);
+	uc_error_release(&err);
+	close(rootfd);
+	free(inside);
+}
+
 int main(void)
 {
 	char *root, *cmd;
@@ -212,7 +251,9 @@ int main(void)
 	free(cmd);
 
 	run("openat2", root);
+	test_beneath("openat2", root);
 	safepath_force_fallback = true;
+	test_beneath("fallback", root);
 	cmd = xasprintf("rm -rf %s/etc/newdir %s/etc/file-target %s/nonexistent %s/nonexistent-hosts "
 			"%s/etc/rel-target", root, root, root, root, root);
 	if (system(cmd) != 0)

@@ -12,6 +12,7 @@
 #include "container.h"
 #include "images.h"
 #include "layer.h"
+#include "tree.h"
 #include "utils.h"
 
 static int simple_opts(const char *cmd, struct uc_cli *g, int argc, char **argv,

@@ -14,8 +14,8 @@
 #include "container.h"
 #include "env.h"
 #include "images.h"
-#include "mounts.h"
 #include "safepath.h"
+#include "tree.h"
 #include "utils.h"
 #include "volumes.h"
 
@@ -480,33 +480,41 @@ out:
 	return ret;
 }
 
-struct copyin {
-	const char *dst;
-	const char *data;
-};
-
-static int copy_in(const char *view, void *arg, uc_error_t *err)
+/*
+ * Fill the volume's directory data from the image's content at dst.  A
+ * running container may share the volume and change it meanwhile: the
+ * copy goes by directory fds (tree.c), never by path.
+ */
+static int copy_in(int viewfd, const char *dst, const char *data, uc_error_t *err)
 {
-	struct copyin *ci = arg;
-	int rootfd, fd, ret;
+	int src, dfd, ret;
 	struct stat st;
-	char p[64];
 
-	rootfd = open(view, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return uc_error_errno(err, errno, "open `%s`", view);
-	fd = safe_open(rootfd, ci->dst, O_PATH, NULL);
-	close(rootfd);
-	if (fd < 0)
+	src = safe_open(viewfd, dst, O_PATH, NULL);
+	if (src < 0)
 		return 0;	/* nothing in the image there */
-	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		close(fd);
+	if (fstat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(src);
 		return uc_error(err, 0, "cannot mount volume over existing file, file exists %s",
-				ci->dst);
+				dst);
 	}
-	fd_path(fd, p);
-	ret = copy_dir_contents(p, ci->data, err);
-	close(fd);
+	ret = -1;
+	dfd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		uc_error_errno(err, errno, "open volume `%s`", data);
+	} else if (!dir_fd_is_empty(dfd)) {
+		ret = 0;	/* filled meanwhile: Docker copies only into empty ones */
+	} else {
+		int sfd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		ret = sfd < 0 ? uc_error_errno(err, errno, "open `%s` in the image", dst) :
+				tree_copy(sfd, dfd, err);
+		if (sfd >= 0)
+			close(sfd);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	close(src);
 	return ret;
 }
 
@@ -544,10 +552,15 @@ static int make_volumes(struct uc_store *s, struct uc_container *c,
 		m->source = xstrdup(v->mountpoint);
 		volume_free(v);
 		if (m->copy_data && dir_is_empty(m->source)) {
-			struct copyin ci = { m->destination, m->source };
+			int view = image_view_open(s, img, err), ret;
 
-			if (image_view_run(s, img, copy_in, &ci, err) < 0)
+			if (view < 0)
 				return -1;
+			ret = copy_in(view, m->destination, m->source, err);
+			close(view);
+			if (ret < 0)
+				return uc_error_wrap(err, "copy the image's %s into volume %s",
+						     m->destination, m->name);
 		}
 	}
 	return 0;

@@ -11,6 +11,8 @@
 #include "container.h"
 #include "images.h"
 #include "layer.h"
+#include "mounts.h"
+#include "tree.h"
 #include "utils.h"
 
 char *image_normalize_name(const char *name)
@@ -202,6 +204,28 @@ char **image_layer_dirs(struct uc_store *s, const struct uc_image *img)
 	for (i = 0; i < n; i++)
 		dirs[i] = store_path(s, "layers/%s", img->layers[n - 1 - i]);
 	return dirs;
+}
+
+int image_view_open(struct uc_store *s, const struct uc_image *img,
+		    uc_error_t *err)
+{
+	char **dirs = image_layer_dirs(s, img);
+	int fd;
+
+	if (!dirs[0]) {
+		fd = uc_error(err, 0, "image %.12s has no layers", img->id);
+	} else if (!dirs[1]) {
+		fd = open(dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			uc_error_errno(err, errno, "open layer `%s`", dirs[0]);
+	} else {
+		char *scratch = store_path(s, "tmp");
+
+		fd = mount_union_detached(s->storage, dirs, scratch, err);
+		free(scratch);
+	}
+	strv_free(dirs);
+	return fd;
 }
 
 int layer_store(struct uc_store *s, const char *dir, char out[65],

@@ -36,6 +36,13 @@ int image_list(struct uc_store *s, struct uc_image ***out, size_t *n,
 /* Remove an image, or only the tag ref when the image has others. */
 int image_remove(struct uc_store *s, const char *ref, bool *untagged,
 		 uc_error_t *err);
+/*
+ * The image's merged tree, read-only: a directory fd of its only layer, or
+ * of a detached union mount of its layers (gone with the fd).  Nothing is
+ * mounted in anyone's mount table.
+ */
+int image_view_open(struct uc_store *s, const struct uc_image *img,
+		    uc_error_t *err);
 /* Layer directories, top first, NULL-terminated. */
 char **image_layer_dirs(struct uc_store *s, const struct uc_image *img);
 /*

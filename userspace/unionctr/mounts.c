@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include "container.h"
 #include "mounts.h"
 #include "safepath.h"
 #include "terminal.h"
@@ -53,16 +56,20 @@ static int fsconfig_error(int fd, const char *what, uc_error_t *err)
 	return uc_error_errno(err, saved, "%s", what);
 }
 
-static int mount_union_fsconfig(const char *type, char *const *lowers,
-				const char *upper, const char *work,
-				const char *target, uc_error_t *err)
+/*
+ * A detached mount of the union (new mount API), one "lowerdir+" per
+ * layer: no 4 KiB limit, each path verbatim.  Returns the mount's fd.
+ */
+static int union_fsmount(const char *type, char *const *lowers, const char *upper,
+			 const char *work, unsigned int attrs, uc_error_t *err)
 {
-	int fd, mfd, ret = -1;
+	int fd, mfd = -1;
 	size_t i;
 
 	fd = fsopen(type, FSOPEN_CLOEXEC);
 	if (fd < 0)
-		return uc_error_errno(err, errno, "fsopen %s", type);
+		return uc_error_errno(err, errno, "fsopen %s%s", type,
+				      errno == ENODEV ? " (is the module loaded?)" : "");
 	for (i = 0; lowers[i]; i++)
 		if (fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0) {
 			fsconfig_error(fd, "mount: lowerdir+", err);
@@ -77,27 +84,54 @@ static int mount_union_fsconfig(const char *type, char *const *lowers,
 		fsconfig_error(fd, "mount", err);
 		goto out;
 	}
-	mfd = fsmount(fd, FSMOUNT_CLOEXEC, (upper ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NODEV);
-	if (mfd < 0) {
+	mfd = fsmount(fd, FSMOUNT_CLOEXEC, attrs);
+	if (mfd < 0)
 		fsconfig_error(fd, "fsmount", err);
-		goto out;
-	}
-	if (move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		uc_error_errno(err, errno, "move_mount to `%s`", target);
-	else
-		ret = 0;
-	close(mfd);
 out:
 	close(fd);
+	return mfd;
+}
+
+static int mount_union_fsconfig(const char *type, char *const *lowers,
+				const char *upper, const char *work,
+				const char *target, uc_error_t *err)
+{
+	int mfd, ret = 0;
+
+	mfd = union_fsmount(type, lowers, upper, work,
+			    (upper ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NODEV, err);
+	if (mfd < 0)
+		return -1;
+	if (move_mount(mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		ret = uc_error_errno(err, errno, "move_mount to `%s`", target);
+	close(mfd);
 	return ret;
+}
+
+/* "TOP:...:BOTTOM"; *verbatim when a path holds a separator of the list. */
+static char *lower_list(char *const *lowers, bool *verbatim)
+{
+	char *list = xstrdup("");
+	size_t len = 0, i;
+
+	for (i = 0; lowers[i]; i++) {
+		if (i)
+			append(&list, &len, ":");
+		append(&list, &len, lowers[i]);
+		*verbatim |= needs_escape(lowers[i]);
+	}
+	return list;
 }
 
 int mount_union(const char *storage, char *const *lowers, const char *upper,
 		const char *work, const char *target, uc_error_t *err)
 {
 	const char *type = fstype(storage);
-	char *opts = NULL;
-	size_t len = 0, i, n = strv_len(lowers);
+	char *opts = NULL, *list;
+	size_t len = 0, n = strv_len(lowers);
+	/* fsconfig() takes each path verbatim: used when the option page
+	 * is too small or a path holds a separator. */
+	bool verbatim = needs_escape(upper) || needs_escape(work);
 	int ret;
 
 	if (n == 0)
@@ -109,17 +143,10 @@ int mount_union(const char *storage, char *const *lowers, const char *upper,
 			return uc_error_errno(err, errno, "bind `%s`", lowers[0]);
 		return 0;
 	}
-	/* fsconfig() takes each path verbatim: used when the option page
-	 * is too small or a path holds a separator. */
-	bool verbatim = needs_escape(upper) || needs_escape(work);
-
+	list = lower_list(lowers, &verbatim);
 	append(&opts, &len, "lowerdir=");
-	for (i = 0; i < n; i++) {
-		if (i)
-			append(&opts, &len, ":");
-		append(&opts, &len, lowers[i]);
-		verbatim |= needs_escape(lowers[i]);
-	}
+	append(&opts, &len, list);
+	free(list);
 	if (upper) {
 		append(&opts, &len, ",upperdir=");
 		append(&opts, &len, upper);
@@ -139,38 +166,68 @@ int mount_union(const char *storage, char *const *lowers, const char *upper,
 	return ret;
 }
 
-int image_view_run(struct uc_store *s, const struct uc_image *img,
-		   int (*fn)(const char *root, void *data, uc_error_t *err),
-		   void *data, uc_error_t *err)
+/* The child of mount_union_detached: 0, or 1 with the message on errfd. */
+static int view_child(const char *storage, char *const *lowers, const char *scratch,
+		      int sock, int errfd)
 {
-	static bool unshared;
-	char **dirs = image_layer_dirs(s, img), *view = NULL;
-	int ret = -1;
+	uc_error_t e = NULL;
+	int fd;
 
-	if (strv_len(dirs) == 1) {
-		ret = fn(dirs[0], data, err);
-		goto out;
+	/* Private first: the host's mounts are shared, a mount would reach it. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		uc_error_errno(&e, errno, "private mount namespace");
+	} else if (mount_union(storage, lowers, NULL, NULL, scratch, &e) == 0) {
+		fd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			uc_error_errno(&e, errno, "open the union");
+		else if (send_fd(sock, fd) < 0)
+			uc_error_errno(&e, errno, "pass the union's fd");
 	}
-	if (!unshared) {
-		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-			uc_error_errno(err, errno, "private mount namespace");
-			goto out;
-		}
-		unshared = true;
+	if (!e)
+		return 0;
+	if (write_all(errfd, e->msg, strlen(e->msg)) < 0)
+		return 1;
+	uc_error_release(&e);
+	return 1;
+}
+
+int mount_union_detached(const char *storage, char *const *lowers,
+			 const char *scratch, uc_error_t *err)
+{
+	int sv[2], ep[2], st, fd = -1;
+	char msg[1024];
+	ssize_t n;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return uc_error_errno(err, errno, "socketpair");
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return uc_error_errno(err, errno, "pipe");
 	}
-	view = store_mktemp(s, err);
-	if (!view || mount_union(s->storage, dirs, NULL, NULL, view, err) < 0)
-		goto out;
-	ret = fn(view, data, err);
-	umount2(view, MNT_DETACH);
-out:
-	if (view) {
-		rmdir(view);
-		free(view);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		close(ep[0]);
+		_exit(view_child(storage, lowers, scratch, sv[1], ep[1]));
 	}
-	strv_free(dirs);
-	return ret;
+	close(sv[1]);
+	close(ep[1]);
+	if (pid < 0) {
+		uc_error_errno(err, errno, "fork");
+	} else if (waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st)) {
+		fd = recv_fd(sv[0]);
+		if (fd < 0)
+			uc_error(err, 0, "mount the union: no fd from the child");
+	} else {
+		n = read(ep[0], msg, sizeof(msg) - 1);
+		msg[n > 0 ? n : 0] = '\0';
+		uc_error(err, 0, "%s", n > 0 ? msg : "mount the union: the child failed");
+	}
+	close(sv[0]);
+	close(ep[0]);
+	return fd;
 }
 
 /* ---- inside the container ------------------------------------------------ */

@@ -5,10 +5,9 @@
 
 #include <stdbool.h>
 
-#include "container.h"
 #include "error.h"
-#include "images.h"
-#include "store.h"
+
+struct uc_container;
 
 /*
  * Mount the union of lowers (top first) with optional upper/work at target:
@@ -17,11 +16,15 @@
  */
 int mount_union(const char *storage, char *const *lowers, const char *upper,
 		const char *work, const char *target, uc_error_t *err);
-/* Run fn with a read-only view of the image's merged tree (in a private
- * mount namespace of this process when more than one layer). */
-int image_view_run(struct uc_store *s, const struct uc_image *img,
-		   int (*fn)(const char *root, void *data, uc_error_t *err),
-		   void *data, uc_error_t *err);
+/*
+ * A read-only union of lowers (top first), attached nowhere: a child
+ * process mounts it on scratch (any directory) in a mount namespace of its
+ * own and passes its root back as the returned fd; the namespace is gone
+ * with the child, the mount with the fd.  The caller's mount table never
+ * changes.
+ */
+int mount_union_detached(const char *storage, char *const *lowers,
+			 const char *scratch, uc_error_t *err);
 /*
  * Inside the container's mount namespace, before pivot_root: Docker's
  * default mounts (/proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys,

@@ -150,6 +150,73 @@ static int resolve(int rootfd, const char *path, int flags)
 	return rfd;
 }
 
+/*
+ * Kernels without openat2: one component at a time with O_NOFOLLOW; ".."
+ * is refused rather than interpreted.
+ */
+static int walk_no_symlinks(int dirfd, const char *path, int flags)
+{
+	char *todo = xstrdup(path), *comp, *save = NULL;
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0), next, saved;
+	struct stat st;
+
+	if (!*path && fd >= 0) {
+		close(fd);
+		fd = -1;
+		errno = ENOENT;
+	}
+	for (comp = strtok_r(todo, "/", &save); comp && fd >= 0;
+	     comp = strtok_r(NULL, "/", &save)) {
+		bool last = !save || !*save || strspn(save, "/") == strlen(save);
+
+		if (!strcmp(comp, ".") && !last)
+			continue;
+		if (!strcmp(comp, "..")) {
+			close(fd);
+			fd = -1;
+			errno = EXDEV;
+			break;
+		}
+		next = openat(fd, comp, last ? flags | O_NOFOLLOW | O_CLOEXEC :
+				  O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		saved = errno;
+		close(fd);
+		fd = next;
+		errno = saved;
+		/* O_PATH | O_NOFOLLOW opens a symlink itself: refuse it here */
+		if (fd >= 0 && (!last || (flags & O_PATH)) &&
+		    (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) ||
+		     (!last && !S_ISDIR(st.st_mode)))) {
+			saved = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+			close(fd);
+			fd = -1;
+			errno = saved;
+		}
+	}
+	free(todo);
+	return fd;
+}
+
+int safe_open_beneath(int dirfd, const char *path, int flags, uc_error_t *err)
+{
+	struct open_how how = {
+		.flags = flags | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd, tries = 0;
+
+	do
+		fd = safepath_force_fallback ? (errno = ENOSYS, -1) :
+			syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < 16);
+	if (fd < 0 && errno == ENOSYS)
+		fd = walk_no_symlinks(dirfd, path, flags);
+	if (fd < 0)
+		return uc_error_errno(err, errno, "open `%s`%s", path,
+				      errno == ELOOP ? " (a symbolic link on the way)" : "");
+	return fd;
+}
+
 int safe_resolve(int rootfd, const char *path, uc_error_t *err)
 {
 	int fd = resolve(rootfd, path, O_PATH);

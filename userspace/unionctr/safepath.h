@@ -20,6 +20,13 @@ extern bool safepath_force_fallback;
 int safe_resolve(int rootfd, const char *path, uc_error_t *err);
 /* Open path inside rootfd with flags (no O_CREAT). */
 int safe_open(int rootfd, const char *path, int flags, uc_error_t *err);
+/*
+ * Open path inside dirfd following no symlink at all, on the way or at the
+ * end (ELOOP): openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS), or a walk
+ * with O_NOFOLLOW that refuses "..".  For what must be exactly where it is
+ * named: the blobs of an image archive, a path the launcher made itself.
+ */
+int safe_open_beneath(int dirfd, const char *path, int flags, uc_error_t *err);
 /* Create directory path and its parents inside rootfd; O_PATH fd of it. */
 int safe_mkdir_p(int rootfd, const char *path, mode_t mode, uc_error_t *err);
 /*

@@ -32,6 +32,8 @@ char *path_clean(const char *path);
 
 /* Files. */
 int mkdir_p(const char *path, mode_t mode, uc_error_t *err);
+/* write(2) until done (EINTR retried); -1 and errno on failure. */
+int write_all(int fd, const char *data, size_t len);
 int read_file(const char *path, char **out, size_t *len, uc_error_t *err);
 /* Write via a temporary file in the same directory, fsync (if durable),
  * rename. */
@@ -40,10 +42,6 @@ int write_file_atomic(const char *path, const char *data, size_t len,
 int write_file(const char *path, const char *data, mode_t mode, uc_error_t *err);
 /* Remove a tree without following symlinks or crossing mount points. */
 int rm_rf(const char *path, uc_error_t *err);
-/* Copy a tree keeping owners, modes, times, xattrs, hard links, devices. */
-int copy_tree(const char *src, const char *dst, uc_error_t *err);
-/* Copy the contents of directory src into the existing directory dst. */
-int copy_dir_contents(const char *src, const char *dst, uc_error_t *err);
 bool dir_is_empty(const char *path);
 
 /* Layer format shared by unionfs and overlayfs. */
