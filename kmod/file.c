@@ -49,10 +49,14 @@ static int unionfs_open(struct inode *inode, struct file *file)
 			return err;
 	}
 	ufs_top_path(dentry, &realpath);
-	real = dentry_open(&realpath, flags, UFS_FS(inode->i_sb)->creator_cred);
+	/* appends are asked for per I/O: see ufs_iocb_rwf() */
+	real = dentry_open(&realpath, flags & ~O_APPEND,
+			   UFS_FS(inode->i_sb)->creator_cred);
 	if (IS_ERR(real))
 		return PTR_ERR(real);
 	ufs_inherit_odirect(file, real);
+	/* RWF_NOWAIT where the real file can honour it */
+	file->f_mode |= real->f_mode & FMODE_NOWAIT;
 	file->private_data = real;
 	return 0;
 }
@@ -82,7 +86,12 @@ static int unionfs_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The per-I/O flags of a kiocb that the real file should honour too. */
+/*
+ * The per-I/O flags of a kiocb that the real file must honour too. The
+ * real file is opened without O_APPEND: whether a write appends is the
+ * union kiocb's IOCB_APPEND, which O_APPEND (also set or cleared later by
+ * fcntl), RWF_APPEND and RWF_NOAPPEND decide.
+ */
 static rwf_t ufs_iocb_rwf(int ki_flags)
 {
 	rwf_t flags = 0;
@@ -93,7 +102,40 @@ static rwf_t ufs_iocb_rwf(int ki_flags)
 		flags |= RWF_DSYNC;
 	if (ki_flags & IOCB_SYNC)
 		flags |= RWF_SYNC;
+	if (ki_flags & IOCB_NOWAIT)
+		flags |= RWF_NOWAIT;
+	if (ki_flags & IOCB_APPEND)
+		flags |= RWF_APPEND;
 	return flags;
+}
+
+/* The open flags fcntl(F_SETFL) may change that the real file follows. */
+#define UFS_SETFL_MASK	(O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME)
+
+/*
+ * Give the real file the union file's current F_SETFL flags, before each
+ * I/O (fcntl changes only the union file's). Racing callers store the
+ * same value.
+ */
+static int ufs_sync_flags(struct file *file, struct file *real)
+{
+	unsigned int flags = READ_ONCE(file->f_flags) & UFS_SETFL_MASK;
+	int err;
+
+	if (!((flags ^ READ_ONCE(real->f_flags)) & UFS_SETFL_MASK))
+		return 0;
+	if ((flags & O_DIRECT) && !(real->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	if (real->f_op->check_flags) {
+		err = real->f_op->check_flags(flags);
+		if (err)
+			return err;
+	}
+	spin_lock(&real->f_lock);
+	real->f_flags = (real->f_flags & ~UFS_SETFL_MASK) | flags;
+	real->f_iocb_flags = iocb_flags(real);
+	spin_unlock(&real->f_lock);
+	return 0;
 }
 
 /*
@@ -108,7 +150,7 @@ static ssize_t ufs_read_merged(struct kiocb *iocb, struct iov_iter *iter,
 	struct unionfs_inode *ui = UFS_I(inode);
 	/* loaded at open, before the file could be merged */
 	struct ufs_chunks *chunks = smp_load_acquire(&ui->chunks);
-	rwf_t flags = ufs_iocb_rwf(iocb->ki_flags);
+	rwf_t flags = ufs_iocb_rwf(iocb->ki_flags & ~IOCB_APPEND);
 	loff_t size = i_size_read(file_inode(real));
 	loff_t chunk = 1LL << chunks->shift;
 	ssize_t done = 0, ret = 0;
@@ -132,6 +174,11 @@ static ssize_t ufs_read_merged(struct kiocb *iocb, struct iov_iter *iter,
 			end = min(end, chunks->lower_size);
 		n = min_t(loff_t, count, end - pos);
 
+		/* RWF_NOWAIT: try again without it, where it can wait */
+		if ((flags & RWF_NOWAIT) && !(src->f_mode & FMODE_NOWAIT)) {
+			ret = -EAGAIN;
+			break;
+		}
 		/* the bit is read before the data it stands for */
 		smp_rmb();
 		iov_iter_truncate(iter, n);
@@ -159,7 +206,7 @@ static ssize_t ufs_read(struct kiocb *iocb, struct iov_iter *iter)
 		ret = ufs_read_merged(iocb, iter, real);
 	else
 		ret = vfs_iter_read(real, iter, &iocb->ki_pos,
-				    ufs_iocb_rwf(iocb->ki_flags));
+				    ufs_iocb_rwf(iocb->ki_flags & ~IOCB_APPEND));
 	revert_creds(old);
 	return ret;
 }
@@ -178,13 +225,19 @@ int ufs_flush_mapped(struct inode *inode, loff_t start, loff_t end)
 
 static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
+	struct inode *inode = file_inode(iocb->ki_filp);
 	size_t count = iov_iter_count(iter);
+	int err;
 
 	if (!count)
 		return 0;
+	err = ufs_sync_flags(iocb->ki_filp, ufs_real_file(iocb->ki_filp));
+	if (err)
+		return err;
+	if ((iocb->ki_flags & IOCB_NOWAIT) && ufs_has_mapped_writes(inode))
+		return -EAGAIN;
 	/* a writeback error is for fsync to report, not for this read */
-	ufs_flush_mapped(file_inode(iocb->ki_filp), iocb->ki_pos,
-			 iocb->ki_pos + count - 1);
+	ufs_flush_mapped(inode, iocb->ki_pos, iocb->ki_pos + count - 1);
 	return ufs_read(iocb, iter);
 }
 
@@ -314,6 +367,72 @@ void ufs_data_changed(struct inode *inode, loff_t start, loff_t end)
 					      end >> PAGE_SHIFT);
 }
 
+/*
+ * Would a write of [start, end) to a metacopy file have to copy up a chunk
+ * (which RWF_NOWAIT cannot wait for)? Bits are only ever set, so a "no"
+ * stays true.
+ */
+static bool ufs_write_needs_chunks(struct inode *inode, loff_t start,
+				   loff_t end)
+{
+	struct ufs_chunks *chunks;
+	loff_t pos;
+
+	/* pairs with the release in ufs_chunks_load_locked() */
+	chunks = smp_load_acquire(&UFS_I(inode)->chunks);
+
+	for (pos = start; pos < end && pos < chunks->lower_size;
+	     pos = round_down(pos, 1LL << chunks->shift) + (1LL << chunks->shift))
+		if (!ufs_chunk_present(chunks, pos))
+			return true;
+	return false;
+}
+
+/*
+ * What a write does before the data goes to the real file (the union
+ * inode locked): mapped pages of the range out first, set-id bits and
+ * capabilities dropped, a metacopy file's chunks copied up. With
+ * IOCB_NOWAIT, -EAGAIN instead of anything that would wait.
+ */
+static ssize_t ufs_write_prepare(struct kiocb *iocb, struct iov_iter *iter,
+				 struct file *real)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	bool nowait = iocb->ki_flags & IOCB_NOWAIT;
+	loff_t pos = (iocb->ki_flags & IOCB_APPEND) ?
+		     i_size_read(file_inode(real)) : iocb->ki_pos;
+	loff_t end = pos + iov_iter_count(iter);
+	const struct cred *old;
+	ssize_t ret;
+
+	ret = ufs_sync_flags(iocb->ki_filp, real);
+	if (ret)
+		return ret;
+	if (nowait && ufs_has_mapped_writes(inode))
+		return -EAGAIN;
+	ret = ufs_flush_mapped(inode, (iocb->ki_flags & IOCB_APPEND) ?
+			       0 : iocb->ki_pos, LLONG_MAX);
+	if (ret)
+		return ret;
+	/*
+	 * Set-id bits and file capabilities go on a write by the caller, not
+	 * by the mounter (whose CAP_FSETID the upper fs would honour).
+	 */
+	ufs_copy_attr(inode, file_inode(real));
+	ret = kiocb_modified(iocb);
+	if (ret || !ufs_merged(inode, real))
+		return ret;
+	/* A metacopy file: the chunks written to come up first. */
+	if (!ufs_write_needs_chunks(inode, pos, end))
+		return 0;
+	if (nowait)
+		return -EAGAIN;
+	old = ufs_override_creds(inode->i_sb);
+	ret = ufs_chunks_prepare(inode, real, pos, end);
+	revert_creds(old);
+	return ret;
+}
+
 static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct file *file = iocb->ki_filp;
@@ -328,29 +447,9 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 		inode_lock(inode);
 	else if (!inode_trylock(inode))
 		return -EAGAIN;
-	ret = ufs_flush_mapped(inode, (iocb->ki_flags & IOCB_APPEND) ?
-			       0 : iocb->ki_pos, LLONG_MAX);
+	ret = ufs_write_prepare(iocb, iter, real);
 	if (ret)
 		goto out_unlock;
-	/*
-	 * Set-id bits and file capabilities go on a write by the caller, not
-	 * by the mounter (whose CAP_FSETID the upper fs would honour).
-	 */
-	ufs_copy_attr(inode, file_inode(real));
-	ret = file_remove_privs(file);
-	if (ret)
-		goto out_unlock;
-	old = ufs_override_creds(inode->i_sb);
-	/* A metacopy file: the chunks written to come up first. */
-	if (ufs_merged(inode, real)) {
-		loff_t pos = (iocb->ki_flags & IOCB_APPEND) ?
-			     i_size_read(file_inode(real)) : iocb->ki_pos;
-
-		ret = ufs_chunks_prepare(inode, real, pos,
-					 pos + iov_iter_count(iter));
-		if (ret)
-			goto out_revert;
-	}
 	/*
 	 * The source may be a mapping of a union file, whose faults read
 	 * an upper file: fault it in before the upper fs locks its inode
@@ -358,6 +457,7 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 	 */
 	if (user_backed_iter(iter))
 		fault_in_iov_iter_readable(iter, iov_iter_count(iter));
+	old = ufs_override_creds(inode->i_sb);
 	ret = ufs_write_real(real, iter, &iocb->ki_pos,
 			     ufs_iocb_rwf(iocb->ki_flags));
 	/* a synchronous write is durable with the chunks it went to */
@@ -368,7 +468,6 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 		if (err)
 			ret = err;
 	}
-out_revert:
 	revert_creds(old);
 	/* size and times as the upper has them now */
 	ufs_copy_attr(inode, file_inode(real));
