@@ -16,6 +16,7 @@ cleanup() {
 		"$UC" --root "$ROOT" rm -f "$c" >/dev/null 2>&1
 	done
 	umount "$T/robind/sub" 2>/dev/null
+	umount "$T/prop/src/late" "$T/prop/src/in" "$T/prop/src/sub" "$T/prop/src" "$T/prop/priv" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -257,6 +258,47 @@ mount -t tmpfs tmpfs "$T/robind/sub"
 out=$(uc run --rm -v "$T/robind:/r:ro" bb sh -c 'touch /r/x 2>&1; touch /r/sub/y 2>&1' 2>&1)
 is "$(echo "$out" | grep -c 'Read-only file system')" "2" "read-only bind is read-only recursively (submount too)"
 umount "$T/robind/sub"
+# Bind propagation (issue 16 item 13), as Docker: / is rslave; a bind's
+# [r]shared, [r]slave, [r]private is honoured, the r- forms on its
+# submounts too; [r]shared needs a shared source mount, [r]slave a shared
+# or slave one.
+P=$T/prop
+mkdir -p "$P/src" "$P/priv"
+mount --bind "$P/src" "$P/src" && mount --make-shared "$P/src"
+mount --bind "$P/priv" "$P/priv" && mount --make-private "$P/priv"
+mkdir -p "$P/src/sub" && mount -t tmpfs subtmp "$P/src/sub"
+out=$(uc run --rm --privileged -v "$P/src:/s:shared" bb sh -c 'mkdir -p /s/in && mount -t tmpfs fromct /s/in && echo mounted' 2>&1)
+is "$out" "mounted" ":shared bind: the container mounts in it"
+is "$(awk -v m="$P/src/in" '$5 == m { for (i = 7; $i != "-"; i++); print $(i + 2) }' /proc/self/mountinfo)" "fromct" \
+	"  and the mount reaches the host (shared propagation)"
+umount "$P/src/in" 2>/dev/null
+out=$(uc run --rm --privileged -v "$P/src:/s:slave" bb sh -c 'mkdir -p /s/in && mount -t tmpfs fromct /s/in && echo mounted' 2>&1)
+is "$out:$(awk -v m="$P/src/in" '$5 == m' /proc/self/mountinfo)" "mounted:" ":slave bind: a mount in the container does not reach the host"
+# A host mount made while the container runs: seen through :slave, not
+# through the default rprivate.
+wait_for() { # -> "seen" or "not-seen"
+	echo 'for i in $(seq 40); do [ -e /s/late/marker ] && echo seen && exit; sleep 0.1; done; echo not-seen'
+}
+mkdir -p "$P/src/late"
+uc run -d --name propslave -v "$P/src:/s:slave" bb sh -c "$(wait_for)" >/dev/null
+uc run -d --name propdefault -v "$P/src:/s" bb sh -c "$(wait_for)" >/dev/null
+sleep 0.5
+mount -t tmpfs late "$P/src/late" && touch "$P/src/late/marker"
+for i in $(seq 60); do uc ps | grep -q prop || break; sleep 0.1; done
+is "$(uc logs propslave):$(uc logs propdefault)" "seen:not-seen" ":slave bind: a host mount made later is seen; without a mode (rprivate) it is not"
+uc rm -f propslave propdefault >/dev/null
+umount "$P/src/late"
+mi='{ for (i = 7; $i != "-"; i++) o = o " " $i; print (o ~ /shared:|master:/ ? "propagating" : "private"); o = "" }'
+out=$(uc run --rm -v "$P/src:/s:private" bb awk '$5 == "/s/sub" '"$mi" /proc/self/mountinfo 2>&1)
+is "$out" "propagating" ":private (not r-): its submounts keep their propagation"
+out=$(uc run --rm -v "$P/src:/s:rprivate" bb awk '$5 == "/s/sub" '"$mi" /proc/self/mountinfo 2>&1)
+is "$out" "private" ":rprivate: its submounts private too"
+out=$(uc run --rm -v "$P/priv:/p:shared" bb true 2>&1); rc=$?
+is "$rc:$out" "125:unionctr: path $P/priv is mounted on $P/priv but it is not a shared mount" ":shared bind of a private mount: Docker's error"
+mkdir -p "$P/priv/d"
+out=$(uc run --rm -v "$P/priv/d:/p:rslave" bb true 2>&1); rc=$?
+is "$rc:$out" "125:unionctr: path $P/priv/d is mounted on $P/priv but it is not a shared or slave mount" ":rslave bind of a private mount: Docker's error"
+umount "$P/src/sub" "$P/src" "$P/priv"
 out=$(uc run --rm -v "$T/bind:/b:ro" bb sh -c 'cat /b/f' 2>&1)
 is "$out" "from-container" ":ro bind still readable"
 echo hostfile > "$T/onefile"

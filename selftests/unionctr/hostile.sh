@@ -444,6 +444,52 @@ for f in bad1 bad2 bad3 bad4 bad5 bad6 missing; do
 done
 is "$(uc ps -aq | wc -l)" 0 "  no container left"
 
+# pivot_root impossible (issue 16 item 6): a launcher whose root is the
+# initramfs, or (here) a mount whose parent mount is shared, cannot
+# pivot_root.  The launcher used to move the root over / and chroot,
+# leaving the container CAP_SYS_CHROOT: chroot into a subdirectory, climb
+# out with "..", chroot there, and the host's root is back.  Now that needs
+# --no-pivot, and then CAP_SYS_CHROOT is gone (seccomp refuses chroot too)
+# and the mounts outside the container's root are detached.
+J=$T/jailbase/jail
+echo escaped > "$H/escape-marker"	# on the host's root filesystem, outside every container
+mkdir -p "$T/jailbase"
+in_jail() { # ARGS... of the launcher, run chrooted in $J (private mount namespace)
+	unshare -m sh -c '
+		J=$1 T=$2 UC=$3; shift 3
+		mount --make-rprivate /
+		mount -t tmpfs jailbase "$T/jailbase" && mount --make-shared "$T/jailbase"
+		mkdir -p "$J"/usr "$J"/etc "$J"/dev "$J"/proc "$J"/sys "$J"/tmp
+		mount --bind "$J" "$J" && mount --make-private "$J"
+		for d in usr etc dev dev/shm sys; do mount --bind "/$d" "$J/$d"; done
+		mount -t proc proc "$J/proc"
+		for d in bin sbin lib lib32 lib64; do [ -L "/$d" ] && ln -s "$(readlink "/$d")" "$J/$d"; done
+		cp "$UC" "$J/uc"
+		[ -d "$J$T" ] || { mkdir -p "$J$T" && mount --bind "$T" "$J$T"; }
+		exec chroot "$J" /uc "$@"' sh "$J" "$T" "$UC" --root "$ROOT" "$@"
+}
+before=$(host_mounts)
+out=$(in_jail run --rm bb ctprobe "chroot-escape:$H/escape-marker" 2>&1); rc=$?
+is "$rc" 125 "the launcher's root cannot be pivoted from (its parent mount is shared): the start fails (125)"
+like "$out" 'pivot_root: .*--no-pivot' "  and says why and what --no-pivot does"
+unlike "$out" '^escaped$' "  no chroot escape to the host's root"
+out=$(in_jail run --rm --no-pivot bb sh -c "grep CapEff /proc/self/status | cut -f2
+	ctprobe chroot chroot-escape:$H/escape-marker" 2>&1); rc=$?
+is "$rc" 0 "--no-pivot: the container starts"
+is "$(echo "$out" | head -1)" "00000000a80025fb" "  without CAP_SYS_CHROOT"
+like "$out" '^chroot=EPERM$' "  chroot refused"
+unlike "$out" '^escaped$' "  no chroot escape to the host's root"
+# The whole mount table of the container's namespace (nsenter goes to its
+# root): what the launcher had in its chroot is detached.
+in_jail run -d --no-pivot --name nopivot bb sleep 30 >/dev/null 2>&1
+pid=$(uc inspect nopivot 2>/dev/null | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p')
+left=$(nsenter -t "${pid:-0}" -m awk '{print $5}' /proc/self/mountinfo 2>&1 | grep -Ec "^$J/(usr|etc)\$")
+is "${pid:+started}:$left" "started:0" "  the launcher's mounts ($J/usr, $J/etc) are not left in the container's namespace"
+uc rm -f nopivot >/dev/null 2>&1
+out=$(in_jail create --no-pivot --cap-add SYS_CHROOT bb true 2>&1); rc=$?
+is "$rc" 125 "--no-pivot --cap-add SYS_CHROOT: refused"
+is "$(new_mounts "$before")" "" "  no host path mounted over"
+
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- image tarballs -----------------------------------------------------------------
 # Each is refused whole: exit 125, a message, no image, no layer, nothing

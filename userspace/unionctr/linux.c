@@ -21,6 +21,7 @@
 #include "env.h"
 #include "execshim.h"
 #include "linux.h"
+#include "mountinfo.h"
 #include "mounts.h"
 #include "safepath.h"
 #include "terminal.h"
@@ -101,29 +102,129 @@ static int set_caps(uint64_t caps, uc_error_t *err)
 	return 0;
 }
 
+/* pivot_root into rootfd; the old root, stacked on the new one, is detached. */
 static int pivot(int rootfd, uc_error_t *err)
 {
-	if (fchdir(rootfd) < 0)
-		return uc_error_errno(err, errno, "chdir to the rootfs");
-	if (syscall(SYS_pivot_root, ".", ".") < 0) {
-		/*
-		 * The initramfs (rootfs) cannot be pivoted away from: move the
-		 * new root over / and chroot, as runc's no-pivot mode does.
-		 */
-		if (errno != EINVAL)
-			return uc_error_errno(err, errno, "pivot_root");
-		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
-			return uc_error_errno(err, errno, "move the root (no pivot_root)");
-		if (chdir("/") < 0)
-			return uc_error_errno(err, errno, "chdir /");
-		return 0;
+	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), ret = -1;
+
+	if (oldroot < 0)
+		return uc_error_errno(err, errno, "open /");
+	if (fchdir(rootfd) < 0) {
+		uc_error_errno(err, errno, "chdir to the rootfs");
+		goto out;
 	}
-	/* The old root is stacked under the new one: detach it. */
-	if (umount2(".", MNT_DETACH) < 0)
-		return uc_error_errno(err, errno, "detach the old root");
-	if (chdir("/") < 0)
-		return uc_error_errno(err, errno, "chdir /");
-	return 0;
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		if (errno == EINVAL)
+			uc_error(err, 0,
+				 "pivot_root: Invalid argument: the launcher's root cannot be pivoted away from (an initramfs, or a root whose parent mount is shared); --no-pivot moves the container's root over it instead, which is weaker (see the README)");
+		else
+			uc_error_errno(err, errno, "pivot_root");
+		goto out;
+	}
+	/*
+	 * Detach the old root from where it is (runc does the same): made
+	 * rslave first, so that the unmounts do not propagate to the host's
+	 * peers of its mounts (kept shared for a shared bind).
+	 */
+	if (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		uc_error_errno(err, errno, "make the old root rslave");
+		goto out;
+	}
+	if (umount2(".", MNT_DETACH) < 0) {
+		uc_error_errno(err, errno, "detach the old root");
+		goto out;
+	}
+	if (chdir("/") < 0) {
+		uc_error_errno(err, errno, "chdir /");
+		goto out;
+	}
+	ret = 0;
+out:
+	close(oldroot);
+	return ret;
+}
+
+/* Is path `above` the same as `path` or a directory above it?  ("/a" is
+ * above "/a/b", not above "/ab") */
+static bool path_above(const char *above, const char *path)
+{
+	size_t n = strlen(above);
+
+	return !strcmp(above, "/") ||
+	       (!strncmp(above, path, n) && (path[n] == '/' || path[n] == '\0'));
+}
+
+/*
+ * --no-pivot (runc's no-pivot mode, for an initramfs root): move the new
+ * root over / and chroot into it.  The old root stays under it, reachable
+ * to a chroot escape, so every mount outside the new root is detached
+ * first, those above it once it has moved (through fds: their paths then
+ * lead into the container), and the caller drops CAP_SYS_CHROOT (seccomp
+ * then refuses chroot too).  Only the namespace's own root mount is left.
+ */
+static int move_root(int rootfd, const char *rootdir, uc_error_t *err)
+{
+	struct uc_mountinfo mi;
+	int *above = NULL, n_above = 0, ret = -1, i;
+	size_t k;
+	char p[64];
+
+	if (mountinfo_read(&mi, err) < 0)
+		return -1;
+	for (k = mi.n; k-- > 0;) {	/* children before their parents */
+		const char *mp = mi.v[k].mountpoint;
+
+		if (path_above(rootdir, mp))
+			continue;	/* the container's */
+		if (path_above(mp, rootdir)) {
+			int fd = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			if (strcmp(mp, "/") && fd >= 0) {
+				above = xrealloc(above, (n_above + 1) * sizeof(*above));
+				above[n_above++] = fd;
+			} else if (fd >= 0) {
+				close(fd);
+			}
+			continue;
+		}
+		if (mount(NULL, mp, NULL, MS_REC | MS_SLAVE, NULL) < 0 && errno != ENOENT &&
+		    errno != EINVAL) {
+			uc_error_errno(err, errno, "--no-pivot: make `%s` rslave", mp);
+			goto out;
+		}
+		if (umount2(mp, MNT_DETACH) < 0 && errno != ENOENT && errno != EINVAL) {
+			uc_error_errno(err, errno, "--no-pivot: detach `%s`", mp);
+			goto out;
+		}
+	}
+	if (fchdir(rootfd) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0) {
+		uc_error_errno(err, errno, "--no-pivot: move the root over /");
+		goto out;
+	}
+	if (chroot(".") < 0 || chdir("/") < 0) {
+		uc_error_errno(err, errno, "--no-pivot: chroot");
+		goto out;
+	}
+	/*
+	 * Now /proc is the container's, and the fds lead to the mounts that
+	 * were above the root, innermost first.  EINVAL: a second fd of one
+	 * mount point (stacked mounts), already detached.
+	 */
+	for (i = 0; i < n_above; i++) {
+		fd_path(above[i], p);
+		if ((mount(NULL, p, NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+		     umount2(p, MNT_DETACH) < 0) && errno != EINVAL) {
+			uc_error_errno(err, errno, "--no-pivot: detach a mount above the root");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n_above; i++)
+		close(above[i]);
+	free(above);
+	mountinfo_free(&mi);
+	return ret;
 }
 
 /* cwd inside the root (CVE-2024-21626: never a leaked fd's directory). */
@@ -229,10 +330,8 @@ static int stage_mount_root(const struct uc_spawn *sp, uc_error_t *err)
 	char *upper = NULL, *work = NULL, *merged = xasprintf("%s/merged", sp->cdir);
 	int rootfd = -1;
 
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		uc_error_errno(err, errno, "make / private");
+	if (mounts_root_propagation(c, merged, err) < 0)
 		goto out;
-	}
 	if (!c->read_only) {
 		upper = xasprintf("%s/upper", sp->cdir);
 		work = xasprintf("%s/work", sp->cdir);
@@ -274,11 +373,19 @@ static int stage_mounts(int rootfd, const struct uc_spawn *sp, int sock, int *sl
 }
 
 /* Make rootfd the root (loopback up first: it needs no path). */
-static int stage_enter_root(int rootfd, uc_error_t *err)
+static int stage_enter_root(const struct uc_spawn *sp, int rootfd, uc_error_t *err)
 {
-	if (loopback_up(err) < 0 || pivot(rootfd, err) < 0)
+	char *merged;
+	int ret;
+
+	if (loopback_up(err) < 0)
 		return -1;
-	return 0;
+	if (!sp->c->sec.no_pivot)
+		return pivot(rootfd, err);
+	merged = xasprintf("%s/merged", sp->cdir);
+	ret = move_root(rootfd, merged, err);
+	free(merged);
+	return ret;
 }
 
 /*
@@ -379,7 +486,7 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 		goto fail;
 	if (sock >= 0)
 		close(sock);
-	if (stage_enter_root(rootfd, &err) < 0)
+	if (stage_enter_root(sp, rootfd, &err) < 0)
 		goto fail;
 	close(rootfd);
 	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||

@@ -15,6 +15,7 @@
 #include <linux/magic.h>
 
 #include "container.h"
+#include "mountinfo.h"
 #include "mounts.h"
 #include "safepath.h"
 #include "terminal.h"
@@ -250,13 +251,19 @@ static int mount_at(int rootfd, const char *path, const char *type,
 	return 0;
 }
 
-/* Clone the tree at srcfd/src, set attributes (MOUNT_ATTR_*), attach it
- * on targetfd. */
+/*
+ * Clone the tree at srcfd/src (with its submounts if recursive), set
+ * attributes (MOUNT_ATTR_*) on all of it, propagation (MS_SHARED, ...) on
+ * its top only or, with prop_recursive, on all of it; attach it on
+ * targetfd.
+ */
 static int bind_tree(int srcdfd, const char *src, int targetfd, uint64_t attrs,
-		     uint64_t propagation, bool recursive, uc_error_t *err)
+		     uint64_t propagation, bool recursive, bool prop_recursive,
+		     uc_error_t *err)
 {
 	struct mount_attr attr = { 0 };
 	int tfd, flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+	int rec = recursive ? AT_RECURSIVE : 0;
 
 	if (recursive)
 		flags |= AT_RECURSIVE;
@@ -266,11 +273,17 @@ static int bind_tree(int srcdfd, const char *src, int targetfd, uint64_t attrs,
 	if (tfd < 0)
 		return uc_error_errno(err, errno, "open_tree `%s`", src);
 	attr.attr_set = attrs;
-	attr.propagation = propagation;
-	if ((attrs || propagation) &&
-	    mount_setattr(tfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
-			  &attr, sizeof(attr)) < 0) {
+	if (attrs && mount_setattr(tfd, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0) {
 		uc_error_errno(err, errno, "mount_setattr `%s`", src);
+		close(tfd);
+		return -1;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.propagation = propagation;
+	if (propagation &&
+	    mount_setattr(tfd, "", AT_EMPTY_PATH | (recursive && prop_recursive ? rec : 0),
+			  &attr, sizeof(attr)) < 0) {
+		uc_error_errno(err, errno, "mount propagation of `%s`", src);
 		close(tfd);
 		return -1;
 	}
@@ -371,7 +384,7 @@ static int mask_paths(int rootfd, uc_error_t *err)
 			continue;
 		if (fd < 0)
 			return uc_error_errno(err, errno, "read-only %s", readonly_paths[i]);
-		if (bind_tree(fd, "", fd, MOUNT_ATTR_RDONLY, 0, true, err) < 0) {
+		if (bind_tree(fd, "", fd, MOUNT_ATTR_RDONLY, 0, true, false, err) < 0) {
 			close(fd);
 			return uc_error_wrap(err, "read-only %s", readonly_paths[i]);
 		}
@@ -404,11 +417,12 @@ static int bind_file(int rootfd, const char *src, const char *dst, bool optional
 
 	if (fd < 0)
 		return optional ? 0 : -1;
-	ret = bind_tree(AT_FDCWD, src, fd, 0, 0, false, err);
+	ret = bind_tree(AT_FDCWD, src, fd, 0, 0, false, false, err);
 	close(fd);
 	return ret;
 }
 
+/* Docker's [r]shared, [r]slave, [r]private ("": volumes, rprivate). */
 static uint64_t propagation_flag(const char *p, bool *recursive)
 {
 	*recursive = !p || !*p || p[0] == 'r';
@@ -419,6 +433,84 @@ static uint64_t propagation_flag(const char *p, bool *recursive)
 	if (strstr(p, "slave"))
 		return MS_SLAVE;
 	return MS_PRIVATE;
+}
+
+/*
+ * Before the root's propagation changes: a bind that is to be [r]shared
+ * must come from a shared mount, [r]slave from a shared or slave one
+ * (Docker's ensureShared, ensureSharedOrSlave).  *any_shared: some bind
+ * is [r]shared.
+ */
+static int check_bind_sources(const struct uc_container *c, const struct uc_mountinfo *mi,
+			      bool *any_shared, uc_error_t *err)
+{
+	size_t i;
+
+	*any_shared = false;
+	for (i = 0; i < c->mounts.n; i++) {
+		const struct uc_mount *m = &c->mounts.v[i];
+		const struct uc_mountinfo_entry *e;
+		bool rec, shared;
+		uint64_t prop;
+
+		if (strcmp(m->type, "bind"))
+			continue;
+		prop = propagation_flag(m->propagation, &rec);
+		if (prop != MS_SHARED && prop != MS_SLAVE)
+			continue;
+		e = mountinfo_of_path(mi, m->source, err);
+		if (!e)
+			return uc_error_wrap(err, "mount source");
+		shared = prop == MS_SHARED;
+		if (shared && !e->shared)
+			return uc_error(err, 0, "path %s is mounted on %s but it is not a shared mount",
+					m->source, e->mountpoint);
+		if (!shared && !e->shared && !e->slave)
+			return uc_error(err, 0,
+					"path %s is mounted on %s but it is not a shared or slave mount",
+					m->source, e->mountpoint);
+		*any_shared |= shared;
+	}
+	return 0;
+}
+
+int mounts_root_propagation(const struct uc_container *c, const char *rootdir,
+			    uc_error_t *err)
+{
+	const struct uc_mountinfo_entry *e;
+	struct uc_mountinfo mi;
+	bool shared;
+	int ret = -1;
+
+	if (mountinfo_read(&mi, err) < 0)
+		return -1;
+	if (check_bind_sources(c, &mi, &shared, err) < 0)
+		goto out;
+	if (!shared) {
+		/* Docker's: the host's mounts reach the container, nothing
+		 * goes back */
+		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+			uc_error_errno(err, errno, "make / rslave");
+		else
+			ret = 0;
+		goto out;
+	}
+	/*
+	 * A shared bind needs the host's peer groups as they are: keep them,
+	 * but make the mount holding the container's root private, so that
+	 * the union mount (and all that goes on it) does not propagate out,
+	 * and pivot_root accepts it (as runc's rootfsParentMountPrivate).
+	 */
+	e = mountinfo_of_path(&mi, rootdir, err);
+	if (!e)
+		goto out;
+	if (mount(NULL, e->mountpoint, NULL, MS_PRIVATE, NULL) < 0)
+		uc_error_errno(err, errno, "make `%s` private", e->mountpoint);
+	else
+		ret = 0;
+out:
+	mountinfo_free(&mi);
+	return ret;
 }
 
 static int depth(const char *p)
@@ -454,14 +546,15 @@ static int user_mounts(int rootfd, const struct uc_container *c, uc_error_t *err
 			fd = safe_mount_target(rootfd, m->destination, S_ISDIR(st.st_mode), err);
 			if (fd < 0)
 				return uc_error_wrap(err, "mount `%s`", m->destination);
+			/* a bind takes its submounts (Docker's rbind); the
+			 * propagation mode applies to them with r... only */
 			prop = propagation_flag(m->propagation, &rec);
 			ret = bind_tree(AT_FDCWD, m->source, fd,
 					(m->rw ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NODEV,
-					prop, true, err);
+					prop, true, rec, err);
 			close(fd);
 			if (ret < 0)
 				return uc_error_wrap(err, "mount `%s`", m->destination);
-			(void)rec;
 		}
 	}
 	return 0;
@@ -501,7 +594,7 @@ int mounts_setup(int rootfd, const struct uc_container *c, const char *cdir,
 		fd = safe_mount_target(rootfd, "/dev/console", false, err);
 		if (fd < 0)
 			return -1;
-		ret = bind_tree(*pty_slave, "", fd, 0, 0, false, err);
+		ret = bind_tree(*pty_slave, "", fd, 0, 0, false, false, err);
 		close(fd);
 		if (ret < 0)
 			return -1;

@@ -26,6 +26,14 @@ int mount_union(const char *storage, char *const *lowers, const char *upper,
 int mount_union_detached(const char *storage, char *const *lowers,
 			 const char *scratch, uc_error_t *err);
 /*
+ * First in the container's new mount namespace: check the sources of
+ * [r]shared and [r]slave binds (Docker's errors), then make / rslave as
+ * Docker does, or, with a shared bind, keep the host's peers and make the
+ * mount holding rootdir (where the union goes) private.
+ */
+int mounts_root_propagation(const struct uc_container *c, const char *rootdir,
+			    uc_error_t *err);
+/*
  * Inside the container's mount namespace, before pivot_root: Docker's
  * default mounts (/proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys,
  * masked and read-only paths), /etc/{hostname,hosts,resolv.conf}, then the

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,11 @@ int security_from_cli(struct uc_security *sec, char *const *cap_add,
 	for (i = 0; security_opts && security_opts[i]; i++)
 		if (security_opt(sec, security_opts[i], err) < 0)
 			return -1;
+	if (sec->no_pivot && (strv_contains(sec->cap_add, "CAP_SYS_CHROOT") ||
+			      strv_contains(sec->cap_add, "ALL")))
+		return uc_error(err, 0,
+				"--no-pivot and --cap-add %s: a container without pivot_root never gets CAP_SYS_CHROOT (chroot would lead out of it)",
+				strv_contains(sec->cap_add, "ALL") ? "ALL" : "SYS_CHROOT");
 	return 0;
 }
 
@@ -160,6 +166,10 @@ int security_runtime(const struct uc_security *sec, const char *cache_dir,
 
 	memset(rt, 0, sizeof(*rt));
 	rt->caps = caps_compute(sec->cap_add, sec->cap_drop, sec->privileged);
+	/* --no-pivot leaves the host's root under the container's: chroot
+	 * would lead back to it (and seccomp then refuses chroot too) */
+	if (sec->no_pivot)
+		rt->caps &= ~(1ULL << CAP_SYS_CHROOT);
 	if (rt->caps & ~caps_all()) {
 		int cap = __builtin_ctzll(rt->caps & ~caps_all());
 
