@@ -544,6 +544,41 @@ is "$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l):$(uc images -q | wc -l)" "0:$n
 ok $(( $(ls -d "$T/uc-hostile-escape-$$" "$ROOT/uc-hostile-escape-$$" 2>/dev/null | wc -l) )) "  nothing written outside"
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- layer and image ids cover xattrs, ACLs and hard links (issue 16 item 4) --------
+# Layers are stored once by digest: an import whose tree has the digest of
+# a stored layer gets that layer.  A hostile import of a tree that differs
+# from a trusted one only in metadata (a file capability, an ACL, hard
+# links) must not give the later, trusted import its layer.
+layer_of() { uc inspect "$1" | sed -n '/"Layers"/,/]/s/.*"\([0-9a-f]\{64\}\)".*/\1/p' | tail -1; }
+mkdir -p "$T/idtree/bin"
+cp /bin/busybox "$T/idtree/bin/tool"
+echo same > "$T/idtree/bin/a"
+echo same > "$T/idtree/bin/b"
+for v in cap acl link; do cp -a "$T/idtree" "$T/id$v"; done
+setcap cap_sys_admin+ep "$T/idcap/bin/tool"
+setfacl -m u:4321:r "$T/idacl/bin/a"	# within the group bits: the mode stays 0644
+ln -f "$T/idlink/bin/a" "$T/idlink/bin/b"
+# What the trusted image's layer must not carry, for each hostile tree.
+carries() { # VARIANT LAYER
+	case $1 in
+	cap) getcap "$ROOT/layers/$2/bin/tool" ;;
+	acl) getfacl -cp "$ROOT/layers/$2/bin/a" 2>/dev/null | grep 4321 ;;
+	link) [ "$(stat -c %h "$ROOT/layers/$2/bin/a")" = 1 ] || echo "hard link" ;;
+	esac
+}
+for v in cap acl link; do
+	hostile=$(uc import --name "id$v" "$T/id$v" 2>&1)
+	trusted=$(uc import --name "idtrusted$v" "$T/idtree" 2>&1)
+	l=$(layer_of "idtrusted$v")
+	[ "$hostile" != "$trusted" ] && [ "$(layer_of "id$v")" != "$l" ]
+	ok $? "a tree with $v, then the same tree without: different image and layer ids"
+	is "$(carries "$v" "$l" 2>&1)" "" "  the trusted image's layer has no $v"
+	uc rmi "id$v" "idtrusted$v" >/dev/null 2>&1
+done
+is "$(uc import "$T/idtree" 2>&1)" "$(uc import "$T/idtree" 2>&1)" "  the same tree imported twice: the same id"
+uc rmi idcap idtrusted >/dev/null 2>&1
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- malformed volume specs and names (volspec_test has the parser's rules) --------
 long=$(printf 'v%.0s' $(seq 300))
 n_vol=$(uc volume ls -q | wc -l)

@@ -84,6 +84,34 @@ static char *fresh_dir(const char *name)
 	return d;
 }
 
+/* The layer root takes the archive's "." entry, else root's 0755. */
+static void test_top(void)
+{
+	static const struct ent with_top[] = {
+		{ "./", 'd', "0750" }, { "f", 'f', "x" }, { NULL, 0, NULL },
+	};
+	static const struct ent without_top[] = {
+		{ "f", 'f', "x" }, { NULL, 0, NULL },
+	};
+	char *t1 = make_tar("top1.tar", with_top, false), *t2 = make_tar("top2.tar", without_top, false);
+	char *d1 = fresh_dir("top1"), *d2 = fresh_dir("top2");
+	uc_error_t err = NULL;
+	struct stat st;
+
+	chmod(d1, 0700);
+	chmod(d2, 0700);
+	ok(layer_extract(t1, d1, true, &err) == 0 && stat(d1, &st) == 0 &&
+	   (st.st_mode & 07777) == 0750, "the layer root gets the mode of the archive's ./");
+	uc_error_release(&err);
+	ok(layer_extract(t2, d2, true, &err) == 0 && stat(d2, &st) == 0 &&
+	   (st.st_mode & 07777) == 0755, "  0755 when the archive has no ./ (not the staging dir's 0700)");
+	uc_error_release(&err);
+	free(t1);
+	free(t2);
+	free(d1);
+	free(d2);
+}
+
 static void test_whiteouts(bool root)
 {
 	static const struct ent e[] = {
@@ -286,6 +314,50 @@ static void test_hostile_entries(bool root)
 	free(long_target);
 }
 
+/* Digest of a fresh copy of tree base after cmd (run in the copy). */
+static void digest_after(const char *base, const char *name, const char *cmd,
+			 char out[65])
+{
+	char *d = fresh_dir(name), *sh;
+	uc_error_t err = NULL;
+
+	sh = xasprintf("cp -a %s/. %s/ && cd %s && %s", base, d, d, cmd);
+	if (system(sh) != 0)
+		diag("failed: %s", sh);
+	if (tree_digest(d, out, &err) < 0)
+		diag("digest: %s", err ? err->msg : "?");
+	uc_error_release(&err);
+	free(sh);
+	free(d);
+}
+
+/* Metadata that changes what a container can do changes the id; times do not. */
+static void test_digest_metadata(bool root)
+{
+	char *base = fresh_dir("dbase"), *cmd, d0[65], d[65];
+
+	cmd = xasprintf("cd %s && mkdir -p bin && echo same > bin/a && echo same > bin/b && "
+			"touch bin/tool", base);
+	ok(system(cmd) == 0, "a tree for the metadata digests");
+	free(cmd);
+	digest_after(base, "dm0", "true", d0);
+	digest_after(base, "dm1", "touch -d '2001-02-03 04:05:06' bin/a bin .", d);
+	is_str(d, d0, "times do not change the digest");
+	digest_after(base, "dm2", "ln -f bin/a bin/b", d);
+	ok(strcmp(d, d0), "two names of one inode: a different digest from two equal files");
+	digest_after(base, "dm3", "chmod 0700 .", d);
+	ok(strcmp(d, d0), "the top directory's mode is in the digest");
+	if (root) {
+		digest_after(base, "dm4", "setcap cap_sys_admin+ep bin/tool", d);
+		ok(strcmp(d, d0), "a file capability changes the digest");
+		digest_after(base, "dm5", "setfacl -m u:4321:r bin/a", d);
+		ok(strcmp(d, d0), "an ACL that leaves the mode as it is changes the digest");
+		digest_after(base, "dm6", "setfattr -n trusted.x -v 1 bin/tool", d);
+		ok(strcmp(d, d0), "any other xattr changes the digest");
+	}
+	free(base);
+}
+
 static void test_digest_and_diff(bool root)
 {
 	char *a = fresh_dir("da"), *b = fresh_dir("db"), *cmd;
@@ -308,6 +380,7 @@ static void test_digest_and_diff(bool root)
 		   "opaque marker changes the digest");
 		free(cmd);
 	}
+	test_digest_metadata(root);
 	free(a);
 	free(b);
 }
@@ -389,6 +462,7 @@ int main(void)
 		return 0;
 	}
 	test_whiteouts(root);
+	test_top();
 	test_unsafe();
 	test_hostile_entries(root);
 	test_digest_and_diff(root);

@@ -45,9 +45,9 @@ static inline int tar_write(const char *path, const struct ent *e, bool gzip)
 		archive_entry_set_pathname(ae, e[i].path);
 		archive_entry_set_mtime(ae, 1000000000, 0);
 		switch (e[i].type) {
-		case 'd':
+		case 'd':	/* data: an octal mode, else 0755 */
 			archive_entry_set_filetype(ae, AE_IFDIR);
-			archive_entry_set_perm(ae, 0755);
+			archive_entry_set_perm(ae, e[i].data ? strtoul(e[i].data, NULL, 8) : 0755);
 			break;
 		case 'l':
 			archive_entry_set_filetype(ae, AE_IFLNK);

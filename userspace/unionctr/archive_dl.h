@@ -22,6 +22,7 @@
 	X(archive_entry_hardlink) X(archive_entry_set_pathname) \
 	X(archive_entry_set_hardlink) X(archive_entry_size) \
 	X(archive_entry_filetype) X(archive_entry_rdevmajor) X(archive_entry_rdevminor) \
+	X(archive_entry_perm) X(archive_entry_uid) X(archive_entry_gid) \
 	X(archive_write_disk_new) X(archive_write_disk_set_options) \
 	X(archive_write_header) X(archive_write_data_block) \
 	X(archive_write_finish_entry) X(archive_write_close) X(archive_write_free)
@@ -54,6 +55,9 @@ int uc_archive_load(uc_error_t *err);
 #define archive_entry_filetype uc_archive.archive_entry_filetype
 #define archive_entry_rdevmajor uc_archive.archive_entry_rdevmajor
 #define archive_entry_rdevminor uc_archive.archive_entry_rdevminor
+#define archive_entry_perm uc_archive.archive_entry_perm
+#define archive_entry_uid uc_archive.archive_entry_uid
+#define archive_entry_gid uc_archive.archive_entry_gid
 #define archive_write_disk_new uc_archive.archive_write_disk_new
 #define archive_write_disk_set_options uc_archive.archive_write_disk_set_options
 #define archive_write_header uc_archive.archive_write_header

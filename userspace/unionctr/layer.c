@@ -13,6 +13,7 @@
 #include "archive_dl.h"
 #include "layer.h"
 #include "safepath.h"
+#include "tree.h"
 #include "utils.h"
 
 #define WH_PREFIX ".wh."
@@ -150,206 +151,385 @@ static bool is_device(struct archive_entry *e)
 	       (archive_entry_rdevmajor(e) || archive_entry_rdevminor(e));
 }
 
+/* One extraction: the archive, the disk writer, what is kept for the end. */
+struct extract {
+	const char *tarball;
+	struct archive *a, *ext;
+	bool whiteouts;
+	struct marker *markers;	/* applied once every entry is out */
+	size_t n_markers;
+	bool have_top;		/* the "." entry: the layer root's mode, owner */
+	mode_t top_mode;
+	uid_t top_uid;
+	gid_t top_gid;
+	uc_error_t *err;
+};
+
+static int archive_failed(struct extract *x, struct archive *which)
+{
+	return uc_error(x->err, 0, "archive `%s`: %s", x->tarball,
+			archive_error_string(which));
+}
+
+/* An OCI whiteout or opaque marker: kept for apply_markers. */
+static void add_marker(struct extract *x, const char *name, const char *base)
+{
+	struct marker *m;
+
+	x->markers = xrealloc(x->markers, (x->n_markers + 1) * sizeof(*x->markers));
+	m = &x->markers[x->n_markers++];
+	m->dir = base == name ? xstrdup(".") : strndup(name, base - name - 1);
+	m->name = strcmp(base, WH_OPAQUE) ? xstrdup(base + strlen(WH_PREFIX)) : NULL;
+}
+
+/* Refused entries: whole-archive errors, nothing extracted in part. */
+static int check_entry(struct extract *x, struct archive_entry *e, const char *name)
+{
+	const char *link = archive_entry_hardlink(e);
+	char *l;
+
+	if (name_too_long(name))
+		return uc_error(x->err, 0, "archive `%s`: entry `%.64s...`: file name too long "
+				"(%zu bytes; a component over %d or the whole over %d)",
+				x->tarball, name, strlen(name), NAME_MAX, PATH_MAX - 1);
+	if (is_device(e))
+		return uc_error(x->err, 0, "archive `%s`: device node `%s` (%s %u:%u): "
+				"images may not carry devices", x->tarball, name,
+				archive_entry_filetype(e) == AE_IFBLK ? "block" : "char",
+				(unsigned int)archive_entry_rdevmajor(e),
+				(unsigned int)archive_entry_rdevminor(e));
+	archive_entry_set_pathname(e, name);
+	if (!link)
+		return 0;
+	l = entry_name(link);
+	if (!l)
+		return uc_error(x->err, 0, "archive `%s`: hard link `%s` leaves the layer",
+				x->tarball, link);
+	archive_entry_set_hardlink(e, l);
+	free(l);
+	return 0;
+}
+
+static int write_entry(struct extract *x, struct archive_entry *e)
+{
+	const void *buf;
+	size_t size;
+	int64_t off;
+	int r;
+
+	if (archive_write_header(x->ext, e) != ARCHIVE_OK)
+		return archive_failed(x, x->ext);
+	if (archive_entry_size(e) > 0) {
+		while ((r = archive_read_data_block(x->a, &buf, &size, &off)) == ARCHIVE_OK)
+			if (archive_write_data_block(x->ext, buf, size, off) != ARCHIVE_OK)
+				return archive_failed(x, x->ext);
+		if (r != ARCHIVE_EOF)
+			return archive_failed(x, x->a);
+	}
+	if (archive_write_finish_entry(x->ext) != ARCHIVE_OK)
+		return archive_failed(x, x->ext);
+	return 0;
+}
+
+static int extract_entry(struct extract *x, struct archive_entry *e)
+{
+	char *name = entry_name(archive_entry_pathname(e));
+	const char *base;
+	int ret = 0;
+
+	if (!name)
+		return uc_error(x->err, 0, "archive `%s`: unsafe entry `%s`", x->tarball,
+				archive_entry_pathname(e));
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	if (!strcmp(name, ".")) {
+		/* The root is ours (a staging dir): only its mode and owner. */
+		x->have_top = archive_entry_filetype(e) == AE_IFDIR;
+		x->top_mode = archive_entry_perm(e) & 07777;
+		x->top_uid = archive_entry_uid(e);
+		x->top_gid = archive_entry_gid(e);
+	} else if (x->whiteouts && str_has_prefix(base, WH_PREFIX)) {
+		add_marker(x, name, base);
+	} else {
+		ret = check_entry(x, e, name);
+		if (ret == 0)
+			ret = write_entry(x, e);
+	}
+	free(name);
+	return ret;
+}
+
+/* The layer root: the archive's "." entry, else root's 0755 (as Docker). */
+static int set_top(struct extract *x, const char *dir)
+{
+	if (!x->have_top) {
+		x->top_mode = 0755;
+		x->top_uid = 0;
+		x->top_gid = 0;
+	}
+	if (lchown(dir, x->top_uid, x->top_gid) < 0 || chmod(dir, x->top_mode) < 0)
+		return uc_error_errno(x->err, errno, "set the mode of `%s`", dir);
+	return 0;
+}
+
+static int extract_all(struct extract *x, const char *dir)
+{
+	struct archive_entry *e;
+	int cwd, r, ret = -1;
+
+	/* libarchive's checks (no "..", no write through symlinks) are
+	 * relative to the working directory. */
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dir) < 0) {
+		uc_error_errno(x->err, errno, "chdir `%s`", dir);
+		goto out;
+	}
+	while ((r = archive_read_next_header(x->a, &e)) == ARCHIVE_OK)
+		if (extract_entry(x, e) < 0)
+			goto out;
+	if (r != ARCHIVE_EOF) {
+		uc_error(x->err, 0, "read archive `%s`: %s", x->tarball,
+			 archive_error_string(x->a));
+		goto out;
+	}
+	if (archive_write_close(x->ext) != ARCHIVE_OK) {
+		archive_failed(x, x->ext);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (cwd >= 0 && fchdir(cwd) < 0)
+		ret = uc_error_errno(x->err, errno, "chdir back");
+	if (cwd >= 0)
+		close(cwd);
+	return ret;
+}
+
 int layer_extract(const char *tarball, const char *dir, bool whiteouts,
 		  uc_error_t *err)
 {
-	struct archive *a, *ext;
-	struct archive_entry *e;
-	struct marker *markers = NULL;
-	size_t n_markers = 0, i;
-	int cwd = -1, r, ret = -1;
+	struct extract x = { .tarball = tarball, .whiteouts = whiteouts, .err = err };
+	size_t i;
+	int ret;
 
-	a = open_tar(tarball, err);
-	if (!a)
+	x.a = open_tar(tarball, err);
+	if (!x.a)
 		return -1;
-	ext = archive_write_disk_new();
-	archive_write_disk_set_options(ext,
+	x.ext = archive_write_disk_new();
+	archive_write_disk_set_options(x.ext,
 		ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 		ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
 		ARCHIVE_EXTRACT_ACL |
 		ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0 || chdir(dir) < 0) {
-		uc_error_errno(err, errno, "chdir `%s`", dir);
-		goto out;
+	ret = extract_all(&x, dir);
+	if (ret == 0)
+		ret = apply_markers(dir, x.markers, x.n_markers, err);
+	if (ret == 0)
+		ret = set_top(&x, dir);
+	for (i = 0; i < x.n_markers; i++) {
+		free(x.markers[i].dir);
+		free(x.markers[i].name);
 	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		char *name = entry_name(archive_entry_pathname(e));
-		const char *base, *link = archive_entry_hardlink(e);
-		const void *buf;
-		size_t size;
-		int64_t off;
-
-		if (!name) {
-			uc_error(err, 0, "archive `%s`: unsafe entry `%s`", tarball,
-				 archive_entry_pathname(e));
-			goto out;
-		}
-		if (!strcmp(name, ".")) {
-			free(name);
-			continue;
-		}
-		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-		if (whiteouts && str_has_prefix(base, WH_PREFIX)) {
-			struct marker *m;
-
-			markers = xrealloc(markers, (n_markers + 1) * sizeof(*markers));
-			m = &markers[n_markers++];
-			m->dir = base == name ? xstrdup(".") : strndup(name, base - name - 1);
-			m->name = strcmp(base, WH_OPAQUE) ? xstrdup(base + strlen(WH_PREFIX)) : NULL;
-			free(name);
-			continue;
-		}
-		if (name_too_long(name)) {
-			uc_error(err, 0, "archive `%s`: entry `%.64s...`: file name too long "
-				 "(%zu bytes; a component over %d or the whole over %d)",
-				 tarball, name, strlen(name), NAME_MAX, PATH_MAX - 1);
-			free(name);
-			goto out;
-		}
-		if (is_device(e)) {
-			uc_error(err, 0, "archive `%s`: device node `%s` (%s %u:%u): "
-				 "images may not carry devices", tarball, name,
-				 archive_entry_filetype(e) == AE_IFBLK ? "block" : "char",
-				 (unsigned int)archive_entry_rdevmajor(e),
-				 (unsigned int)archive_entry_rdevminor(e));
-			free(name);
-			goto out;
-		}
-		archive_entry_set_pathname(e, name);
-		free(name);
-		if (link) {
-			char *l = entry_name(link);
-
-			if (!l) {
-				uc_error(err, 0, "archive `%s`: hard link `%s` leaves the layer",
-					 tarball, link);
-				goto out;
-			}
-			archive_entry_set_hardlink(e, l);
-			free(l);
-		}
-		if (archive_write_header(ext, e) != ARCHIVE_OK) {
-			uc_error(err, 0, "archive `%s`: %s", tarball,
-				 archive_error_string(ext));
-			goto out;
-		}
-		if (archive_entry_size(e) > 0) {
-			while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
-				if (archive_write_data_block(ext, buf, size, off) != ARCHIVE_OK) {
-					uc_error(err, 0, "archive `%s`: %s", tarball,
-						 archive_error_string(ext));
-					goto out;
-				}
-			}
-			if (r != ARCHIVE_EOF) {
-				uc_error(err, 0, "archive `%s`: %s", tarball,
-					 archive_error_string(a));
-				goto out;
-			}
-		}
-		if (archive_write_finish_entry(ext) != ARCHIVE_OK) {
-			uc_error(err, 0, "archive `%s`: %s", tarball,
-				 archive_error_string(ext));
-			goto out;
-		}
-	}
-	if (r != ARCHIVE_EOF) {
-		uc_error(err, 0, "read archive `%s`: %s", tarball,
-			 archive_error_string(a));
-		goto out;
-	}
-	if (archive_write_close(ext) != ARCHIVE_OK) {
-		uc_error(err, 0, "archive `%s`: %s", tarball, archive_error_string(ext));
-		goto out;
-	}
-	if (fchdir(cwd) < 0) {
-		uc_error_errno(err, errno, "chdir back");
-		goto out;
-	}
-	ret = apply_markers(dir, markers, n_markers, err);
-out:
-	if (cwd >= 0) {
-		if (fchdir(cwd) < 0)
-			ret = -1;
-		close(cwd);
-	}
-	for (i = 0; i < n_markers; i++) {
-		free(markers[i].dir);
-		free(markers[i].name);
-	}
-	free(markers);
-	archive_write_free(ext);
-	archive_read_free(a);
+	free(x.markers);
+	archive_write_free(x.ext);
+	archive_read_free(x.a);
 	return ret;
 }
 
 /* ---- digest ------------------------------------------------------------- */
 
-static int digest_dir(struct uc_sha256 *h, const char *root, const char *rel,
-		      uc_error_t *err)
+/*
+ * A layer's id is the digest of everything that makes it what it is: each
+ * entry's name, type, mode, owner, size, device number, content or link
+ * target, its xattrs (sorted; file capabilities, ACLs and the opaque marker
+ * among them) and which names are hard links of one inode.  Two trees that
+ * differ in any of these get different ids, so an import can never be given
+ * a stored layer that merely looks like its own.  Times are left out: they
+ * do not change what a container can do.  Walked by directory fds.
+ */
+#define DIGEST_VERSION "unionctr layer digest 2"
+
+struct digest_link {
+	dev_t dev;
+	ino_t ino;
+	char *rel;
+};
+
+struct digest_ctx {
+	struct uc_sha256 *h;
+	struct digest_link *links;
+	size_t n_links;
+	char rel[PATH_MAX];
+	uc_error_t *err;
+};
+
+static int digest_error(struct digest_ctx *d, const char *what)
 {
+	return uc_error_errno(d->err, errno, "digest: %s `%s`", what,
+			      *d->rel ? d->rel : ".");
+}
+
+static void hash_str(struct digest_ctx *d, const char *s)
+{
+	sha256_update(d->h, s, strlen(s) + 1);
+}
+
+/* Sorted names and values: the same set of xattrs hashes the same. */
+static int digest_xattrs(struct digest_ctx *d, int fd, int dirfd, const char *name)
+{
+	struct uc_xattr *v;
+	char len[32];
+	size_t n, i;
+
+	if (xattrs_read(fd, dirfd, name, &v, &n) < 0)
+		return digest_error(d, "listxattr");
+	for (i = 0; i < n; i++) {
+		snprintf(len, sizeof(len), "%zd", v[i].len);
+		hash_str(d, "xattr");
+		hash_str(d, v[i].name);
+		hash_str(d, len);
+		sha256_update(d->h, v[i].value, v[i].len);
+	}
+	xattrs_free(v, n);
+	return 0;
+}
+
+static void digest_stat(struct digest_ctx *d, const struct stat *st)
+{
+	char hdr[128];
+
+	snprintf(hdr, sizeof(hdr), "%o %u %u %lld %llx", st->st_mode, st->st_uid,
+		 st->st_gid, (long long)st->st_size, (unsigned long long)st->st_rdev);
+	hash_str(d, hdr);
+}
+
+/* A further name of an inode seen before: hashed as "link to" that name. */
+static bool digest_hardlink(struct digest_ctx *d, const struct stat *st)
+{
+	size_t i;
+
+	if (S_ISDIR(st->st_mode) || st->st_nlink < 2)
+		return false;
+	for (i = 0; i < d->n_links; i++) {
+		if (d->links[i].dev == st->st_dev && d->links[i].ino == st->st_ino) {
+			hash_str(d, "hardlink");
+			hash_str(d, d->links[i].rel);
+			return true;
+		}
+	}
+	d->links = xrealloc(d->links, (d->n_links + 1) * sizeof(*d->links));
+	d->links[d->n_links++] = (struct digest_link){ st->st_dev, st->st_ino,
+						       xstrdup(d->rel) };
+	return false;
+}
+
+static int digest_content(struct digest_ctx *d, int dirfd, const char *name,
+			  const struct stat *st)
+{
+	char buf[65536], t[PATH_MAX];
+	ssize_t r;
+	int fd;
+
+	if (S_ISLNK(st->st_mode)) {
+		r = readlinkat(dirfd, name, t, sizeof(t));
+		if (r < 0)
+			return digest_error(d, "readlink");
+		sha256_update(d->h, t, r);
+		return 0;
+	}
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return digest_error(d, "open");
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		sha256_update(d->h, buf, r);
+	close(fd);
+	return r < 0 ? digest_error(d, "read") : 0;
+}
+
+static int digest_dir(struct digest_ctx *d, int dirfd);
+
+static int digest_entry(struct digest_ctx *d, int dirfd, const char *name)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return digest_error(d, "stat");
+	hash_str(d, d->rel);
+	digest_stat(d, &st);
+	if (digest_hardlink(d, &st))
+		return 0;
+	if (digest_xattrs(d, -1, dirfd, name) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return digest_content(d, dirfd, name, &st);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return digest_error(d, "open directory");
+	ret = digest_dir(d, fd);
+	close(fd);
+	return ret;
+}
+
+static int digest_dir(struct digest_ctx *d, int dirfd)
+{
+	size_t len = strlen(d->rel);
 	struct dirent **ents = NULL;
-	char *dir = xasprintf("%s%s", root, rel);
+	char p[64];
 	int n, i, ret = 0;
 
-	n = scandir(dir, &ents, NULL, alphasort);
-	if (n < 0) {
-		uc_error_errno(err, errno, "scandir `%s`", dir);
-		free(dir);
-		return -1;
-	}
+	/* scandir by path: the magic link of our own fd, sorted by name */
+	fd_path(dirfd, p);
+	n = scandir(p, &ents, NULL, alphasort);
+	if (n < 0)
+		return digest_error(d, "read directory");
 	for (i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		char *r, *full, hdr[256];
-		struct stat st;
 
-		if (ret < 0 || !strcmp(name, ".") || !strcmp(name, ".."))
-			goto next;
-		r = xasprintf("%s/%s", rel, name);
-		full = xasprintf("%s%s", root, r);
-		if (lstat(full, &st) < 0) {
-			ret = uc_error_errno(err, errno, "stat `%s`", full);
-		} else {
-			sha256_update(h, r, strlen(r) + 1);
-			snprintf(hdr, sizeof(hdr), "%o %u %u %lld %llx", st.st_mode,
-				 st.st_uid, st.st_gid, (long long)st.st_size,
-				 (unsigned long long)st.st_rdev);
-			sha256_update(h, hdr, strlen(hdr) + 1);
-			if (S_ISREG(st.st_mode)) {
-				char d[65];
-
-				ret = sha256_file(full, d, err);
-				sha256_update(h, d, 64);
-			} else if (S_ISLNK(st.st_mode)) {
-				char t[PATH_MAX];
-				ssize_t l = readlink(full, t, sizeof(t));
-
-				if (l > 0)
-					sha256_update(h, t, l);
-			} else if (S_ISDIR(st.st_mode)) {
-				if (is_opaque(full))
-					sha256_update(h, "opaque", 6);
-				ret = digest_dir(h, root, r, err);
+		if (ret == 0 && strcmp(name, ".") && strcmp(name, "..")) {
+			if (len + strlen(name) + 2 > sizeof(d->rel)) {
+				errno = ENAMETOOLONG;
+				ret = digest_error(d, "walk below");
+			} else {
+				snprintf(d->rel + len, sizeof(d->rel) - len, "/%s", name);
+				ret = digest_entry(d, dirfd, name);
+				d->rel[len] = '\0';
 			}
 		}
-		free(r);
-		free(full);
-next:
 		free(ents[i]);
 	}
 	free(ents);
-	free(dir);
 	return ret;
 }
 
 int tree_digest(const char *dir, char out[65], uc_error_t *err)
 {
-	struct uc_sha256 *h = sha256_new();
-	int ret = digest_dir(h, dir, "", err);
+	struct digest_ctx d = { .h = sha256_new(), .err = err };
+	struct stat st;
+	size_t i;
+	int fd, ret = -1;
 
-	sha256_final(h, out);
+	hash_str(&d, DIGEST_VERSION);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		uc_error_errno(err, errno, "digest: open `%s`", dir);
+	} else if (fstat(fd, &st) < 0) {
+		digest_error(&d, "stat");
+	} else {
+		/* The top's own metadata too: a layer's root is the image's /. */
+		digest_stat(&d, &st);
+		ret = digest_xattrs(&d, fd, -1, ".");
+		if (ret == 0)
+			ret = digest_dir(&d, fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	sha256_final(d.h, out);
+	for (i = 0; i < d.n_links; i++)
+		free(d.links[i].rel);
+	free(d.links);
 	return ret;
 }
 

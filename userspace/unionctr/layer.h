@@ -19,7 +19,11 @@ int layer_extract(const char *tarball, const char *dir, bool whiteouts,
 /* List the top-level-relative names in a tarball (for format sniffing). */
 int tar_has_entry(const char *tarball, const char *name, bool *found,
 		  uc_error_t *err);
-/* Deterministic digest of a tree: names, types, modes, owners, contents. */
+/*
+ * Deterministic digest of a tree (a layer's id): names, types, modes,
+ * owners, sizes, devices, contents, link targets, xattrs (ACLs, file
+ * capabilities, the opaque marker) and hard-link groups; not times.
+ */
 int tree_digest(const char *dir, char out[65], uc_error_t *err);
 
 /* One change of a container layer, as docker diff prints it. */
