@@ -391,6 +391,22 @@ if command -v script >/dev/null; then
 	like "$out" '^50 60$' "-t: SIGWINCH resizes the container's pty"
 	out=$(printf 'read x; echo got:$x\n' | $TO script -qec "$UC --root $ROOT run -i -t --rm bb sh -c 'read x; echo got:\$x'" /dev/null 2>&1 | tr -d '\r')
 	like "$out" 'got:read x; echo got:\$x' "-it relays stdin to the pty"
+	# Without -t the launcher's terminal is never the container's (issue 16
+	# item 7): it gets pipes that the launcher relays, so it cannot change
+	# the terminal's modes, push input into it (TIOCSTI) or read it directly.
+	out=$($TO "$HERE/ptyrun.py" --timeout 20 --termios -- "$UC" --root "$ROOT" run -i --rm bb sh -c '
+		for fd in 0 1 2; do [ -t $fd ] && echo "fd $fd is a terminal"; done
+		stty raw -echo 2>/dev/null && echo "stty worked"
+		ctprobe tiocsti:0 tiocsti:1 tiocsti:2; echo done' 2>&1); rc=$?
+	is "$rc" 0 "without -t, on a terminal: the container runs"
+	unlike "$out" 'is a terminal|stty worked' "  its stdin, stdout and stderr are not the launcher's terminal"
+	is "$(echo "$out" | grep -c '^tiocsti=ENOTTY$')" 3 "  TIOCSTI on them: ENOTTY"
+	like "$out" '^done$' "  its output reaches the terminal"
+	like "$out" '^ptyrun: termios same$' "  the terminal's modes are as before"
+	out=$($TO "$HERE/ptyrun.py" --timeout 20 --expect ready --send 'typed\n' -- \
+		"$UC" --root "$ROOT" run -i --rm bb sh -c 'echo ready; read x; echo "got:$x"; echo err >&2' 2>&1)
+	like "$out" '^got:typed$' "  with -i, what is typed is relayed to its stdin"
+	like "$out" '^err$' "  its stderr is relayed"
 	# -t without -i (issue 16 item 12): the launcher's terminal stays
 	# cooked, so Ctrl-C is SIGINT to the launcher, which forwards it.
 	out=$($TO "$HERE/ptyrun.py" --timeout 20 --termios --expect ready --send '\x03' -- \
@@ -463,6 +479,15 @@ like "$out" 'You cannot remove a running container' "  with Docker's message"
 uc rm -f bg >/dev/null; rc=$?
 ok $rc "rm -f kills and removes it"
 ok $(( $(kill -0 "$cpid" 2>/dev/null && echo 1 || echo 0) )) "  the process is gone"
+# run -dit (issue 16 item 11): the keeper keeps the pty open and logs it;
+# -di: stdin stays open, as with docker.
+uc run -dit --name dit bb sh >/dev/null
+uc run -di --name di bb cat >/dev/null
+sleep 1
+like "$(uc ps)" 'Up .* dit$' "run -dit IMAGE sh: the shell keeps running"
+like "$(uc logs dit)" '/ # ' "  its terminal's output (the prompt) is in its log"
+like "$(uc ps)" 'Up .* di$' "run -di IMAGE cat: stdin stays open"
+uc rm -f dit di >/dev/null
 uc run -d --name lg bb sh -c 'echo to-out; echo to-err >&2' >/dev/null
 for i in $(seq 50); do uc ps -a | grep -q 'Exited.*lg' && break; sleep 0.1; done
 is "$(uc logs lg 2>&1 | sort | tr '\n' ' ')" "to-err to-out " "logs of a detached container: stdout and stderr"

@@ -267,7 +267,10 @@ static int setup_stdio(const struct uc_spawn *sp, int slave, uc_error_t *err)
 			close(slave);
 		return 0;
 	}
-	if (!sp->stdin_open) {
+	for (fd = 0; fd <= 2; fd++)
+		if (sp->stdio[fd] >= 0 && dup2(sp->stdio[fd], fd) < 0)
+			return uc_error_errno(err, errno, "dup2 the stdio pipe");
+	if (sp->stdio[0] < 0 && !sp->stdin_open) {
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || dup2(fd, 0) < 0)
 			return uc_error_errno(err, errno, "stdin /dev/null");

@@ -21,6 +21,7 @@ struct uc_spawn {
 	char **lowers;		/* layer dirs, top first */
 	char *cdir;		/* container dir */
 	bool stdin_open;	/* keep our stdin; else /dev/null */
+	int stdio[3];		/* without -t: fds for 0, 1, 2 (relay.h), -1: as above */
 	const struct uc_sec_runtime *sec;	/* caps, seccomp, no_new_privs */
 	/* out */
 	pid_t pid;

@@ -12,6 +12,7 @@
 
 #include "images.h"
 #include "linux.h"
+#include "relay.h"
 #include "start.h"
 #include "terminal.h"
 #include "utils.h"
@@ -40,58 +41,27 @@ static int decode_status(int st)
 	return UC_EXIT_LAUNCHER;
 }
 
-static ssize_t write_full(int fd, const char *buf, size_t n)
+/* Reap, forward signals, relay stdio; returns the decoded status. */
+static int wait_loop(pid_t pid, int sigfd, struct uc_stdio *io, int master)
 {
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = write(fd, buf + done, n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd p = { fd, POLLOUT, 0 };
-
-			poll(&p, 1, 1000);
-			continue;
-		}
-		if (w <= 0)
-			return -1;
-		done += w;
-	}
-	return done;
-}
-
-/* Reap, forward signals, relay the pty; returns the decoded status. */
-static int wait_loop(pid_t pid, int sigfd, int master, bool interactive)
-{
-	bool exited = false, out_open = master >= 0;
-	bool in_open = master >= 0 && interactive;
-	char buf[16384];
+	bool exited = false;
 	int status = 0;
 
 	for (;;) {
-		struct pollfd fds[3];
-		int nfds = 0, r, i_sig, i_master = -1, i_in = -1;
+		struct pollfd fds[1 + 2 * UC_RELAY_MAX];
+		size_t nfds;
+		int r;
 
-		if (exited && !out_open)
+		if (exited && !stdio_output_open(io))
 			break;
-		i_sig = nfds;
-		fds[nfds++] = (struct pollfd){ sigfd, POLLIN, 0 };
-		if (out_open) {
-			i_master = nfds;
-			fds[nfds++] = (struct pollfd){ master, POLLIN, 0 };
-		}
-		if (in_open) {
-			i_in = nfds;
-			fds[nfds++] = (struct pollfd){ 0, POLLIN, 0 };
-		}
+		fds[0] = (struct pollfd){ sigfd, POLLIN, 0 };
+		nfds = 1 + stdio_pollfds(io, fds + 1, exited);
 		r = poll(fds, nfds, exited ? 200 : -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0)
 			break;	/* exited, output drained */
-		if (fds[i_sig].revents & POLLIN) {
+		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
@@ -103,22 +73,7 @@ static int wait_loop(pid_t pid, int sigfd, int master, bool interactive)
 			if (!exited && waitpid(pid, &status, WNOHANG) == pid)
 				exited = true;
 		}
-		if (i_master >= 0 && fds[i_master].revents) {
-			ssize_t n = read(master, buf, sizeof(buf));
-
-			if (n > 0)
-				write_full(1, buf, n);
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-				out_open = false;
-		}
-		if (i_in >= 0 && fds[i_in].revents) {
-			ssize_t n = read(0, buf, sizeof(buf));
-
-			if (n > 0)
-				write_full(master, buf, n);
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-				in_open = false;
-		}
+		stdio_handle(io, fds + 1, nfds - 1);
 	}
 	if (!exited)
 		waitpid(pid, &status, 0);
@@ -174,6 +129,7 @@ struct start_ctx {
 	struct uc_image *img;
 	char *id;
 	int master;		/* pty master (-t), or -1 */
+	struct uc_stdio io;	/* pipes and relays of the container's stdio */
 	struct uc_sec_runtime sec;
 };
 
@@ -183,6 +139,7 @@ static void start_ctx_release(struct start_ctx *x)
 		close(x->master);
 	if (x->sp.console_sock >= 0)
 		close(x->sp.console_sock);
+	stdio_release(&x->io);
 	strv_free(x->sp.lowers);
 	free(x->sp.cdir);
 	security_runtime_release(&x->sec);
@@ -212,6 +169,11 @@ static int start_prepare(struct uc_store *s, const char *ref,
 	x->sp.cdir = container_dir(s, x->c, NULL);
 	x->sp.stdin_open = o->interactive && o->attach;
 	x->sp.sec = &x->sec;
+	/* detached, the container's -i decides (docker keeps its stdin open) */
+	if (stdio_prepare(&x->io, x->c->tty, o->attach,
+			  o->attach ? o->interactive : x->c->open_stdin, err) < 0)
+		return -1;
+	memcpy(x->sp.stdio, x->io.child, sizeof(x->sp.stdio));
 	/* compiled seccomp filters are kept in <root>/seccomp */
 	cache = store_path(s, "seccomp");
 	ret = security_runtime(&x->c->sec, cache, &x->sec, err);
@@ -224,6 +186,7 @@ static int start_spawn(struct uc_store *s, struct start_ctx *x, uc_error_t *err)
 {
 	if (linux_spawn(&x->sp, err) < 0)
 		return -1;
+	stdio_spawned(&x->io);
 	if (x->c->tty)
 		x->master = recv_fd(x->sp.console_sock);
 	if (linux_spawn_result(&x->sp, err) < 0) {
@@ -264,12 +227,11 @@ static int start_wait(struct start_ctx *x, const struct uc_start_opts *o, int si
 		 * Ctrl-C stays a SIGINT to us, forwarded, as with docker. */
 		if (o->attach && o->interactive)
 			terminal_make_raw(0, &tty);
-		if (!o->attach) {
-			close(x->master);
-			x->master = -1;
-		}
+		/* Detached (-dit), the keeper keeps the master: its output
+		 * goes to the log, and the container's terminal stays open */
+		stdio_add_pty(&x->io, x->master, o->attach && o->interactive);
 	}
-	status = wait_loop(x->sp.pid, sigfd, x->master, o->interactive);
+	status = wait_loop(x->sp.pid, sigfd, &x->io, x->master);
 	terminal_restore(&tty);
 	return status;
 }
@@ -282,6 +244,7 @@ int container_start(struct uc_store *s, const char *ref,
 	int sigfd, ret = -1;
 
 	x.sp.sync_fd = x.sp.console_sock = -1;
+	stdio_init(&x.io);
 	signal_set(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
