@@ -579,6 +579,93 @@ is "$(uc import "$T/idtree" 2>&1)" "$(uc import "$T/idtree" 2>&1)" "  the same t
 uc rmi idcap idtrusted >/dev/null 2>&1
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- hostile state files (issue 16 item 8) ---------------------------------------------
+# Records in the state root that someone edited, or that a crash or a bug
+# left corrupt: each is reported and skipped; the launcher never aborts on
+# one (json-c asserts on a non-array), never takes a path from one, and
+# every other record keeps working.  Image documents in archives too.
+uc create --name goodc bb true >/dev/null
+bbid=$(uc images -q --no-trunc bb 2>/dev/null | head -1)
+bbid=$(ls "$ROOT/images" | sed -n 's/\.json$//p' | while read -r i; do
+	grep -q '"bb:latest"' "$ROOT/images/$i.json" && echo "$i"; done | head -1)
+bblayer=$(sed -n '/"Layers"/,/]/s/.*"\([0-9a-f]\{64\}\)".*/\1/p' "$ROOT/images/$bbid.json" | head -1)
+mkdir -p "$H/victimdir"
+echo keep > "$H/victimdir/keep"
+up=$(printf '../%.0s' $(seq 30))
+crec() { # NAME ID-IN-RECORD EXTRA-JSON: a container record in directory $(hexid NAME)
+	local dir
+	dir=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
+	mkdir -p "$ROOT/containers/$dir"
+	printf '{"Id":"%s","Name":"/%s","Image":"%s","Created":"2020-01-01T00:00:00Z","Path":"true","Args":[],"State":{"Status":"created"},"GraphDriver":{"Name":"%s"},"Config":{"Cmd":["true"]},"HostConfig":{}%s}\n' \
+		"$2" "$1" "$bbid" "$STORAGE" "$3" > "$ROOT/containers/$dir/config.json"
+	echo "$dir"
+}
+id=$(printf '%s' badmounts | sha256sum | cut -d' ' -f1)
+crec badmounts "$id" ',"Mounts":{}' >/dev/null
+id=$(printf '%s' badargs | sha256sum | cut -d' ' -f1)
+crec badargs "$id" ',"Args":"x","Mounts":[]' >/dev/null
+crec badid "$up$H/victimdir" ',"Mounts":[]' >/dev/null
+id=$(printf '%s' badvol | sha256sum | cut -d' ' -f1)
+crec badvol "$id" ",\"Mounts\":[{\"Type\":\"volume\",\"Name\":\"myvol\",\"Source\":\"$H/vol\",\"Destination\":\"/hostvol\",\"RW\":true}]" >/dev/null
+id=$(printf '%s' badname | sha256sum | cut -d' ' -f1)
+crec "../x" "$id" ',"Mounts":[]' >/dev/null
+mkdir -p "$ROOT/containers/$(printf '%064d' 7)"
+echo '{"Id": ' > "$ROOT/containers/$(printf '%064d' 7)/config.json"
+badimg=$(printf '%s' badimg | sha256sum | cut -d' ' -f1)
+printf '{"Id":"%s","RepoTags":["badimg:latest"],"Layers":["%s","%s"],"Config":{"Cmd":["/bin/sh"]}}\n' \
+	"$badimg" "$bblayer" "$up$H/vol" > "$ROOT/images/$badimg.json"
+mixed=$(printf '%s' mixed | sha256sum | cut -d' ' -f1)
+printf '{"Id":"%s","RepoTags":{"a":1},"Layers":"%s","Config":[]}\n' "$mixed" "$bblayer" > "$ROOT/images/$mixed.json"
+printf '{"Id":"%s","RepoTags":["otherid:latest"],"Layers":["%s"]}\n' "$bbid" "$bblayer" \
+	> "$ROOT/images/$(printf '%064d' 9).json"
+state=$(host_state)
+out=$(uc ps -a 2>"$T/ps.err"); rc=$?
+is "$rc" 0 "ps -a with corrupt container records: exit 0 (no abort)"
+like "$out" 'goodc' "  the good container is listed"
+unlike "$out" 'badmounts|badargs|badvol|badid' "  no bad one is"
+like "$(cat "$T/ps.err")" 'config.json' "  each bad one is reported: $(head -c 100 "$T/ps.err" | tr '\n' ' ')"
+is "$(grep -c . "$T/ps.err")" 6 "  (six of them)"
+out=$(uc images 2>"$T/images.err"); rc=$?
+is "$rc" 0 "images with corrupt image records: exit 0"
+like "$out" '^bb:latest' "  bb is listed"
+unlike "$out" 'badimg|otherid' "  the bad ones are not"
+is "$(grep -c . "$T/images.err")" 3 "  each is reported"
+out=$(uc rm badid 2>&1); rc=$?
+is "$rc" 1 "rm of a record whose Id is a path out of the store: no such container"
+is "$(cat "$H/victimdir/keep" 2>&1)" keep "  the directory its Id names is still there"
+out=$(uc run --rm --volumes-from badvol bb cat /hostvol/secret 2>&1); rc=$?
+is "$rc" 125 "--volumes-from a record whose volume mount has a host Source: refused"
+unlike "$out" 'host-secret' "  the host directory is not mounted"
+out=$(uc run --rm badimg cat /secret 2>&1); rc=$?
+is "$rc" 125 "an image record whose layer is a path out of the store: not found"
+unlike "$out" 'host-secret' "  the host directory is not a layer"
+out=$(uc run --rm bb echo fine 2>/dev/null); rc=$?
+is "$rc:$out" "0:fine" "the good image and records keep working"
+out=$(uc rm goodc 2>&1); rc=$?
+is "$rc" 0 "  rm of the good container"
+is "$(host_state)" "$state" "  host files untouched"
+rm -rf "$ROOT/images/$badimg.json" "$ROOT/images/$mixed.json" "$ROOT/images/$(printf '%064d' 9).json"
+for n in badmounts badargs badid badvol ../x; do
+	rm -rf "$ROOT/containers/$(printf '%s' "$n" | sha256sum | cut -d' ' -f1)"
+done
+rm -rf "$ROOT/containers/$(printf '%064d' 7)"
+# Documents of an image archive whose arrays are not arrays.
+mkdir -p "$T/ocitype/blobs/sha256"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$T/ocitype/oci-layout"
+echo '{"schemaVersion":2,"manifests":{"digest":"sha256:00"}}' > "$T/ocitype/index.json"
+out=$(uc import "$T/ocitype" 2>&1); rc=$?
+is "$rc" 125 "OCI index whose manifests is an object: refused (125, no abort)"
+like "$out" 'manifests' "  $(echo "$out" | head -c 120)"
+mkdir -p "$T/savetype"
+echo '{"Config":"cfg.json","Layers":["layer.tar"]}' > "$T/savetype/manifest.json"
+out=$(uc import "$T/savetype" 2>&1); rc=$?
+is "$rc" 125 "docker save manifest.json that is an object: refused (125, no abort)"
+echo '[{"Config":"cfg.json","Layers":"layer.tar"}]' > "$T/savetype/manifest.json"
+echo '{}' > "$T/savetype/cfg.json"
+out=$(uc import "$T/savetype" 2>&1); rc=$?
+is "$rc" 125 "docker save manifest whose Layers is a string: refused (125)"
+
 # ---- malformed volume specs and names (volspec_test has the parser's rules) --------
 long=$(printf 'v%.0s' $(seq 300))
 n_vol=$(uc volume ls -q | wc -l)

@@ -15,6 +15,7 @@
 #include "container.h"
 #include "images.h"
 #include "tap.h"
+#include "ucjson.h"
 #include "utils.h"
 #include "volumes.h"
 
@@ -44,22 +45,42 @@ static void test_json(struct uc_store *s)
 {
 	char *p = store_path(s, "x.json");
 	struct json_object *o = json_object_new_object(), *back = NULL;
+	struct uc_json_reader r = { .what = "x.json" };
 	uc_error_t err = NULL;
 
 	json_object_object_add(o, "Name", json_object_new_string("a/b \"q\""));
 	json_object_object_add(o, "N", json_object_new_int(42));
-	ok(json_save(p, o, &err) == 0, "json_save");
-	ok(json_load(p, &back, &err) == 0 && !strcmp(jstr(back, "Name"), "a/b \"q\"") &&
-	   jint(back, "N", 0) == 42, "json_load gives back what was saved");
+	ok(uc_json_save(p, o, true, &err) == 0, "uc_json_save");
+	r.err = &err;
+	ok(uc_json_load(p, &back, &err) == 0 &&
+	   !strcmp(uc_json_string(&r, back, "Name"), "a/b \"q\"") &&
+	   uc_json_int(&r, back, "N") == 42 && !r.bad, "uc_json_load gives back what was saved");
 	ok(count_entries(s->root) == 7, "no temporary file left next to it");
+	ok(!uc_json_string(&r, back, "Missing") && !r.bad, "an absent member reads as NULL");
+	ok(!uc_json_array(&r, back, "Name") && r.bad && err &&
+	   strstr(err->msg, "x.json: `Name` is not an array"),
+	   "a member of another type is an error, not an abort");
+	ok(!uc_json_string(&r, back, "Name"), "  and later reads give nothing");
+	uc_error_release(&err);
 	json_object_put(o);
 	if (back)
 		json_object_put(back);
 	free(p);
 	p = store_path(s, "missing.json");
-	ok(json_load(p, &back, &err) < 0 && err && strstr(err->msg, "missing.json"),
+	ok(uc_json_load(p, &back, &err) < 0 && err && strstr(err->msg, "missing.json"),
 	   "loading a missing file fails with its name");
 	uc_error_release(&err);
+	free(p);
+	ok(uc_json_load("/dev/zero", &back, &err) < 0 && err &&
+	   strstr(err->msg, "not a regular file"), "/dev/zero: not a regular file (no endless read)");
+	uc_error_release(&err);
+	p = store_path(s, "big.json");
+	ok(truncate(p, 0) < 0 && write_file(p, "", 0600, &err) == 0 &&
+	   truncate(p, UC_JSON_MAX + 1) == 0, "a sparse file one byte over the limit");
+	ok(uc_json_load(p, &back, &err) < 0 && err && strstr(err->msg, "too large"),
+	   "  refused by its size");
+	uc_error_release(&err);
+	unlink(p);
 	free(p);
 }
 
@@ -286,25 +307,39 @@ static void test_containers(struct uc_store *s, const char *tmp)
 static void test_corrupt(struct uc_store *s)
 {
 	static const char *const bodies[] = { "{}", "{\"Id\": 5", "", "[1,2]",
-		"{\"Id\":\"x\",\"GraphDriver\":{\"Name\":\"overlay\"}}" };
+		"{\"Id\":\"x\",\"GraphDriver\":{\"Name\":\"overlay\"}}",
+		"{\"Id\":\"%064zx\",\"Name\":\"/cc\",\"Image\":\"%064zx\","
+		"\"GraphDriver\":{\"Name\":\"overlay\"},\"Mounts\":{}}",
+		"{\"Id\":\"%064zx\",\"Name\":\"/cc\",\"Image\":\"%064zx\","
+		"\"GraphDriver\":{\"Name\":\"overlay\"},\"Args\":\"x\"}",
+		"{\"Id\":\"%064zx\",\"Name\":\"/cc\",\"Image\":\"%064zx\","
+		"\"GraphDriver\":{\"Name\":\"overlay\"},\"Mounts\":[{\"Type\":\"volume\","
+		"\"Name\":\"v1\",\"Source\":\"/etc\",\"Destination\":\"/x\"}]}",
+		"{\"Id\":\"%064zx\",\"Name\":\"/cc\",\"Image\":\"%064zx\","
+		"\"GraphDriver\":{\"Name\":\"overlay\"},\"Mounts\":[{\"Type\":\"bind\","
+		"\"Source\":\"/etc/../x\",\"Destination\":\"/x\"}]}",
+	};
 	struct uc_container **v = NULL, *c = NULL;
 	uc_error_t err = NULL;
 	size_t n = 99, i;
-	char *dir, *p;
+	char *dir, *p, *body;
 
+	/* Directories named like ids, so that the bodies are what is judged. */
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		dir = store_path(s, "containers/corrupt%zu", i);
+		dir = store_path(s, "containers/%064zx", i + 1);
 		mkdir(dir, 0700);
 		p = xasprintf("%s/config.json", dir);
-		ok(write_file(p, bodies[i], 0600, &err) == 0, "write a corrupt record (%zu)", i);
+		body = xasprintf(bodies[i], i + 1, i + 1);
+		ok(write_file(p, body, 0600, &err) == 0, "write a corrupt record (%zu)", i);
+		free(body);
 		free(p);
 		free(dir);
 	}
 	ok(container_list(s, &v, &n, &err) == 0 && n == 0, "corrupt records are skipped by the listing");
 	container_list_free(v, n);
-	ok(container_find(s, "corrupt0", &c, &err) < 0, "and cannot be found");
+	ok(container_find(s, "cc", &c, &err) < 0, "and cannot be found");
 	uc_error_release(&err);
-	p = xasprintf("rm -rf %s/containers/corrupt*", s->root);
+	p = xasprintf("rm -rf %s/containers/000000*", s->root);
 	ok(system(p) == 0, "clean up");
 	free(p);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ucjson.h"
 #include "utils.h"
 #include "volumes.h"
 

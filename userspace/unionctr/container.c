@@ -16,6 +16,7 @@
 #include "images.h"
 #include "safepath.h"
 #include "tree.h"
+#include "ucjson.h"
 #include "utils.h"
 #include "volumes.h"
 
@@ -103,11 +104,6 @@ bool container_name_valid(const char *name)
 
 /* ---- JSON (the saved record is what inspect prints) ---------------------- */
 
-static struct json_object *jstring(const char *s)
-{
-	return json_object_new_string(s ? s : "");
-}
-
 struct json_object *container_to_json(struct uc_store *s,
 				      const struct uc_container *c)
 {
@@ -121,45 +117,45 @@ struct json_object *container_to_json(struct uc_store *s,
 	bool running = container_running(c);
 	size_t i;
 
-	json_object_object_add(o, "Id", jstring(c->id));
-	json_object_object_add(o, "Created", jstring(c->created));
-	json_object_object_add(o, "Path", jstring(c->argv ? c->argv[0] : ""));
-	json_object_object_add(o, "Args", json_strv(c->argv && c->argv[0] ? c->argv + 1 : NULL));
+	json_object_object_add(o, "Id", uc_json_new_string(c->id));
+	json_object_object_add(o, "Created", uc_json_new_string(c->created));
+	json_object_object_add(o, "Path", uc_json_new_string(c->argv ? c->argv[0] : ""));
+	json_object_object_add(o, "Args", uc_json_new_strv(c->argv && c->argv[0] ? c->argv + 1 : NULL));
 	json_object_object_add(st, "Status",
-			       jstring(running || strcmp(c->status, "running") ? c->status : "exited"));
+			       uc_json_new_string(running || strcmp(c->status, "running") ? c->status : "exited"));
 	json_object_object_add(st, "Running", json_object_new_boolean(running));
 	json_object_object_add(st, "Pid", json_object_new_int(running ? c->pid : 0));
 	json_object_object_add(st, "PidStart", json_object_new_uint64(c->pid_start));
 	json_object_object_add(st, "ExitCode", json_object_new_int(c->exit_code));
-	json_object_object_add(st, "Error", jstring(c->error));
-	json_object_object_add(st, "StartedAt", jstring(c->started_at));
-	json_object_object_add(st, "FinishedAt", jstring(c->finished_at));
+	json_object_object_add(st, "Error", uc_json_new_string(c->error));
+	json_object_object_add(st, "StartedAt", uc_json_new_string(c->started_at));
+	json_object_object_add(st, "FinishedAt", uc_json_new_string(c->finished_at));
 	json_object_object_add(o, "State", st);
-	json_object_object_add(o, "Image", jstring(c->image_id));
+	json_object_object_add(o, "Image", uc_json_new_string(c->image_id));
 	{
 		char *n = xasprintf("/%s", c->name ? c->name : "");	/* as Docker shows it */
 
 		json_object_object_add(o, "Name", json_object_new_string(n));
 		free(n);
 	}
-	json_object_object_add(hc, "Binds", json_strv(c->binds));
-	json_object_object_add(hc, "VolumesFrom", json_strv(c->volumes_from));
+	json_object_object_add(hc, "Binds", uc_json_new_strv(c->binds));
+	json_object_object_add(hc, "VolumesFrom", uc_json_new_strv(c->volumes_from));
 	json_object_object_add(hc, "AutoRemove", json_object_new_boolean(c->auto_remove));
 	json_object_object_add(hc, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
 	security_to_json(&c->sec, hc);
 	json_object_object_add(o, "HostConfig", hc);
-	json_object_object_add(gd, "Name", jstring(c->storage));
+	json_object_object_add(gd, "Name", uc_json_new_string(c->storage));
 	if (s) {
 		char *p;
 
 		p = container_dir(s, c, "upper");
-		json_object_object_add(gdd, "UpperDir", jstring(p));
+		json_object_object_add(gdd, "UpperDir", uc_json_new_string(p));
 		free(p);
 		p = container_dir(s, c, "work");
-		json_object_object_add(gdd, "WorkDir", jstring(p));
+		json_object_object_add(gdd, "WorkDir", uc_json_new_string(p));
 		free(p);
 		p = container_dir(s, c, "merged");
-		json_object_object_add(gdd, "MergedDir", jstring(p));
+		json_object_object_add(gdd, "MergedDir", uc_json_new_string(p));
 		free(p);
 	}
 	json_object_object_add(gd, "Data", gdd);
@@ -167,77 +163,150 @@ struct json_object *container_to_json(struct uc_store *s,
 	for (i = 0; i < c->mounts.n; i++)
 		json_object_array_add(mounts, uc_mount_to_json(&c->mounts.v[i]));
 	json_object_object_add(o, "Mounts", mounts);
-	json_object_object_add(cfg, "Hostname", jstring(c->hostname));
+	json_object_object_add(cfg, "Hostname", uc_json_new_string(c->hostname));
 	json_object_object_add(cfg, "Tty", json_object_new_boolean(c->tty));
 	json_object_object_add(cfg, "OpenStdin", json_object_new_boolean(c->open_stdin));
-	json_object_object_add(cfg, "Env", json_strv(c->env));
-	json_object_object_add(cfg, "Cmd", c->cmd ? json_strv(c->cmd) : NULL);
-	json_object_object_add(cfg, "Image", jstring(c->image_name ? c->image_name : c->image_id));
-	json_object_object_add(cfg, "WorkingDir", jstring(c->workdir));
-	json_object_object_add(cfg, "User", jstring(c->user));
-	json_object_object_add(cfg, "Entrypoint", c->entrypoint ? json_strv(c->entrypoint) : NULL);
+	json_object_object_add(cfg, "Env", uc_json_new_strv(c->env));
+	json_object_object_add(cfg, "Cmd", c->cmd ? uc_json_new_strv(c->cmd) : NULL);
+	json_object_object_add(cfg, "Image", uc_json_new_string(c->image_name ? c->image_name : c->image_id));
+	json_object_object_add(cfg, "WorkingDir", uc_json_new_string(c->workdir));
+	json_object_object_add(cfg, "User", uc_json_new_string(c->user));
+	json_object_object_add(cfg, "Entrypoint", c->entrypoint ? uc_json_new_strv(c->entrypoint) : NULL);
 	json_object_object_add(o, "Config", cfg);
 	return o;
 }
 
-static struct uc_container *container_from_json(struct json_object *o,
-						uc_error_t *err)
+/* Id, Name, Image, storage: what names the record and what it uses. */
+static void record_identity(struct uc_json_reader *r, struct json_object *o,
+			    const char *dir, struct uc_container *c)
 {
-	struct uc_container *c = xcalloc(1, sizeof(*c));
-	struct json_object *st = jget(o, "State"), *cfg = jget(o, "Config");
-	struct json_object *hc = jget(o, "HostConfig"), *ms = jget(o, "Mounts");
-	char **args;
-	size_t i, n;
+	const char *name = uc_json_string(r, o, "Name");
 
-	c->id = xstrdup(jstr(o, "Id"));
-	c->name = xstrdup(jstr(o, "Name") && jstr(o, "Name")[0] == '/' ?
-			  jstr(o, "Name") + 1 : jstr(o, "Name"));
-	c->created = xstrdup(jstr(o, "Created"));
-	c->image_id = xstrdup(jstr(o, "Image"));
-	c->image_name = xstrdup(jstr(cfg, "Image"));
-	strv_push(&c->argv, jstr(o, "Path") ? jstr(o, "Path") : "");
-	args = jstrv(o, "Args");
+	c->id = xstrdup(uc_json_string(r, o, "Id"));
+	c->name = xstrdup(name && name[0] == '/' ? name + 1 : name);
+	c->image_id = xstrdup(uc_json_string(r, o, "Image"));
+	c->storage = xstrdup(uc_json_string(r, uc_json_object(r, o, "GraphDriver"), "Name"));
+	c->created = xstrdup(uc_json_string(r, o, "Created"));
+	if (r->bad)
+		return;
+	if (!uc_id_valid(c->id) || strcmp(c->id, dir))
+		uc_json_invalid(r, "Id", "is not the 64 hex characters of its directory's name");
+	else if (!c->name || !container_name_valid(c->name))
+		uc_json_invalid(r, "Name", "is not a container name");
+	else if (!uc_id_valid(c->image_id))
+		uc_json_invalid(r, "Image", "is not an image id");
+	else if (!c->storage || (strcmp(c->storage, "unionfs") && strcmp(c->storage, "overlay")))
+		uc_json_invalid(r, "GraphDriver.Name", "is neither unionfs nor overlay");
+}
+
+static void record_state(struct uc_json_reader *r, struct json_object *st,
+			 struct uc_container *c)
+{
+	const char *status = uc_json_string(r, st, "Status");
+
+	c->status = xstrdup(status ? status : "created");
+	c->pid = uc_json_int(r, st, "Pid");
+	c->pid_start = uc_json_int(r, st, "PidStart");
+	c->exit_code = uc_json_int(r, st, "ExitCode");
+	c->started_at = xstrdup(uc_json_string(r, st, "StartedAt"));
+	c->finished_at = xstrdup(uc_json_string(r, st, "FinishedAt"));
+	c->error = xstrdup(uc_json_string(r, st, "Error"));
+	if (!r->bad && strcmp(c->status, "created") && strcmp(c->status, "running") &&
+	    strcmp(c->status, "exited"))
+		uc_json_invalid(r, "State.Status", "is not created, running or exited");
+	else if (!r->bad && (c->pid < 0))
+		uc_json_invalid(r, "State.Pid", "is negative");
+}
+
+static void record_config(struct uc_json_reader *r, struct json_object *o,
+			  struct uc_container *c)
+{
+	struct json_object *cfg = uc_json_object(r, o, "Config");
+	const char *path = uc_json_string(r, o, "Path"), *wd, *user;
+	char **args = uc_json_strv(r, o, "Args");
+	size_t i;
+
+	strv_push(&c->argv, path ? path : "");
 	for (i = 0; args && args[i]; i++)
 		strv_push(&c->argv, args[i]);
 	strv_free(args);
-	c->status = xstrdup(jstr(st, "Status") ? jstr(st, "Status") : "created");
-	c->pid = jint(st, "Pid", 0);
-	c->pid_start = jint(st, "PidStart", 0);
-	c->exit_code = jint(st, "ExitCode", 0);
-	c->started_at = xstrdup(jstr(st, "StartedAt"));
-	c->finished_at = xstrdup(jstr(st, "FinishedAt"));
-	c->error = xstrdup(jstr(st, "Error"));
-	c->binds = jstrv(hc, "Binds");
-	c->volumes_from = jstrv(hc, "VolumesFrom");
-	c->auto_remove = jbool(hc, "AutoRemove");
-	c->read_only = jbool(hc, "ReadonlyRootfs");
-	security_from_json(&c->sec, hc);
-	c->storage = xstrdup(jstr(jget(o, "GraphDriver"), "Name"));
-	c->hostname = xstrdup(jstr(cfg, "Hostname"));
-	c->tty = jbool(cfg, "Tty");
-	c->open_stdin = jbool(cfg, "OpenStdin");
-	c->env = jstrv(cfg, "Env");
-	c->cmd = jstrv(cfg, "Cmd");
-	c->entrypoint = jstrv(cfg, "Entrypoint");
-	c->workdir = xstrdup(jstr(cfg, "WorkingDir") && *jstr(cfg, "WorkingDir") ?
-			     jstr(cfg, "WorkingDir") : "/");
-	c->user = jstr(cfg, "User") && *jstr(cfg, "User") ? xstrdup(jstr(cfg, "User")) : NULL;
-	n = ms ? json_object_array_length(ms) : 0;
-	for (i = 0; i < n; i++) {
-		struct uc_mount m;
-
-		if (uc_mount_from_json(json_object_array_get_idx(ms, i), &m, err) < 0) {
-			container_free(c);
-			return NULL;
-		}
-		uc_mounts_push(&c->mounts, &m);
-		uc_mount_free(&m);
-	}
+	c->image_name = xstrdup(uc_json_string(r, cfg, "Image"));
+	c->hostname = xstrdup(uc_json_string(r, cfg, "Hostname"));
+	c->tty = uc_json_bool(r, cfg, "Tty");
+	c->open_stdin = uc_json_bool(r, cfg, "OpenStdin");
+	c->env = uc_json_strv(r, cfg, "Env");
+	c->cmd = uc_json_strv(r, cfg, "Cmd");
+	c->entrypoint = uc_json_strv(r, cfg, "Entrypoint");
+	wd = uc_json_string(r, cfg, "WorkingDir");
+	c->workdir = xstrdup(wd && *wd ? wd : "/");
+	user = uc_json_string(r, cfg, "User");
+	c->user = user && *user ? xstrdup(user) : NULL;
 	if (!c->hostname && c->id)
 		c->hostname = xasprintf("%.12s", c->id);
-	if (!c->id || !c->storage || !c->name || !c->image_id) {
+}
+
+static void record_host_config(struct uc_json_reader *r, struct json_object *o,
+			       struct uc_container *c)
+{
+	struct json_object *hc = uc_json_object(r, o, "HostConfig");
+
+	c->binds = uc_json_strv(r, hc, "Binds");
+	c->volumes_from = uc_json_strv(r, hc, "VolumesFrom");
+	c->auto_remove = uc_json_bool(r, hc, "AutoRemove");
+	c->read_only = uc_json_bool(r, hc, "ReadonlyRootfs");
+	security_from_json(&c->sec, r, hc);
+}
+
+/* A volume's mount must be that volume's directory, nothing else. */
+static void record_mounts(struct uc_json_reader *r, struct uc_store *s,
+			  struct json_object *o, struct uc_container *c)
+{
+	struct json_object *ms = uc_json_array(r, o, "Mounts");
+	size_t i, n = uc_json_length(ms);
+
+	for (i = 0; i < n && !r->bad; i++) {
+		struct uc_mount m;
+		char *want;
+
+		if (uc_mount_from_json(json_object_array_get_idx(ms, i), &m, r->err) < 0) {
+			r->bad = true;
+			uc_error_wrap(r->err, "%s: Mounts[%zu]", r->what, i);
+			return;
+		}
+		want = !strcmp(m.type, "volume") ?
+			store_path(s, "volumes/%s/_data", m.name) : NULL;
+		if (want && strcmp(m.source, want))
+			uc_json_invalid(r, "Mounts", "has a volume whose Source is not its directory");
+		else
+			uc_mounts_push(&c->mounts, &m);
+		free(want);
+		uc_mount_free(&m);
+	}
+}
+
+/*
+ * A record from containers/DIR/config.json, checked: every member of the
+ * type it was written with, an Id that is its directory's name, names and
+ * mounts that create could have made.  Anything else is refused whole.
+ */
+static struct uc_container *container_from_json(struct uc_store *s,
+						struct json_object *o,
+						const char *dir, uc_error_t *err)
+{
+	struct uc_container *c = xcalloc(1, sizeof(*c));
+	char *what = xasprintf("containers/%s/config.json", dir);
+	struct uc_json_reader r = { .what = what, .err = err };
+
+	if (!json_object_is_type(o, json_type_object))
+		uc_json_invalid(&r, "(top)", "is not an object");
+	record_identity(&r, o, dir, c);
+	record_state(&r, uc_json_object(&r, o, "State"), c);
+	record_config(&r, o, c);
+	record_host_config(&r, o, c);
+	record_mounts(&r, s, o, c);
+	free(what);
+	if (r.bad) {
 		container_free(c);
-		uc_error(err, 0, "corrupt container record");
 		return NULL;
 	}
 	return c;
@@ -249,7 +318,7 @@ int container_save(struct uc_store *s, struct uc_container *c, uc_error_t *err)
 	char *p = container_dir(s, c, "config.json");
 	/* State changes after create: atomic, not synced (a crash loses a
 	 * running/exited mark that is stale by then anyway). */
-	int ret = json_save_ex(p, o, false, err);
+	int ret = uc_json_save(p, o, false, err);
 
 	json_object_put(o);
 	free(p);
@@ -259,18 +328,33 @@ int container_save(struct uc_store *s, struct uc_container *c, uc_error_t *err)
 int container_load(struct uc_store *s, const char *id,
 		   struct uc_container **out, uc_error_t *err)
 {
-	char *p = store_path(s, "containers/%s/config.json", id);
+	char *p;
 	struct json_object *o;
 
-	if (json_load(p, &o, err) < 0) {
+	if (!uc_id_valid(id))
+		return uc_error(err, 0, "containers/%s: not a container id", id);
+	p = store_path(s, "containers/%s/config.json", id);
+	if (uc_json_load(p, &o, err) < 0) {
 		free(p);
 		return -1;
 	}
 	free(p);
 	/* Pid/Status as recorded, whether or not the process is still alive. */
-	*out = container_from_json(o, err);
+	*out = container_from_json(s, o, id, err);
 	json_object_put(o);
 	return *out ? 0 : -1;
+}
+
+/* A record that cannot be used: said once per process, then left out. */
+static void report_skipped(uc_error_t *e)
+{
+	static char **said;
+
+	if (!strv_contains(said, (*e)->msg)) {
+		uc_warning("skipping a container record: %s", (*e)->msg);
+		strv_push(&said, (*e)->msg);
+	}
+	uc_error_release(e);
 }
 
 int container_list(struct uc_store *s, struct uc_container ***out, size_t *n,
@@ -288,11 +372,15 @@ int container_list(struct uc_store *s, struct uc_container ***out, size_t *n,
 		return uc_error_errno(err, errno, "list containers");
 	for (i = 0; i < cnt; i++) {
 		struct uc_container *c;
+		uc_error_t e = NULL;
 
-		if (ents[i]->d_name[0] != '.' &&
-		    container_load(s, ents[i]->d_name, &c, NULL) == 0) {
+		if (ents[i]->d_name[0] == '.') {
+			/* not a record */
+		} else if (container_load(s, ents[i]->d_name, &c, &e) == 0) {
 			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 			(*out)[(*n)++] = c;
+		} else {
+			report_skipped(&e);
 		}
 		free(ents[i]);
 	}
@@ -677,7 +765,7 @@ int container_create(struct uc_store *s, const struct uc_create_opts *o,
 		struct json_object *j = container_to_json(s, c);
 		char *p = xasprintf("%s/config.json", tmp);
 		/* --rm containers do not outlive a crash: no need to sync them */
-		int r = json_save_ex(p, j, !c->auto_remove, err);
+		int r = uc_json_save(p, j, !c->auto_remove, err);
 
 		free(p);
 		json_object_put(j);

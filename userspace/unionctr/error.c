@@ -91,3 +91,14 @@ int uc_error_report(uc_error_t *err)
 	}
 	return status;
 }
+
+void uc_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "unionctr: warning: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

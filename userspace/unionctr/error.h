@@ -31,6 +31,12 @@ int uc_error_errno(uc_error_t *err, int errnum, const char *fmt, ...)
 int uc_error_wrap(uc_error_t *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void uc_error_release(uc_error_t *err);
+/*
+ * Something skipped that the user should hear of (a corrupt record), on
+ * stderr as "unionctr: warning: ...": what is skipped is not an error of
+ * the command at hand.
+ */
+void uc_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "unionctr: msg" on stderr, release, and return the status. */
 int uc_error_report(uc_error_t *err);
 

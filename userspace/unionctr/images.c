@@ -13,6 +13,7 @@
 #include "layer.h"
 #include "mounts.h"
 #include "tree.h"
+#include "ucjson.h"
 #include "utils.h"
 
 char *image_normalize_name(const char *name)
@@ -44,7 +45,7 @@ void image_free(struct uc_image *img)
 
 static void add_strv(struct json_object *o, const char *k, char **v)
 {
-	json_object_object_add(o, k, v ? json_strv(v) : NULL);
+	json_object_object_add(o, k, v ? uc_json_new_strv(v) : NULL);
 }
 
 /* The record without Name: what the id is computed over. */
@@ -53,7 +54,7 @@ static struct json_object *image_content_json(const struct uc_image *img)
 	struct json_object *o = json_object_new_object();
 	struct json_object *cfg = json_object_new_object();
 
-	json_object_object_add(o, "Layers", json_strv(img->layers));
+	json_object_object_add(o, "Layers", uc_json_new_strv(img->layers));
 	add_strv(cfg, "Cmd", img->cmd);
 	add_strv(cfg, "Entrypoint", img->entrypoint);
 	add_strv(cfg, "Env", img->env);
@@ -71,29 +72,55 @@ struct json_object *image_to_json(const struct uc_image *img)
 	struct json_object *o = image_content_json(img);
 
 	json_object_object_add(o, "Id", json_object_new_string(img->id));
-	json_object_object_add(o, "RepoTags", json_strv(img->names));
+	json_object_object_add(o, "RepoTags", uc_json_new_strv(img->names));
 	json_object_object_add(o, "Created",
 			       json_object_new_string(img->created ? img->created : ""));
 	return o;
 }
 
-static struct uc_image *image_from_json(struct json_object *o)
+/* The parts of an image config that run uses ("config" of OCI's). */
+static void config_from_json(struct uc_json_reader *r, struct json_object *cfg,
+			     struct uc_image *img)
+{
+	img->cmd = uc_json_strv(r, cfg, "Cmd");
+	img->entrypoint = uc_json_strv(r, cfg, "Entrypoint");
+	img->env = uc_json_strv(r, cfg, "Env");
+	img->workdir = xstrdup(uc_json_string(r, cfg, "WorkingDir"));
+	img->user = xstrdup(uc_json_string(r, cfg, "User"));
+}
+
+/*
+ * A record from images/ID.json, checked: members of their types, an Id
+ * that is its file's name, layer ids that are ids (never a path).
+ */
+static struct uc_image *image_from_json(struct json_object *o, const char *file_id,
+					uc_error_t *err)
 {
 	struct uc_image *img = xcalloc(1, sizeof(*img));
-	struct json_object *cfg = jget(o, "Config");
+	char *what = xasprintf("images/%s.json", file_id);
+	struct uc_json_reader r = { .what = what, .err = err };
+	size_t i;
 
-	img->id = xstrdup(jstr(o, "Id"));
-	img->names = jstrv(o, "RepoTags");
-	img->created = xstrdup(jstr(o, "Created"));
-	img->layers = jstrv(o, "Layers");
-	img->cmd = jstrv(cfg, "Cmd");
-	img->entrypoint = jstrv(cfg, "Entrypoint");
-	img->env = jstrv(cfg, "Env");
-	img->workdir = xstrdup(jstr(cfg, "WorkingDir"));
-	img->user = xstrdup(jstr(cfg, "User"));
-	img->volumes = jstrv(cfg, "Volumes");
+	if (!json_object_is_type(o, json_type_object))
+		uc_json_invalid(&r, "(top)", "is not an object");
+	img->id = xstrdup(uc_json_string(&r, o, "Id"));
+	img->names = uc_json_strv(&r, o, "RepoTags");
+	img->created = xstrdup(uc_json_string(&r, o, "Created"));
+	img->layers = uc_json_strv(&r, o, "Layers");
+	config_from_json(&r, uc_json_object(&r, o, "Config"), img);
+	img->volumes = uc_json_strv(&r, uc_json_object(&r, o, "Config"), "Volumes");
 	if (!img->layers)
 		img->layers = xcalloc(1, sizeof(char *));
+	if (!r.bad && (!uc_id_valid(img->id) || strcmp(img->id, file_id)))
+		uc_json_invalid(&r, "Id", "is not the 64 hex characters of its file's name");
+	for (i = 0; !r.bad && img->layers[i]; i++)
+		if (!uc_id_valid(img->layers[i]))
+			uc_json_invalid(&r, "Layers", "holds something that is not a layer id");
+	free(what);
+	if (r.bad) {
+		image_free(img);
+		return NULL;
+	}
 	return img;
 }
 
@@ -101,11 +128,38 @@ int image_save(struct uc_store *s, struct uc_image *img, uc_error_t *err)
 {
 	struct json_object *o = image_to_json(img);
 	char *p = store_path(s, "images/%s.json", img->id);
-	int ret = json_save(p, o, err);
+	int ret = uc_json_save(p, o, true, err);
 
 	free(p);
 	json_object_put(o);
 	return ret;
+}
+
+/* A record that cannot be used: said once per process, then left out. */
+static void report_skipped(uc_error_t *e)
+{
+	static char **said;
+
+	if (!strv_contains(said, (*e)->msg)) {
+		uc_warning("skipping an image record: %s", (*e)->msg);
+		strv_push(&said, (*e)->msg);
+	}
+	uc_error_release(e);
+}
+
+static struct uc_image *image_load(const char *dir, const char *file, uc_error_t *err)
+{
+	char *p = xasprintf("%s/%s", dir, file), *id = strndup(file, strlen(file) - 5);
+	struct uc_image *img = NULL;
+	struct json_object *o;
+
+	if (uc_json_load(p, &o, err) == 0) {
+		img = image_from_json(o, id, err);
+		json_object_put(o);
+	}
+	free(p);
+	free(id);
+	return img;
 }
 
 int image_list(struct uc_store *s, struct uc_image ***out, size_t *n,
@@ -126,17 +180,18 @@ int image_list(struct uc_store *s, struct uc_image ***out, size_t *n,
 	for (i = 0; i < cnt; i++) {
 		const char *nm = ents[i]->d_name;
 		size_t l = strlen(nm);
-		struct json_object *o;
-		char *p;
+		struct uc_image *img;
+		uc_error_t e = NULL;
 
-		if (l == 69 && !strcmp(nm + 64, ".json")) {
-			p = xasprintf("%s/%s", dir, nm);
-			if (json_load(p, &o, NULL) == 0) {
+		/* records are ID.json; the rest (ID.json.tmp.PID) is not one */
+		if (l > 5 && !strcmp(nm + l - 5, ".json")) {
+			img = image_load(dir, nm, &e);
+			if (img) {
 				*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-				(*out)[(*n)++] = image_from_json(o);
-				json_object_put(o);
+				(*out)[(*n)++] = img;
+			} else {
+				report_skipped(&e);
 			}
-			free(p);
 		}
 		free(ents[i]);
 	}
@@ -424,30 +479,25 @@ static int import_rootfs_dir(struct uc_store *s, const char *src, char out[65],
 static int read_image_config(const char *path, struct uc_image *img,
 			     uc_error_t *err)
 {
+	struct uc_json_reader r = { .what = path, .err = err };
 	struct json_object *o, *cfg, *vols;
 
-	if (json_load(path, &o, err) < 0)
+	if (uc_json_load(path, &o, err) < 0)
 		return -1;
-	cfg = jget(o, "config");
+	cfg = uc_json_object(&r, o, "config");
 	if (!cfg)
-		cfg = jget(o, "Config");
-	if (cfg) {
-		img->cmd = jstrv(cfg, "Cmd");
-		img->entrypoint = jstrv(cfg, "Entrypoint");
-		img->env = jstrv(cfg, "Env");
-		img->workdir = xstrdup(jstr(cfg, "WorkingDir"));
-		img->user = xstrdup(jstr(cfg, "User"));
-		vols = jget(cfg, "Volumes");
-		if (vols && json_object_is_type(vols, json_type_object)) {
-			json_object_object_foreach(vols, k, v) {
-				(void)v;
-				strv_push(&img->volumes, k);
-			}
+		cfg = uc_json_object(&r, o, "Config");
+	config_from_json(&r, cfg, img);
+	vols = uc_json_object(&r, cfg, "Volumes");
+	if (vols) {
+		json_object_object_foreach(vols, k, v) {
+			(void)v;
+			strv_push(&img->volumes, k);
 		}
 	}
-	img->created = xstrdup(jstr(o, "created"));
+	img->created = xstrdup(uc_json_string(&r, o, "created"));
 	json_object_put(o);
-	return 0;
+	return r.bad ? -1 : 0;
 }
 
 static char *blob_path(const char *base, const char *digest, uc_error_t *err)
@@ -475,54 +525,76 @@ static int verify_blob(const char *path, const char *digest, uc_error_t *err)
 	return 0;
 }
 
+/* The first descriptor of an index's "manifests", and image names from it. */
+static struct json_object *first_manifest(struct uc_json_reader *r,
+					  struct json_object *index, char **name)
+{
+	struct json_object *desc, *ann;
+	const char *n;
+
+	desc = uc_json_object_at(r, uc_json_array(r, index, "manifests"), 0);
+	if (!desc) {
+		if (!r->bad)
+			uc_json_invalid(r, "manifests", "holds no manifest");
+		return NULL;
+	}
+	ann = uc_json_object(r, desc, "annotations");
+	n = uc_json_string(r, ann, "io.containerd.image.name");
+	if (!n)
+		n = uc_json_string(r, ann, "org.opencontainers.image.ref.name");
+	if (!*name && n)
+		*name = xstrdup(n);
+	return desc;
+}
+
 /* An OCI image layout directory: index.json -> manifest -> config, layers. */
 static int import_oci(struct uc_store *s, const char *base, struct uc_image *img,
 		      char **name, uc_error_t *err)
 {
-	struct json_object *index = NULL, *man = NULL, *desc, *layers, *ann;
+	struct json_object *index = NULL, *man = NULL, *desc, *layers;
 	char *p = xasprintf("%s/index.json", base), *bp = NULL;
-	size_t i, n;
+	struct uc_json_reader r = { .what = p, .err = err };
+	size_t i, n, depth = 0;
 	int ret = -1;
 
-	if (json_load(p, &index, err) < 0)
+	if (uc_json_load(p, &index, err) < 0)
 		goto out;
-	desc = json_object_array_get_idx(jget(index, "manifests"), 0);
-	if (!desc) {
-		uc_error(err, 0, "`%s`: no manifest", p);
-		goto out;
-	}
-	ann = jget(desc, "annotations");
-	if (!*name && jstr(ann, "io.containerd.image.name"))
-		*name = xstrdup(jstr(ann, "io.containerd.image.name"));
-	else if (!*name && jstr(ann, "org.opencontainers.image.ref.name"))
-		*name = xstrdup(jstr(ann, "org.opencontainers.image.ref.name"));
-	/* Follow nested indexes down to the first manifest. */
-	for (;;) {
-		bp = blob_path(base, jstr(desc, "digest"), err);
-		if (!bp || verify_blob(bp, jstr(desc, "digest"), err) < 0 ||
-		    json_load(bp, &man, err) < 0)
+	desc = first_manifest(&r, index, name);
+	/* Follow nested indexes down to the first manifest (not forever:
+	 * an index may name itself). */
+	while (desc) {
+		if (++depth > 8) {
+			uc_error(err, 0, "`%s`: image indexes nested too deep", p);
 			goto out;
+		}
+		const char *dg = uc_json_string(&r, desc, "digest");
+
+		bp = blob_path(base, dg, err);
+		if (!bp || verify_blob(bp, dg, err) < 0 || uc_json_load(bp, &man, err) < 0)
+			goto out;
+		r.what = "image index";
+		if (!uc_json_array(&r, man, "manifests"))
+			break;
+		desc = first_manifest(&r, man, name);
 		free(bp);
 		bp = NULL;
-		if (!jget(man, "manifests"))
-			break;
-		desc = json_object_array_get_idx(jget(man, "manifests"), 0);
 		json_object_put(index);
 		index = man;
 		man = NULL;
-		if (!desc) {
-			uc_error(err, 0, "empty image index");
-			goto out;
-		}
 	}
-	bp = blob_path(base, jstr(jget(man, "config"), "digest"), err);
-	if (!bp || verify_blob(bp, jstr(jget(man, "config"), "digest"), err) < 0 ||
+	if (r.bad || !man)
+		goto out;
+	r.what = "image manifest";
+	free(bp);
+	desc = uc_json_object(&r, man, "config");
+	bp = blob_path(base, uc_json_string(&r, desc, "digest"), err);
+	if (!bp || verify_blob(bp, uc_json_string(&r, desc, "digest"), err) < 0 ||
 	    read_image_config(bp, img, err) < 0)
 		goto out;
-	layers = jget(man, "layers");
-	n = layers ? json_object_array_length(layers) : 0;
+	layers = uc_json_array(&r, man, "layers");
+	n = uc_json_length(layers);
 	for (i = 0; i < n; i++) {
-		const char *dg = jstr(json_object_array_get_idx(layers, i), "digest");
+		const char *dg = uc_json_string(&r, uc_json_object_at(&r, layers, i), "digest");
 		char d[65];
 
 		free(bp);
@@ -532,7 +604,7 @@ static int import_oci(struct uc_store *s, const char *base, struct uc_image *img
 			goto out;
 		strv_push(&img->layers, d);
 	}
-	ret = 0;
+	ret = r.bad ? -1 : 0;
 out:
 	free(bp);
 	free(p);
@@ -549,32 +621,38 @@ static int import_docker_save(struct uc_store *s, const char *base,
 {
 	struct json_object *man = NULL, *m, *layers;
 	char *p = xasprintf("%s/manifest.json", base), *lp;
-	const char *cfg;
+	struct uc_json_reader r = { .what = p, .err = err };
+	const char *cfg, *tag;
 	size_t i, n;
 	int ret = -1;
 
-	if (json_load(p, &man, err) < 0)
+	if (uc_json_load(p, &man, err) < 0)
 		goto out;
-	m = json_object_array_get_idx(man, 0);
-	cfg = jstr(m, "Config");
+	if (!json_object_is_type(man, json_type_array)) {
+		uc_error(err, 0, "`%s`: not an array of images", p);
+		goto out;
+	}
+	m = uc_json_object_at(&r, man, 0);
+	cfg = uc_json_string(&r, m, "Config");
+	tag = uc_json_string_at(&r, uc_json_array(&r, m, "RepoTags"), 0);
+	layers = uc_json_array(&r, m, "Layers");
+	if (r.bad)
+		goto out;
 	if (!m || !cfg || strstr(cfg, "..") || cfg[0] == '/') {
 		uc_error(err, 0, "`%s`: bad manifest", p);
 		goto out;
 	}
-	if (!*name && jget(m, "RepoTags") &&
-	    json_object_array_length(jget(m, "RepoTags")) > 0)
-		*name = xstrdup(json_object_get_string(
-			json_object_array_get_idx(jget(m, "RepoTags"), 0)));
+	if (!*name && tag)
+		*name = xstrdup(tag);
 	lp = xasprintf("%s/%s", base, cfg);
 	ret = read_image_config(lp, img, err);
 	free(lp);
 	if (ret < 0)
 		goto out;
 	ret = -1;
-	layers = jget(m, "Layers");
-	n = layers ? json_object_array_length(layers) : 0;
+	n = uc_json_length(layers);
 	for (i = 0; i < n; i++) {
-		const char *l = json_object_get_string(json_object_array_get_idx(layers, i));
+		const char *l = uc_json_string_at(&r, layers, i);
 		char d[65];
 
 		if (!l || strstr(l, "..") || l[0] == '/') {

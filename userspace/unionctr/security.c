@@ -6,7 +6,7 @@
 
 #include "caps.h"
 #include "security.h"
-#include "store.h"
+#include "ucjson.h"
 #include "utils.h"
 
 void security_free(struct uc_security *sec)
@@ -63,7 +63,7 @@ static int read_profile(const char *file, char **json, uc_error_t *err)
 	sc_profile_free(p);
 	if (ret < 0)
 		return uc_error_wrap(err, "seccomp profile (%s)", file);
-	if (json_load(file, &o, err) < 0)
+	if (uc_json_load(file, &o, err) < 0)
 		return -1;
 	*json = xasprintf("seccomp=%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 									  JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -133,18 +133,19 @@ int security_from_cli(struct uc_security *sec, char *const *cap_add,
 
 void security_to_json(const struct uc_security *sec, struct json_object *hc)
 {
-	json_object_object_add(hc, "CapAdd", sec->cap_add ? json_strv(sec->cap_add) : NULL);
-	json_object_object_add(hc, "CapDrop", sec->cap_drop ? json_strv(sec->cap_drop) : NULL);
+	json_object_object_add(hc, "CapAdd", sec->cap_add ? uc_json_new_strv(sec->cap_add) : NULL);
+	json_object_object_add(hc, "CapDrop", sec->cap_drop ? uc_json_new_strv(sec->cap_drop) : NULL);
 	json_object_object_add(hc, "Privileged", json_object_new_boolean(sec->privileged));
 	json_object_object_add(hc, "SecurityOpt",
-			       sec->security_opt ? json_strv(sec->security_opt) : NULL);
+			       sec->security_opt ? uc_json_new_strv(sec->security_opt) : NULL);
 	json_object_object_add(hc, "NoPivotRoot", json_object_new_boolean(sec->no_pivot));
 }
 
-void security_from_json(struct uc_security *sec, struct json_object *hc)
+void security_from_json(struct uc_security *sec, struct uc_json_reader *r,
+			struct json_object *hc)
 {
 	uc_error_t ignored = NULL;
-	char **add = jstrv(hc, "CapAdd"), **drop = jstrv(hc, "CapDrop");
+	char **add = uc_json_strv(r, hc, "CapAdd"), **drop = uc_json_strv(r, hc, "CapDrop");
 
 	/* names a hand-edited record cannot sneak past create's checks */
 	if (caps_normalize(add, "CapAdd", &sec->cap_add, &ignored) < 0 ||
@@ -152,9 +153,9 @@ void security_from_json(struct uc_security *sec, struct json_object *hc)
 		uc_error_release(&ignored);
 	strv_free(add);
 	strv_free(drop);
-	sec->security_opt = jstrv(hc, "SecurityOpt");
-	sec->privileged = jbool(hc, "Privileged");
-	sec->no_pivot = jbool(hc, "NoPivotRoot");
+	sec->security_opt = uc_json_strv(r, hc, "SecurityOpt");
+	sec->privileged = uc_json_bool(r, hc, "Privileged");
+	sec->no_pivot = uc_json_bool(r, hc, "NoPivotRoot");
 }
 
 int security_runtime(const struct uc_security *sec, const char *cache_dir,

@@ -32,7 +32,10 @@ int security_from_cli(struct uc_security *sec, char *const *cap_add,
 		      char *const *cap_drop, char *const *security_opt,
 		      uc_error_t *err);
 void security_to_json(const struct uc_security *sec, struct json_object *host_config);
-void security_from_json(struct uc_security *sec, struct json_object *host_config);
+struct uc_json_reader;
+/* Members of the wrong type are reported through r (ucjson.h). */
+void security_from_json(struct uc_security *sec, struct uc_json_reader *r,
+			struct json_object *host_config);
 void security_free(struct uc_security *sec);
 
 /* What a start does with them. */

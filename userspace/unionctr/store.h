@@ -14,8 +14,6 @@
 
 #include <stdbool.h>
 
-#include <json-c/json.h>
-
 #include "error.h"
 
 #define UC_DEFAULT_ROOT "/var/lib/unionctr"
@@ -43,21 +41,8 @@ void store_gc_tmp(struct uc_store *s);
 /* A fresh, empty staging directory under tmp/. */
 char *store_mktemp(struct uc_store *s, uc_error_t *err);
 
-int json_load(const char *path, struct json_object **out, uc_error_t *err);
-int json_save(const char *path, struct json_object *o, uc_error_t *err);
-/* durable: fsync before the rename (state transitions can skip it). */
-int json_save_ex(const char *path, struct json_object *o, bool durable,
-		 uc_error_t *err);
 /* Rename path into tmp/ (atomic removal from the state), delete it in a
  * detached process. */
 int store_discard(struct uc_store *s, const char *path, uc_error_t *err);
-
-/* json-c accessors that tolerate missing keys. */
-const char *jstr(struct json_object *o, const char *key);
-int64_t jint(struct json_object *o, const char *key, int64_t def);
-int jbool(struct json_object *o, const char *key);
-struct json_object *jget(struct json_object *o, const char *key);
-char **jstrv(struct json_object *o, const char *key);	/* NULL if absent */
-struct json_object *json_strv(char *const *v);
 
 #endif

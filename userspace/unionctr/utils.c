@@ -202,39 +202,55 @@ int mkdir_p(const char *path, mode_t mode, uc_error_t *err)
 	return 0;
 }
 
-int read_file(const char *path, char **out, size_t *len, uc_error_t *err)
+int read_fd_max(int fd, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
-	char *buf;
+	char *buf = xmalloc(cap);
 	ssize_t r;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return uc_error_errno(err, errno, "open `%s`", path);
-	buf = xmalloc(cap);
 	for (;;) {
-		if (n + 1 >= cap)
+		if (n + 1 >= cap) {
+			if (cap > max) {
+				free(buf);
+				errno = EFBIG;
+				return -1;
+			}
 			buf = xrealloc(buf, cap *= 2);
+		}
 		r = read(fd, buf + n, cap - n - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			uc_error_errno(err, errno, "read `%s`", path);
 			free(buf);
-			close(fd);
 			return -1;
 		}
 		if (r == 0)
 			break;
 		n += r;
 	}
-	close(fd);
+	if (n > max) {
+		free(buf);
+		errno = EFBIG;
+		return -1;
+	}
 	buf[n] = '\0';
 	*out = buf;
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, uc_error_t *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return uc_error_errno(err, errno, "open `%s`", path);
+	ret = read_fd_max(fd, SIZE_MAX / 4, out, len);
+	if (ret < 0)
+		uc_error_errno(err, errno, "read `%s`", path);
+	close(fd);
+	return ret;
 }
 
 int write_all(int fd, const char *data, size_t len)
@@ -370,6 +386,11 @@ bool is_whiteout(const struct stat *st)
 }
 
 /* ---- ids, time, digests ---------------------------------------------- */
+
+bool uc_id_valid(const char *s)
+{
+	return s && strlen(s) == UC_ID_LEN && strspn(s, "0123456789abcdef") == UC_ID_LEN;
+}
 
 void random_id(char out[UC_ID_LEN + 1])
 {

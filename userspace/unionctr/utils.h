@@ -35,6 +35,8 @@ int mkdir_p(const char *path, mode_t mode, uc_error_t *err);
 /* write(2) until done (EINTR retried); -1 and errno on failure. */
 int write_all(int fd, const char *data, size_t len);
 int read_file(const char *path, char **out, size_t *len, uc_error_t *err);
+/* Read fd to its end, NUL-terminated; -1 and EFBIG past max bytes. */
+int read_fd_max(int fd, size_t max, char **out, size_t *len);
 /* Write via a temporary file in the same directory, fsync (if durable),
  * rename. */
 int write_file_atomic(const char *path, const char *data, size_t len,
@@ -52,6 +54,8 @@ int mark_opaque(const char *dir, uc_error_t *err);
 bool is_opaque(const char *dir);
 bool is_whiteout(const struct stat *st);
 
+/* An id: 64 lowercase hex characters (containers, images, layers). */
+bool uc_id_valid(const char *s);
 /* 64 hex random characters. */
 void random_id(char out[UC_ID_LEN + 1]);
 /* RFC 3339 time with nanoseconds, UTC. */

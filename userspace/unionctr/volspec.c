@@ -13,6 +13,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "ucjson.h"
 #include "utils.h"
 #include "volspec.h"
 
@@ -383,66 +384,85 @@ void uc_mounts_free(struct uc_mounts *ms)
 	ms->n = 0;
 }
 
-static void add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
 struct json_object *uc_mount_to_json(const struct uc_mount *m)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_str(o, "Type", m->type);
+	json_object_object_add(o, "Type", uc_json_new_string(m->type));
 	if (m->name)
-		add_str(o, "Name", m->name);
-	add_str(o, "Source", m->source);
-	add_str(o, "Destination", m->destination);
+		json_object_object_add(o, "Name", uc_json_new_string(m->name));
+	json_object_object_add(o, "Source", uc_json_new_string(m->source));
+	json_object_object_add(o, "Destination", uc_json_new_string(m->destination));
 	if (!strcmp(m->type, "volume"))
-		add_str(o, "Driver", "local");
-	add_str(o, "Mode", m->mode);
+		json_object_object_add(o, "Driver", uc_json_new_string("local"));
+	json_object_object_add(o, "Mode", uc_json_new_string(m->mode));
 	json_object_object_add(o, "RW", json_object_new_boolean(m->rw));
-	add_str(o, "Propagation", m->propagation);
+	json_object_object_add(o, "Propagation", uc_json_new_string(m->propagation));
 	json_object_object_add(o, "Anonymous", json_object_new_boolean(m->anonymous));
 	json_object_object_add(o, "CopyData", json_object_new_boolean(m->copy_data));
 	return o;
 }
 
-static char *get_str(struct json_object *o, const char *k)
+/* An absolute path as path_clean leaves it. */
+static bool clean_absolute(const char *p)
 {
-	struct json_object *v;
+	char *c;
+	bool ok;
 
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return xstrdup(json_object_get_string(v));
+	if (!p || p[0] != '/')
+		return false;
+	c = path_clean(p);
+	ok = !strcmp(c, p);
+	free(c);
+	return ok;
 }
 
-static bool get_bool(struct json_object *o, const char *k)
+/* What create could have made; anything else was written by someone else. */
+static void check_mount(struct uc_json_reader *r, const struct uc_mount *m)
 {
-	struct json_object *v;
+	bool bind = m->type && !strcmp(m->type, "bind");
 
-	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+	if (!bind && (!m->type || strcmp(m->type, "volume")))
+		uc_json_invalid(r, "Type", "is neither bind nor volume");
+	else if (!clean_absolute(m->destination) || !strcmp(m->destination, "/"))
+		uc_json_invalid(r, "Destination", "is not a clean absolute path other than /");
+	else if (!clean_absolute(m->source))
+		uc_json_invalid(r, "Source", "is not a clean absolute path");
+	else if (!bind && (!m->name || !volspec_valid_volume_name(m->name)))
+		uc_json_invalid(r, "Name", "is not a volume name");
+	else if (!volspec_valid_mode(m->mode))
+		uc_json_invalid(r, "Mode", "is not a valid mode");
+	else if (*m->propagation && mode_class(m->propagation, strlen(m->propagation)) !=
+		 MODE_PROPAGATION)
+		uc_json_invalid(r, "Propagation", "is not a propagation");
 }
 
 int uc_mount_from_json(struct json_object *o, struct uc_mount *m,
 		       uc_error_t *err)
 {
+	struct uc_json_reader r = { .what = "mount", .err = err };
+
 	memset(m, 0, sizeof(*m));
-	m->type = get_str(o, "Type");
-	m->name = get_str(o, "Name");
-	m->source = get_str(o, "Source");
-	m->destination = get_str(o, "Destination");
-	m->mode = get_str(o, "Mode");
-	m->propagation = get_str(o, "Propagation");
-	m->rw = get_bool(o, "RW");
-	m->anonymous = get_bool(o, "Anonymous");
-	m->copy_data = get_bool(o, "CopyData");
-	if (!m->type || !m->destination || !m->source) {
-		uc_mount_free(m);
-		return uc_error(err, 0, "corrupt mount record");
-	}
+	if (!o || !json_object_is_type(o, json_type_object))
+		return uc_error(err, 0, "mount: not an object");
+	m->type = xstrdup(uc_json_string(&r, o, "Type"));
+	m->name = xstrdup(uc_json_string(&r, o, "Name"));
+	m->source = xstrdup(uc_json_string(&r, o, "Source"));
+	m->destination = xstrdup(uc_json_string(&r, o, "Destination"));
+	m->mode = xstrdup(uc_json_string(&r, o, "Mode"));
+	m->propagation = xstrdup(uc_json_string(&r, o, "Propagation"));
+	m->rw = uc_json_bool(&r, o, "RW");
+	m->anonymous = uc_json_bool(&r, o, "Anonymous");
+	m->copy_data = uc_json_bool(&r, o, "CopyData");
 	if (!m->mode)
 		m->mode = xstrdup("");
 	if (!m->propagation)
 		m->propagation = xstrdup("");
+	if (!r.bad)
+		check_mount(&r, m);
+	if (r.bad) {
+		uc_mount_free(m);
+		return -1;
+	}
 	return 0;
 }

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "container.h"
+#include "ucjson.h"
 #include "utils.h"
 #include "volspec.h"
 #include "volumes.h"
@@ -24,21 +26,40 @@ void volume_free(struct uc_volume *v)
 int volume_get(struct uc_store *s, const char *name, struct uc_volume **out,
 	       uc_error_t *err)
 {
-	char *p = store_path(s, "volumes/%s/meta.json", name);
+	char *p, *what;
 	struct json_object *o;
+	struct uc_json_reader r = { .err = err };
 	struct uc_volume *v;
+	const char *recorded;
 
-	if (!volspec_valid_volume_name(name) || json_load(p, &o, NULL) < 0) {
+	if (!volspec_valid_volume_name(name))
+		return uc_error(err, 0, "get %s: no such volume", name);
+	p = store_path(s, "volumes/%s/meta.json", name);
+	if (access(p, F_OK) < 0) {
 		free(p);
 		return uc_error(err, 0, "get %s: no such volume", name);
 	}
+	if (uc_json_load(p, &o, err) < 0) {
+		free(p);
+		return -1;
+	}
 	free(p);
+	what = xasprintf("volumes/%s/meta.json", name);
+	r.what = what;
 	v = xcalloc(1, sizeof(*v));
 	v->name = xstrdup(name);
 	v->mountpoint = store_path(s, "volumes/%s/_data", name);
-	v->created = xstrdup(jstr(o, "CreatedAt"));
-	v->anonymous = jbool(o, "Anonymous");
+	v->created = xstrdup(uc_json_string(&r, o, "CreatedAt"));
+	v->anonymous = uc_json_bool(&r, o, "Anonymous");
+	recorded = uc_json_string(&r, o, "Name");
+	if (!r.bad && recorded && strcmp(recorded, name))
+		uc_json_invalid(&r, "Name", "is not its directory's name");
 	json_object_put(o);
+	free(what);
+	if (r.bad) {
+		volume_free(v);
+		return -1;
+	}
 	*out = v;
 	return 0;
 }
@@ -59,8 +80,10 @@ int volume_ensure(struct uc_store *s, const char *name, bool anonymous,
 		return uc_error(err, 0, "volume name `%s` is invalid", name);
 	if (store_lock(s, err) < 0)
 		return -1;
-	if (volume_get(s, name, out, NULL) == 0) {
-		ret = 0;
+	dst = store_path(s, "volumes/%s", name);
+	if (access(dst, F_OK) == 0) {
+		/* there already: used as it is, if its record is sound */
+		ret = volume_get(s, name, out, err);
 		goto out;
 	}
 	tmp = store_mktemp(s, err);
@@ -82,12 +105,11 @@ int volume_ensure(struct uc_store *s, const char *name, bool anonymous,
 		free(now);
 	}
 	meta = xasprintf("%s/meta.json", tmp);
-	ret = json_save(meta, o, err);
+	ret = uc_json_save(meta, o, true, err);
 	json_object_put(o);
 	if (ret < 0)
 		goto out;
 	ret = -1;
-	dst = store_path(s, "volumes/%s", name);
 	if (rename(tmp, dst) < 0) {
 		uc_error_errno(err, errno, "create volume `%s`", name);
 		goto out;
@@ -123,11 +145,16 @@ int volume_list(struct uc_store *s, struct uc_volume ***out, size_t *n,
 		return uc_error_errno(err, errno, "list volumes");
 	for (i = 0; i < cnt; i++) {
 		struct uc_volume *v;
+		uc_error_t e = NULL;
 
-		if (ents[i]->d_name[0] != '.' &&
-		    volume_get(s, ents[i]->d_name, &v, NULL) == 0) {
+		if (ents[i]->d_name[0] == '.') {
+			/* not a volume */
+		} else if (volume_get(s, ents[i]->d_name, &v, &e) == 0) {
 			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 			(*out)[(*n)++] = v;
+		} else {
+			uc_warning("skipping volume `%s`: %s", ents[i]->d_name, e->msg);
+			uc_error_release(&e);
 		}
 		free(ents[i]);
 	}
