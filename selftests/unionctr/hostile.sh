@@ -544,6 +544,78 @@ is "$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l):$(uc images -q | wc -l)" "0:$n
 ok $(( $(ls -d "$T/uc-hostile-escape-$$" "$ROOT/uc-hostile-escape-$$" 2>/dev/null | wc -l) )) "  nothing written outside"
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- image archives: blobs that are symlinks or special files, digests (issue 16 item 3) ----
+# A docker save or OCI archive is someone else's: a blob that is a symlink
+# (to a root-only host tarball, to /dev/zero), a digest the launcher cannot
+# check, a layer that is not the one the config names: each is refused
+# whole (125), with no image, no layer, and the host's file never read into
+# one.  Run with a memory limit: reading /dev/zero to its end must not take
+# the machine with it.
+"$MKTAR" "$H/secret.tar" "f:secret-marker:host-secret-$$"
+chmod 0600 "$H/secret.tar"
+sd=$(sha256_of "$H/secret.tar")
+n_images=$(uc images -q | wc -l)
+import_refused() { # WANT-REGEX DESCRIPTION SOURCE
+	local out rc
+	out=$( (ulimit -v 2097152; $TO "$UC" --root "$ROOT" import --name hostileimg "$3") 2>&1); rc=$?
+	is "$rc" 125 "$2: refused (125)"
+	like "$out" "$1" "  $(echo "$out" | head -c 160)"
+}
+save_archive() { # DIR CONFIG-JSON LAYER-NAME: a docker save dir and DIR.tar
+	mkdir -p "$1"
+	printf '%s\n' "$2" > "$1/cfg.json"
+	echo "[{\"Config\":\"cfg.json\",\"RepoTags\":[\"hostile:1\"],\"Layers\":[\"$3\"]}]" > "$1/manifest.json"
+}
+cfg_secret="{\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:$sd\"]}}"
+save_archive "$T/savelink" "$cfg_secret" layer.tar
+ln -s "$H/secret.tar" "$T/savelink/layer.tar"
+tar -C "$T/savelink" -cf "$T/savelink.tar" .
+import_refused 'symbolic link|not a regular file' "docker save archive whose layer.tar is a symlink to a root-only host tarball" "$T/savelink.tar"
+import_refused 'symbolic link|not a regular file' "  the same as a directory" "$T/savelink"
+save_archive "$T/savezero" "$cfg_secret" layer.tar
+cp "$H/secret.tar" "$T/savezero/layer.tar"
+ln -sf /dev/zero "$T/savezero/manifest.json"
+tar -C "$T/savezero" -cf "$T/savezero.tar" .
+import_refused 'symbolic link|not a regular file' "docker save archive whose manifest.json is a symlink to /dev/zero" "$T/savezero.tar"
+save_archive "$T/savecfg" "" layer.tar
+cp "$H/secret.tar" "$T/savecfg/layer.tar"
+ln -sf /dev/zero "$T/savecfg/cfg.json"
+import_refused 'symbolic link|not a regular file' "docker save directory whose config is a symlink to /dev/zero" "$T/savecfg"
+save_archive "$T/savediff" "{\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:$(sha256_of "$MKTAR")\"]}}" layer.tar
+cp "$H/secret.tar" "$T/savediff/layer.tar"
+import_refused 'diff_id' "docker save archive whose layer is not the config's diff_id" "$T/savediff"
+save_archive "$T/savenodiff" '{"config":{}}' layer.tar
+cp "$H/secret.tar" "$T/savenodiff/layer.tar"
+import_refused 'diff_id' "docker save archive whose config lists no diff_ids" "$T/savenodiff"
+# OCI: a layer blob that is a symlink to the host tarball (its digest matches).
+cp "$H/secret.tar" "$T/ocl.tar"
+oci_layout "$T/ocilink" '{"config":{"Cmd":["/bin/sh"]}}' "$T/ocl.tar"
+ln -sf "$H/secret.tar" "$T/ocilink/blobs/sha256/$sd"
+import_refused 'symbolic link|not a regular file' "OCI layout whose layer blob is a symlink to a host tarball" "$T/ocilink"
+mkdir -p "$T/ocizero"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$T/ocizero/oci-layout"
+ln -s /dev/zero "$T/ocizero/index.json"
+import_refused 'symbolic link|not a regular file' "OCI layout whose index.json is a symlink to /dev/zero" "$T/ocizero"
+# Digests the launcher cannot check are refused, not skipped.
+for alg in sha512 md5 sha256x; do
+	mkdir -p "$T/oci$alg/blobs/$alg"
+	cp "$H/secret.tar" "$T/oci$alg/blobs/$alg/0123456789abcdef"
+	cfg=$(mkdir -p "$T/oci$alg/blobs/sha256" && oci_blob "$T/oci$alg" '{"config":{"Cmd":["/bin/sh"]}}')
+	man=$(oci_blob "$T/oci$alg" "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:$cfg\",\"size\":1},\"layers\":[{\"digest\":\"$alg:0123456789abcdef\",\"size\":1}]}")
+	echo "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:$man\",\"size\":1}]}" > "$T/oci$alg/index.json"
+	echo '{"imageLayoutVersion":"1.0.0"}' > "$T/oci$alg/oci-layout"
+	import_refused 'digest' "OCI layer with a $alg digest (not checked)" "$T/oci$alg"
+done
+# A JSON document far larger than any real one (sparse): refused by its size.
+mkdir -p "$T/ocibig"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$T/ocibig/oci-layout"
+truncate -s 200M "$T/ocibig/index.json"
+import_refused 'too large' "OCI index.json of 200 MiB" "$T/ocibig"
+is "$(uc images -q | wc -l)" "$n_images" "  no image made"
+is "$(grep -rl "host-secret-$$" "$ROOT/layers" 2>/dev/null | wc -l)" 0 "  the host's tarball is in no layer"
+is "$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l)" 0 "  nothing left in the store's tmp/"
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- layer and image ids cover xattrs, ACLs and hard links (issue 16 item 4) --------
 # Layers are stored once by digest: an import whose tree has the digest of
 # a stored layer gets that layer.  A hostile import of a tree that differs
@@ -578,7 +650,6 @@ done
 is "$(uc import "$T/idtree" 2>&1)" "$(uc import "$T/idtree" 2>&1)" "  the same tree imported twice: the same id"
 uc rmi idcap idtrusted >/dev/null 2>&1
 
-diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- hostile state files (issue 16 item 8) ---------------------------------------------
 # Records in the state root that someone edited, or that a crash or a bug

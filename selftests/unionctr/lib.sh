@@ -141,8 +141,10 @@ make_oci_layout() { # ROOTFS OUTDIR
 		cp "$w/$f" "$out/blobs/sha256/$d"
 		eval "${f%%.*}=$d"
 	done
+	# diff_ids: the digests of the uncompressed layers (docker save's layer.tar files)
+	d=$(gzip -dc "$w/l2.tar.gz" | sha256sum | cut -d' ' -f1)
 	cat > "$w/config.json" <<EOF
-{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh","-c","echo from-config \$OCIVAR; pwd"],"Env":["PATH=/bin","OCIVAR=oci"],"WorkingDir":"/opq","User":"app","Volumes":{"/vol":{}}},"rootfs":{"type":"layers","diff_ids":[]}}
+{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh","-c","echo from-config \$OCIVAR; pwd"],"Env":["PATH=/bin","OCIVAR=oci"],"WorkingDir":"/opq","User":"app","Volumes":{"/vol":{}}},"rootfs":{"type":"layers","diff_ids":["sha256:$l0","sha256:$l1","sha256:$d"]}}
 EOF
 	cfg=$(sha256_of "$w/config.json")
 	cp "$w/config.json" "$out/blobs/sha256/$cfg"

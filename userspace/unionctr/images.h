@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Images: import (rootfs dir or tarball, OCI layout, docker save), records. */
+/*
+ * Images: records, lookup, removal, the merged view; import (import.c:
+ * rootfs dir or tarball, OCI layout, docker save).
+ */
 #ifndef UNIONCTR_IMAGES_H
 #define UNIONCTR_IMAGES_H
 

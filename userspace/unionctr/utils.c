@@ -526,22 +526,19 @@ void sha256_buf(const void *buf, size_t len, char out[65])
 	sha256_final(h, out);
 }
 
-int sha256_file(const char *path, char out[65], uc_error_t *err)
+int sha256_fd(int fd, char out[65])
 {
-	struct uc_sha256 *h;
+	struct uc_sha256 *h = sha256_new();
 	char buf[65536];
 	ssize_t r;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return uc_error_errno(err, errno, "open `%s`", path);
-	h = sha256_new();
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
 		sha256_update(h, buf, r);
+	}
 	sha256_final(h, out);
-	close(fd);
-	if (r < 0)
-		return uc_error_errno(err, errno, "read `%s`", path);
-	return 0;
+	return r < 0 ? -1 : 0;
 }

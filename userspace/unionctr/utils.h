@@ -61,8 +61,9 @@ void random_id(char out[UC_ID_LEN + 1]);
 /* RFC 3339 time with nanoseconds, UTC. */
 char *now_rfc3339(void);
 
-/* sha256 of a file / a buffer, as 64 hex characters. */
-int sha256_file(const char *path, char out[65], uc_error_t *err);
+/* sha256 of what fd holds from its offset on / of a buffer, as 64 hex
+ * characters; -1 and errno when a read fails. */
+int sha256_fd(int fd, char out[65]);
 void sha256_buf(const void *buf, size_t len, char out[65]);
 struct uc_sha256;
 struct uc_sha256 *sha256_new(void);
