@@ -7,7 +7,8 @@
  * (up to SECONDS) for A to appear, then make B a symlink to LINK-TARGET:
  * the copy-in racer, run inside a container that shares a volume another
  * container's create is filling (A is a directory that create makes).
- * HOLD-US: stay that long after each swap that put B's old self at A.
+ * HOLD-US: stay that long in each state, between swaps (LINK-TARGET may
+ * be "" then).
  * ("waiting" is printed when it starts to wait.)
  * Prints the number of swaps when done or killed (SIGTERM).  Built static,
  * so that it runs inside a busybox image too.
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	end = time(NULL) + atoi(argv[3]);
 	hold = argc == 6 ? (useconds_t)atoi(argv[5]) : 0;
-	if (argc >= 5) {
+	if (argc >= 5 && *argv[4]) {
 		printf("waiting\n");
 		if (wait_for(argv[1], end) < 0) {
 			printf("0\n");
@@ -80,7 +81,8 @@ int main(int argc, char **argv)
 				printf("%lu\n", n);
 				return 1;
 			}
-			if (++n % 2 && hold)
+			n++;
+			if (hold)
 				usleep(hold);
 		}
 	}

@@ -544,6 +544,51 @@ is "$(ls -A "$ROOT/tmp" | grep -v '^rm-' | wc -l):$(uc images -q | wc -l)" "0:$n
 ok $(( $(ls -d "$T/uc-hostile-escape-$$" "$ROOT/uc-hostile-escape-$$" 2>/dev/null | wc -l) )) "  nothing written outside"
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- commit of a running container that swaps entries (issue 16 item 2) ------------------
+# The container keeps exchanging a directory of its root and a symlink to a
+# host directory (RENAME_EXCHANGE, in its upper layer) while it is
+# committed, again and again.  A commit that reads the upper directory by
+# path, while the container runs, follows the symlink and puts the host
+# directory's files into the image.  commit pauses the container (its
+# processes stopped) and copies by directory fds, then lets it go on.
+mkdir -p "$H/commitsecret"
+echo "host-commit-secret-$$" > "$H/commitsecret/secret"
+uc run -d --name swapper seedimg sh -c "mkdir /d && echo mine > /d/f &&
+	ln -s $H/commitsecret /l && exec /bin/exchange /d /l 120 '' 100" >/dev/null
+for i in $(seq 100); do
+	[ -n "$(ls "$ROOT"/containers/*/upper/l 2>/dev/null)" ] && break
+	sleep 0.1
+done
+# The race window of a path walk is a few microseconds: up to 60 commits,
+# until one takes the host's file.
+committed=0 leaked=0 ids=()
+for i in $(seq 60); do
+	out=$(uc commit swapper 2>&1); rc=$?
+	if [ "$rc" = 0 ]; then
+		committed=$((committed + 1))
+		ids+=("${out#sha256:}")
+	else
+		like "$rc:$out" '^125:unionctr: ' "  commit $i of the running container: a clean error"
+	fi
+	leaked=$(grep -rl "host-commit-secret-$$" "$ROOT/layers" 2>/dev/null | wc -l)
+	[ "$leaked" = 0 ] || break
+done
+pid=$(uc inspect swapper | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p')
+st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+uc stop -t 5 swapper >/dev/null 2>&1
+swaps=$(uc logs swapper 2>&1 | tail -1)
+diag "$committed of $i commits made; $swaps swaps; the swapper's state after them: $st"
+ok $(( ! (swaps > 0) )) "commit raced: the container swapped a directory and a symlink to a host dir"
+is "$leaked" 0 "  no host file in any committed layer"
+ok $(( committed == 0 )) "  commits of the running container went through"
+[ -n "$st" ] && [ "$st" != T ] && [ "$st" != t ]
+ok $? "  the container runs on after them (state $st, not left stopped)"
+out=$(uc run --rm "${ids[0]:-none}" sh -c 'cat /d/f /l/f 2>/dev/null; ls /d /l' 2>&1)
+unlike "$out" "host-commit-secret" "  the committed image holds its own files only"
+uc rm -f swapper >/dev/null 2>&1
+for i in "${ids[@]}"; do uc rmi "$i" >/dev/null 2>&1; done
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- image archives: blobs that are symlinks or special files, digests (issue 16 item 3) ----
 # A docker save or OCI archive is someone else's: a blob that is a symlink
 # (to a root-only host tarball, to /dev/zero), a digest the launcher cannot

@@ -12,7 +12,6 @@
 #include "container.h"
 #include "images.h"
 #include "layer.h"
-#include "tree.h"
 #include "utils.h"
 
 static int simple_opts(const char *cmd, struct uc_cli *g, int argc, char **argv,
@@ -212,11 +211,9 @@ out:
 int cmd_commit(struct uc_cli *g, int argc, char **argv)
 {
 	bool f[1] = { false };
-	struct uc_container *c = NULL;
-	struct uc_image *img = NULL;
 	struct uc_store s;
 	uc_error_t err = NULL;
-	char *upper = NULL, *tmp = NULL, d[65], **lowers = NULL;
+	char *id = NULL;
 	int r = simple_opts("commit", g, argc, argv, "+", f, "CONTAINER [IMAGE]");
 	int st = 0;
 
@@ -224,49 +221,12 @@ int cmd_commit(struct uc_cli *g, int argc, char **argv)
 		return r < 0 ? UC_EXIT_LAUNCHER : 0;
 	if (optind >= argc)
 		return cli_usage_error("commit", "requires at least 1 argument");
-	if (cli_open_store(g, &s, &err) < 0 || store_lock(&s, &err) < 0 ||
-	    container_find(&s, argv[optind], &c, &err) < 0 ||
-	    image_find(&s, c->image_id, &img, &err) < 0)
-		goto fail;
-	upper = container_dir(&s, c, "upper");
-	tmp = store_mktemp(&s, &err);
-	if (!tmp || copy_dir_contents(upper, tmp, &err) < 0)
-		goto fail;
-	lowers = image_layer_dirs(&s, img);
-	layer_strip_init(tmp, lowers);
-	if (layer_store(&s, tmp, d, &err) < 0)
-		goto fail;
-	strv_push(&img->layers, d);
-	/* The container's command and environment become the image's. */
-	strv_free(img->cmd);
-	img->cmd = strv_dup(c->cmd);
-	strv_free(img->entrypoint);
-	img->entrypoint = c->entrypoint ? strv_dup(c->entrypoint) : NULL;
-	strv_free(img->env);
-	img->env = strv_dup(c->env);
-	free(img->workdir);
-	img->workdir = xstrdup(c->workdir);
-	free(img->user);
-	img->user = xstrdup(c->user);
-	free(img->created);
-	img->created = NULL;
-	strv_free(img->names);
-	img->names = NULL;
-	if (image_register(&s, img, argv[optind + 1] ? argv[optind + 1] : NULL, &err) < 0)
-		goto fail;
-	printf("sha256:%s\n", img->id);
-	goto out;
-fail:
-	if (tmp)
-		rm_rf(tmp, NULL);
-	st = uc_error_report(&err);
-out:
-	strv_free(lowers);
-	free(tmp);
-	free(upper);
-	image_free(img);
-	container_free(c);
-	store_unlock(&s);
+	if (cli_open_store(g, &s, &err) < 0 ||
+	    container_commit(&s, argv[optind], argv[optind + 1], &id, &err) < 0)
+		st = uc_error_report(&err);
+	else
+		printf("sha256:%s\n", id);
+	free(id);
 	store_close(&s);
 	return st;
 }

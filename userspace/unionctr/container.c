@@ -13,7 +13,9 @@
 
 #include "container.h"
 #include "env.h"
+#include "freeze.h"
 #include "images.h"
+#include "layer.h"
 #include "safepath.h"
 #include "tree.h"
 #include "ucjson.h"
@@ -791,6 +793,88 @@ out:
 	free(dst);
 	strv_free(created);
 	container_list_free(all, n_all);
+	image_free(img);
+	container_free(c);
+	store_unlock(s);
+	return ret;
+}
+
+/* ---- commit ----------------------------------------------------------------- */
+
+/* The container's layer, as a new layer in the store (its digest in d). */
+static int commit_layer(struct uc_store *s, struct uc_container *c,
+			const struct uc_image *img, char d[65], uc_error_t *err)
+{
+	char *upper = container_dir(s, c, "upper"), *tmp = NULL, **lowers = NULL;
+	struct uc_frozen frozen;
+	bool paused = false;
+	int ret = -1;
+
+	/* Paused, as docker commit does: nothing in upper/ changes while it
+	 * is read (and the copy goes by directory fds all the same). */
+	if (container_running(c)) {
+		if (container_freeze(c->pid, &frozen, err) < 0)
+			goto out;
+		paused = true;
+	}
+	tmp = store_mktemp(s, err);
+	if (tmp && copy_dir_contents(upper, tmp, err) == 0)
+		ret = 0;
+	if (paused)
+		container_thaw(&frozen);
+	if (ret < 0)
+		goto out;
+	lowers = image_layer_dirs(s, img);
+	layer_strip_init(tmp, lowers);
+	ret = layer_store(s, tmp, d, err);
+	free(tmp);
+	tmp = NULL;
+out:
+	if (tmp) {
+		rm_rf(tmp, NULL);
+		free(tmp);
+	}
+	strv_free(lowers);
+	free(upper);
+	return ret;
+}
+
+int container_commit(struct uc_store *s, const char *ref, const char *name,
+		     char **id, uc_error_t *err)
+{
+	struct uc_container *c = NULL;
+	struct uc_image *img = NULL;
+	char d[65];
+	int ret = -1;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	if (container_find(s, ref, &c, err) < 0 || image_find(s, c->image_id, &img, err) < 0 ||
+	    commit_layer(s, c, img, d, err) < 0)
+		goto out;
+	strv_push(&img->layers, d);
+	/* The container's command and environment become the image's. */
+	strv_free(img->cmd);
+	img->cmd = strv_dup(c->cmd);
+	strv_free(img->entrypoint);
+	img->entrypoint = c->entrypoint ? strv_dup(c->entrypoint) : NULL;
+	strv_free(img->env);
+	img->env = strv_dup(c->env);
+	free(img->workdir);
+	img->workdir = xstrdup(c->workdir);
+	free(img->user);
+	img->user = xstrdup(c->user);
+	free(img->created);
+	img->created = NULL;
+	strv_free(img->names);
+	img->names = NULL;
+	if (image_register(s, img, name, err) < 0)
+		goto out;
+	*id = xstrdup(img->id);
+	ret = 0;
+out:
+	if (ret < 0 && c)
+		uc_error_wrap(err, "commit %s", c->name);
 	image_free(img);
 	container_free(c);
 	store_unlock(s);

@@ -74,6 +74,14 @@ int container_remove(struct uc_store *s, const char *ref, bool force,
 		     bool volumes, uc_error_t *err);
 int container_remove_record(struct uc_store *s, struct uc_container *c,
 			    bool volumes, uc_error_t *err);
+/*
+ * commit: the container's layer becomes the new top layer of a new image
+ * (named name, if not NULL), with the container's command, environment,
+ * working directory and user; its id in *id.  A running container is
+ * paused meanwhile.
+ */
+int container_commit(struct uc_store *s, const char *ref, const char *name,
+		     char **id, uc_error_t *err);
 bool container_running(const struct uc_container *c);
 char *container_dir(struct uc_store *s, const struct uc_container *c,
 		    const char *rel);
