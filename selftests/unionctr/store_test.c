@@ -243,8 +243,8 @@ static void test_containers(struct uc_store *s, const char *tmp)
 	container_free(e);
 	e = NULL;
 
-	users = anon ? volume_users(s, anon, &err) : NULL;
-	ok(users && strv_len(users) == 2, "the anonymous volume has 2 users");
+	ok(anon && store_volume_users(s, anon, &users, &err) == 0 && strv_len(users) == 2,
+	   "the anonymous volume has 2 users (the store answers)");
 	strv_free(users);
 	ok(anon && volume_remove(s, anon, &err) < 0 && err && strstr(err->msg, "volume is in use"),
 	   "a volume in use is not removed");
@@ -257,6 +257,23 @@ static void test_containers(struct uc_store *s, const char *tmp)
 		ok(image_remove(s, "demo", &untagged, &err) < 0 && err &&
 		   strstr(err->msg, "image is being used"),
 		   "rmi refused while a container uses the image");
+		uc_error_release(&err);
+		/* A record that cannot be read: what it uses is not known. */
+		p = store_path(s, "containers/%064d", 5);
+		mkdir(p, 0700);
+		free(p);
+		p = store_path(s, "containers/%064d/config.json", 5);
+		ok(write_file(p, "{\"Id\":", 0600, &err) == 0, "an unreadable container record");
+		ok(anon && volume_remove(s, anon, &err) < 0 && err &&
+		   strstr(err->msg, "cannot be read"), "  volume rm is refused while it is there");
+		if (err)
+			diag("%s", err->msg);
+		uc_error_release(&err);
+		unlink(p);
+		free(p);
+		p = store_path(s, "containers/%064d", 5);
+		rmdir(p);
+		free(p);
 	}
 	uc_error_release(&err);
 

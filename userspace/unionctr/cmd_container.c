@@ -252,8 +252,12 @@ int cmd_logs(struct uc_cli *g, int argc, char **argv)
 	}
 	/* Only detached containers have a log; attached ones wrote to us. */
 	p = container_dir(&s, c, "log");
-	if (read_file(p, &buf, &len, NULL) == 0 && len)
+	if (read_file(p, &buf, &len, &err) == 0)
 		fwrite(buf, 1, len, stdout);
+	else if (err->errno_ == ENOENT)
+		uc_error_release(&err);
+	else
+		st = uc_error_report(&err);
 out:
 	free(buf);
 	free(p);

@@ -21,6 +21,81 @@ static struct json_object *volume_json(const struct uc_volume *v)
 	return o;
 }
 
+static int volume_ls(struct uc_store *s, bool quiet)
+{
+	struct uc_volume **v;
+	uc_error_t err = NULL;
+	size_t n, j;
+
+	if (volume_list(s, &v, &n, &err) < 0)
+		return uc_error_report(&err);
+	if (!quiet)
+		printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
+	for (j = 0; j < n; j++) {
+		if (quiet)
+			printf("%s\n", v[j]->name);
+		else
+			printf("%-10s%s\n", "local", v[j]->name);
+		volume_free(v[j]);
+	}
+	free(v);
+	return 0;
+}
+
+static int volume_create(struct uc_store *s, const char *name)
+{
+	struct uc_volume *v;
+	uc_error_t err = NULL;
+	bool made;
+
+	if (volume_ensure(s, name, !name, &v, &made, &err) < 0)
+		return uc_error_report(&err);
+	printf("%s\n", v->name);
+	volume_free(v);
+	return 0;
+}
+
+static int volume_rm(struct uc_store *s, int argc, char **argv)
+{
+	uc_error_t err = NULL;
+	int i, st = 0;
+
+	if (optind >= argc)
+		return cli_usage_error("volume rm", "requires at least 1 argument");
+	for (i = optind; i < argc; i++) {
+		if (volume_remove(s, argv[i], &err) < 0) {
+			uc_error_report(&err);
+			st = 1;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+	}
+	return st;
+}
+
+static int volume_inspect(struct uc_store *s, int argc, char **argv)
+{
+	struct json_object *arr = json_object_new_array();
+	uc_error_t err = NULL;
+	int i, st = 0;
+
+	for (i = optind; i < argc; i++) {
+		struct uc_volume *v;
+
+		if (volume_get(s, argv[i], &v, &err) < 0) {
+			uc_error_report(&err);
+			st = 1;
+			continue;
+		}
+		json_object_array_add(arr, volume_json(v));
+		volume_free(v);
+	}
+	printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+		JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+	return st;
+}
+
 int cmd_volume(struct uc_cli *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -33,11 +108,11 @@ int cmd_volume(struct uc_cli *g, int argc, char **argv)
 	uc_error_t err = NULL;
 	const char *sub;
 	bool quiet = false;
-	int opt, st = 0, i;
+	int opt, st;
 
 	if (argc < 2) {
 		printf("Usage: unionctr volume ls|create [NAME]|rm NAME...|inspect NAME...\n");
-		return argc < 2 ? UC_EXIT_LAUNCHER : 0;
+		return UC_EXIT_LAUNCHER;
 	}
 	sub = argv[1];
 	optind = 2;
@@ -53,66 +128,16 @@ int cmd_volume(struct uc_cli *g, int argc, char **argv)
 		store_close(&s);
 		return uc_error_report(&err);
 	}
-	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
-		struct uc_volume **v;
-		size_t n, j;
-
-		if (volume_list(&s, &v, &n, &err) < 0) {
-			st = uc_error_report(&err);
-		} else {
-			if (!quiet)
-				printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
-			for (j = 0; j < n; j++) {
-				if (quiet)
-					printf("%s\n", v[j]->name);
-				else
-					printf("%-10s%s\n", "local", v[j]->name);
-				volume_free(v[j]);
-			}
-			free(v);
-		}
-	} else if (!strcmp(sub, "create")) {
-		struct uc_volume *v;
-		bool made;
-
-		if (volume_ensure(&s, optind < argc ? argv[optind] : NULL,
-				  optind >= argc, &v, &made, &err) < 0) {
-			st = uc_error_report(&err);
-		} else {
-			printf("%s\n", v->name);
-			volume_free(v);
-		}
-	} else if (!strcmp(sub, "rm") || !strcmp(sub, "remove")) {
-		if (optind >= argc)
-			st = cli_usage_error("volume rm", "requires at least 1 argument");
-		for (i = optind; i < argc; i++) {
-			if (volume_remove(&s, argv[i], &err) < 0) {
-				uc_error_report(&err);
-				st = 1;
-			} else {
-				printf("%s\n", argv[i]);
-			}
-		}
-	} else if (!strcmp(sub, "inspect")) {
-		struct json_object *arr = json_object_new_array();
-
-		for (i = optind; i < argc; i++) {
-			struct uc_volume *v;
-
-			if (volume_get(&s, argv[i], &v, &err) < 0) {
-				uc_error_report(&err);
-				st = 1;
-				continue;
-			}
-			json_object_array_add(arr, volume_json(v));
-			volume_free(v);
-		}
-		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
-	} else {
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list"))
+		st = volume_ls(&s, quiet);
+	else if (!strcmp(sub, "create"))
+		st = volume_create(&s, optind < argc ? argv[optind] : NULL);
+	else if (!strcmp(sub, "rm") || !strcmp(sub, "remove"))
+		st = volume_rm(&s, argc, argv);
+	else if (!strcmp(sub, "inspect"))
+		st = volume_inspect(&s, argc, argv);
+	else
 		st = cli_usage_error("volume", "unknown subcommand");
-	}
 	store_close(&s);
 	return st;
 }

@@ -687,48 +687,46 @@ static int write_etc_files(struct uc_store *s, struct uc_container *c,
 	return ret;
 }
 
-int container_create(struct uc_store *s, const struct uc_create_opts *o,
-		     struct uc_container **out, uc_error_t *err)
+/* A fresh id, and the name asked for (unless taken) or a random one. */
+static int name_container(struct uc_store *s, struct uc_container *c,
+			  const char *name, uc_error_t *err)
 {
-	struct uc_container *c = xcalloc(1, sizeof(*c)), **all = NULL;
-	struct uc_image *img = NULL;
-	char id[UC_ID_LEN + 1], **created = NULL, *tmp = NULL, *dst = NULL;
-	const char *subdirs[] = { "upper", "work", "merged" };
+	struct uc_container **all = NULL;
+	char id[UC_ID_LEN + 1];
 	size_t n_all = 0, i;
 	int ret = -1;
 
-	if (o->name && !container_name_valid(o->name)) {
-		uc_error(err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-			 o->name);
-		container_free(c);
-		return -1;
-	}
-	if (store_lock(s, err) < 0) {
-		container_free(c);
-		return -1;
-	}
-	store_gc_tmp(s);
-	if (image_find(s, o->image, &img, err) < 0)
-		goto out;
 	if (container_list(s, &all, &n_all, err) < 0)
-		goto out;
+		return -1;
 	random_id(id);
 	c->id = xstrdup(id);
-	if (o->name) {
-		const char *nm = o->name[0] == '/' ? o->name + 1 : o->name;
-
-		for (i = 0; i < n_all; i++) {
-			if (!strcmp(all[i]->name, nm)) {
-				uc_error(err, 0,
-					 "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.",
-					 nm, all[i]->id);
-				goto out;
-			}
-		}
-		c->name = xstrdup(nm);
-	} else {
+	if (!name) {
 		c->name = random_name(all, n_all);
+		ret = 0;
+		goto out;
 	}
+	if (name[0] == '/')
+		name++;
+	for (i = 0; i < n_all; i++) {
+		if (!strcmp(all[i]->name, name)) {
+			uc_error(err, 0,
+				 "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.",
+				 name, all[i]->id);
+			goto out;
+		}
+	}
+	c->name = xstrdup(name);
+	ret = 0;
+out:
+	container_list_free(all, n_all);
+	return ret;
+}
+
+/* The record from the options and the image (before anything is made). */
+static int build_record(struct uc_store *s, struct uc_container *c,
+			const struct uc_create_opts *o, const struct uc_image *img,
+			uc_error_t *err)
+{
 	c->image_id = xstrdup(img->id);
 	c->image_name = xstrdup(img->names && img->names[0] ? img->names[0] : o->image);
 	c->created = now_rfc3339();
@@ -744,36 +742,72 @@ int container_create(struct uc_store *s, const struct uc_create_opts *o,
 	c->sec.no_pivot = o->no_pivot;
 	if (security_from_cli(&c->sec, o->cap_add, o->cap_drop, o->security_opt, err) < 0 ||
 	    build_config(c, o, img, err) < 0 || build_mounts(s, c, o, img, err) < 0)
-		goto out;
+		return -1;
+	return 0;
+}
 
-	tmp = store_mktemp(s, err);
-	if (!tmp)
-		goto out;
+/*
+ * The container's directory, made in staging (tmp): upper/, work/,
+ * merged/, the /etc files, config.json; and its volumes (those it made in
+ * *created).
+ */
+static int stage_container(struct uc_store *s, struct uc_container *c,
+			   const struct uc_image *img, const char *tmp, char ***created,
+			   uc_error_t *err)
+{
+	static const char *const subdirs[] = { "upper", "work", "merged" };
+	struct json_object *j;
+	size_t i;
+	char *p;
+	int ret;
+
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		char *p = xasprintf("%s/%s", tmp, subdirs[i]);
-
-		if (mkdir(p, 0755) < 0) {
+		p = xasprintf("%s/%s", tmp, subdirs[i]);
+		ret = mkdir(p, 0755);
+		if (ret < 0)
 			uc_error_errno(err, errno, "mkdir `%s`", p);
-			free(p);
-			goto out;
-		}
 		free(p);
+		if (ret < 0)
+			return -1;
 	}
-	if (write_etc_files(s, c, tmp, err) < 0)
-		goto out;
-	if (make_volumes(s, c, img, &created, err) < 0)
-		goto out;
-	{
-		struct json_object *j = container_to_json(s, c);
-		char *p = xasprintf("%s/config.json", tmp);
-		/* --rm containers do not outlive a crash: no need to sync them */
-		int r = uc_json_save(p, j, !c->auto_remove, err);
+	if (write_etc_files(s, c, tmp, err) < 0 || make_volumes(s, c, img, created, err) < 0)
+		return -1;
+	j = container_to_json(s, c);
+	p = xasprintf("%s/config.json", tmp);
+	/* --rm containers do not outlive a crash: no need to sync them */
+	ret = uc_json_save(p, j, !c->auto_remove, err);
+	free(p);
+	json_object_put(j);
+	return ret;
+}
 
-		free(p);
-		json_object_put(j);
-		if (r < 0)
-			goto out;
+int container_create(struct uc_store *s, const struct uc_create_opts *o,
+		     struct uc_container **out, uc_error_t *err)
+{
+	struct uc_container *c = xcalloc(1, sizeof(*c));
+	struct uc_image *img = NULL;
+	char **created = NULL, *tmp = NULL, *dst = NULL;
+	size_t i;
+	int ret = -1;
+
+	if (o->name && !container_name_valid(o->name)) {
+		uc_error(err, 0, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+			 o->name);
+		container_free(c);
+		return -1;
 	}
+	if (store_lock(s, err) < 0) {
+		container_free(c);
+		return -1;
+	}
+	store_gc_tmp(s);
+	if (image_find(s, o->image, &img, err) < 0 || name_container(s, c, o->name, err) < 0 ||
+	    build_record(s, c, o, img, err) < 0)
+		goto out;
+	tmp = store_mktemp(s, err);
+	if (!tmp || stage_container(s, c, img, tmp, &created, err) < 0)
+		goto out;
+	/* Visible at once and whole: renamed in from staging. */
 	dst = container_dir(s, c, NULL);
 	if (rename(tmp, dst) < 0) {
 		uc_error_errno(err, errno, "create `%s`", dst);
@@ -783,16 +817,16 @@ int container_create(struct uc_store *s, const struct uc_create_opts *o,
 	c = NULL;
 	ret = 0;
 out:
+	/* Undone on failure; err keeps the first error, the one reported. */
 	if (ret < 0) {
 		for (i = 0; created && created[i]; i++)
-			volume_remove(s, created[i], NULL);
+			volume_remove(s, created[i], err);
 	}
 	if (tmp && ret < 0)
-		rm_rf(tmp, NULL);
+		rm_rf(tmp, err);
 	free(tmp);
 	free(dst);
 	strv_free(created);
-	container_list_free(all, n_all);
 	image_free(img);
 	container_free(c);
 	store_unlock(s);
@@ -831,7 +865,7 @@ static int commit_layer(struct uc_store *s, struct uc_container *c,
 	tmp = NULL;
 out:
 	if (tmp) {
-		rm_rf(tmp, NULL);
+		rm_rf(tmp, err);	/* err holds the first error already */
 		free(tmp);
 	}
 	strv_free(lowers);
@@ -883,29 +917,43 @@ out:
 
 /* ---- remove ----------------------------------------------------------------- */
 
+/*
+ * The container's anonymous volumes that no other container uses.  The
+ * container is gone by then: a volume left behind is reported, not an
+ * error of rm.
+ */
+static void remove_anonymous_volumes(struct uc_store *s, const struct uc_container *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->mounts.n; i++) {
+		const struct uc_mount *m = &c->mounts.v[i];
+		uc_error_t e = NULL;
+		char **users = NULL;
+
+		if (strcmp(m->type, "volume") || !m->anonymous || !m->name)
+			continue;
+		if (store_volume_users(s, m->name, &users, &e) == 0 && !users[0])
+			volume_remove(s, m->name, &e);
+		if (e) {
+			uc_warning("volume %s left: %s", m->name, e->msg);
+			uc_error_release(&e);
+		}
+		strv_free(users);
+	}
+}
+
 int container_remove_record(struct uc_store *s, struct uc_container *c,
 			    bool volumes, uc_error_t *err)
 {
 	char *dir = container_dir(s, c, NULL);
-	size_t i;
 	int ret;
 
 	ret = store_discard(s, dir, err);
 	free(dir);
-	if (ret < 0 || !volumes)
-		return ret;
-	for (i = 0; i < c->mounts.n; i++) {
-		const struct uc_mount *m = &c->mounts.v[i];
-		char **users;
-
-		if (strcmp(m->type, "volume") || !m->anonymous || !m->name)
-			continue;
-		users = volume_users(s, m->name, NULL);
-		if (users && !users[0])
-			volume_remove(s, m->name, NULL);
-		strv_free(users);
-	}
-	return 0;
+	if (ret == 0 && volumes)
+		remove_anonymous_volumes(s, c);
+	return ret;
 }
 
 int container_remove(struct uc_store *s, const char *ref, bool force,

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "container.h"
 #include "images.h"
 #include "layer.h"
 #include "mounts.h"
@@ -353,46 +352,90 @@ out:
 	return ret;
 }
 
-static void layers_gc(struct uc_store *s)
+/*
+ * The layers some image record names, read from every images/ID.json as it
+ * is: a record skipped elsewhere for a bad member still keeps its layers.
+ * -1 when a record cannot be read at all: then which layers are unused is
+ * not known.
+ */
+static int layers_in_use(const char *dir, char ***used, uc_error_t *err)
 {
-	struct uc_image **v;
-	size_t n, i, j;
-	char *dir = store_path(s, "layers");
-	struct dirent *de;
-	DIR *d;
+	struct dirent **ents;
+	int i, cnt, ret = 0;
 
-	if (image_list(s, &v, &n, NULL) < 0)
-		goto out;
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		bool used = false;
+	cnt = scandir(dir, &ents, NULL, alphasort);
+	if (cnt < 0)
+		return uc_error_errno(err, errno, "scandir `%s`", dir);
+	for (i = 0; i < cnt; i++) {
+		const char *nm = ents[i]->d_name;
+		size_t l = strlen(nm), k;
+		struct uc_json_reader r = { .what = nm, .err = err };
+		struct json_object *o = NULL, *layers;
+		char *p;
 
-		if (de->d_name[0] == '.')
-			continue;
-		for (i = 0; i < n && !used; i++)
-			for (j = 0; v[i]->layers[j] && !used; j++)
-				used = !strcmp(v[i]->layers[j], de->d_name);
-		if (!used) {
-			char *p = xasprintf("%s/%s", dir, de->d_name);
+		if (ret == 0 && l > 5 && !strcmp(nm + l - 5, ".json")) {
+			p = xasprintf("%s/%s", dir, nm);
+			if (uc_json_load(p, &o, err) < 0 || !json_object_is_type(o, json_type_object))
+				ret = uc_error(err, 0, "`%s` cannot be read", p);
+			layers = ret == 0 ? uc_json_array(&r, o, "Layers") : NULL;
+			for (k = 0; k < uc_json_length(layers); k++) {
+				struct json_object *e = json_object_array_get_idx(layers, k);
 
-			rm_rf(p, NULL);
+				if (json_object_is_type(e, json_type_string))
+					strv_push(used, json_object_get_string(e));
+			}
+			if (o)
+				json_object_put(o);
 			free(p);
 		}
+		free(ents[i]);
 	}
+	free(ents);
+	return ret;
+}
+
+/* Remove the layers no image names (what rmi left unused). */
+static int layers_gc(struct uc_store *s, uc_error_t *err)
+{
+	char *dir = store_path(s, "images"), *ldir = store_path(s, "layers");
+	char **used = xcalloc(1, sizeof(char *));
+	struct dirent *de;
+	int ret = -1;
+	DIR *d = NULL;
+
+	if (layers_in_use(dir, &used, err) < 0)
+		goto out;
+	d = opendir(ldir);
+	if (!d) {
+		uc_error_errno(err, errno, "opendir `%s`", ldir);
+		goto out;
+	}
+	ret = 0;
+	while ((de = readdir(d))) {
+		char *p;
+
+		if (de->d_name[0] == '.' || strv_contains(used, de->d_name))
+			continue;
+		p = xasprintf("%s/%s", ldir, de->d_name);
+		if (rm_rf(p, err) < 0)
+			ret = -1;
+		free(p);
+	}
+out:
 	if (d)
 		closedir(d);
-	image_list_free(v, n);
-out:
+	strv_free(used);
+	free(ldir);
 	free(dir);
+	return ret;
 }
 
 int image_remove(struct uc_store *s, const char *ref, bool *untagged,
 		 uc_error_t *err)
 {
-	struct uc_container **cs = NULL;
 	struct uc_image *img = NULL;
-	char *tag = image_normalize_name(ref);
-	size_t n = 0, i;
+	char *tag = image_normalize_name(ref), **users = NULL;
+	uc_error_t gc_err = NULL;
 	char *p;
 	int ret = -1;
 
@@ -410,15 +453,13 @@ int image_remove(struct uc_store *s, const char *ref, bool *untagged,
 		*untagged = true;
 		goto out;
 	}
-	if (container_list(s, &cs, &n, err) < 0)
+	if (store_image_users(s, img->id, &users, err) < 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		if (!strcmp(cs[i]->image_id, img->id)) {
-			uc_error(err, 0,
-				 "conflict: unable to delete %.12s (cannot be forced) - image is being used by container %.12s",
-				 img->id, cs[i]->id);
-			goto out;
-		}
+	if (users[0]) {
+		uc_error(err, 0,
+			 "conflict: unable to delete %.12s (cannot be forced) - image is being used by container %.12s",
+			 img->id, users[0]);
+		goto out;
 	}
 	p = store_path(s, "images/%s.json", img->id);
 	if (unlink(p) < 0) {
@@ -427,12 +468,14 @@ int image_remove(struct uc_store *s, const char *ref, bool *untagged,
 		goto out;
 	}
 	free(p);
-	layers_gc(s);
 	ret = 0;
+	/* The image is gone: layers left behind are reported, not an error. */
+	if (layers_gc(s, &gc_err) < 0) {
+		uc_warning("unused layers not removed: %s", gc_err->msg);
+		uc_error_release(&gc_err);
+	}
 out:
-	for (i = 0; i < n; i++)
-		container_free(cs[i]);
-	free(cs);
+	strv_free(users);
 	image_free(img);
 	free(tag);
 	store_unlock(s);

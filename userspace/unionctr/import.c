@@ -146,7 +146,7 @@ static int import_layer_fd(struct uc_store *s, int fd, const char *what, char ou
 	if (ret == 0)
 		ret = layer_store(s, tmp, out, err);
 	else
-		rm_rf(tmp, NULL);
+		rm_rf(tmp, err);
 	free(tmp);
 	return ret;
 }
@@ -163,7 +163,7 @@ static int import_layer_tar(struct uc_store *s, const char *tarball, char out[65
 	if (ret == 0)
 		ret = layer_store(s, tmp, out, err);
 	else
-		rm_rf(tmp, NULL);
+		rm_rf(tmp, err);
 	free(tmp);
 	return ret;
 }
@@ -180,7 +180,7 @@ static int import_rootfs_dir(struct uc_store *s, const char *src, char out[65],
 	if (ret == 0)
 		ret = layer_store(s, tmp, out, err);
 	else
-		rm_rf(tmp, NULL);
+		rm_rf(tmp, err);
 	free(tmp);
 	return ret;
 }
@@ -542,7 +542,13 @@ int image_import(struct uc_store *s, const char *source, const char *name,
 	ret = 0;
 out:
 	if (tmp) {
-		rm_rf(tmp, NULL);
+		uc_error_t e = NULL;
+
+		/* the extracted archive: staging, whatever the outcome */
+		if (rm_rf(tmp, &e) < 0) {
+			uc_warning("left in the state's tmp/: %s", e->msg);
+			uc_error_release(&e);
+		}
 		free(tmp);
 	}
 	free(nm);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "ucjson.h"
 #include "utils.h"
 
 static const char *const subdirs[] = {
@@ -136,6 +137,7 @@ void store_gc_tmp(struct uc_store *s)
 	DIR *d = opendir(dir);
 
 	while (d && (de = readdir(d))) {
+		uc_error_t e = NULL;
 		struct stat st;
 		char *p;
 
@@ -144,8 +146,11 @@ void store_gc_tmp(struct uc_store *s)
 		p = xasprintf("%s/%s", dir, de->d_name);
 		/* Removals in progress get a minute before they count as stale. */
 		if (lstat(p, &st) == 0 &&
-		    (strncmp(de->d_name, "rm-", 3) || now - st.st_mtime > 60))
-			rm_rf(p, NULL);
+		    (strncmp(de->d_name, "rm-", 3) || now - st.st_mtime > 60) &&
+		    rm_rf(p, &e) < 0) {
+			uc_warning("left in the state's tmp/: %s", e->msg);
+			uc_error_release(&e);
+		}
 		free(p);
 	}
 	if (d)
@@ -166,4 +171,92 @@ char *store_mktemp(struct uc_store *s, uc_error_t *err)
 		return NULL;
 	}
 	return p;
+}
+
+/* ---- who references what ------------------------------------------------ */
+
+/* Does the container record o name volume (Mounts[].Name) / image (Image)? */
+static bool record_uses(struct json_object *o, const char *what, const char *volume)
+{
+	struct uc_json_reader r = { .what = "container record" };
+	struct json_object *ms;
+	size_t i, n;
+
+	if (!volume) {
+		const char *image = uc_json_string(&r, o, "Image");
+
+		return image && !strcmp(image, what);
+	}
+	ms = uc_json_array(&r, o, "Mounts");
+	n = uc_json_length(ms);
+	for (i = 0; i < n && !r.bad; i++) {
+		const char *name = uc_json_string(&r, uc_json_object_at(&r, ms, i), "Name");
+
+		if (name && !strcmp(name, volume))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The containers whose records name image (or volume).  Only the references
+ * are read here: a record whose other members are bad still holds what it
+ * names (the container listing reports it).  A record that cannot be read
+ * at all is an error: what it names is not known, and removing the image
+ * or volume could lose what it needs.
+ */
+static int store_users(struct uc_store *s, const char *image, const char *volume,
+		       char ***ids, uc_error_t *err)
+{
+	char *dir = store_path(s, "containers");
+	struct dirent **ents;
+	int i, cnt, ret = 0;
+
+	*ids = xcalloc(1, sizeof(char *));
+	cnt = scandir(dir, &ents, NULL, alphasort);
+	free(dir);
+	if (cnt < 0) {
+		strv_free(*ids);
+		*ids = NULL;
+		return uc_error_errno(err, errno, "list containers");
+	}
+	for (i = 0; i < cnt; i++) {
+		struct json_object *o = NULL;
+		char *p;
+
+		if (ret == 0 && uc_id_valid(ents[i]->d_name)) {
+			p = store_path(s, "containers/%s/config.json", ents[i]->d_name);
+			if (uc_json_load(p, &o, err) < 0)
+				ret = uc_error_wrap(err, "whether container %.12s uses %s cannot be read",
+						    ents[i]->d_name, image ? image : volume);
+			else if (!json_object_is_type(o, json_type_object))
+				ret = uc_error(err, 0, "whether container %.12s uses %s cannot be read: "
+					       "`%s` is not a JSON object", ents[i]->d_name,
+					       image ? image : volume, p);
+			else if (record_uses(o, image, volume))
+				strv_push(ids, ents[i]->d_name);
+			if (o)
+				json_object_put(o);
+			free(p);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	if (ret < 0) {
+		strv_free(*ids);
+		*ids = NULL;
+	}
+	return ret;
+}
+
+int store_image_users(struct uc_store *s, const char *image_id, char ***ids,
+		      uc_error_t *err)
+{
+	return store_users(s, image_id, NULL, ids, err);
+}
+
+int store_volume_users(struct uc_store *s, const char *volume, char ***ids,
+		       uc_error_t *err)
+{
+	return store_users(s, NULL, volume, ids, err);
 }

@@ -45,4 +45,14 @@ char *store_mktemp(struct uc_store *s, uc_error_t *err);
  * detached process. */
 int store_discard(struct uc_store *s, const char *path, uc_error_t *err);
 
+/*
+ * Who references an image (its id) or a volume (its name): the ids of the
+ * containers whose records name it, NULL-terminated.  The store answers
+ * this, so that images and volumes need not know what a container is.
+ */
+int store_image_users(struct uc_store *s, const char *image_id, char ***ids,
+		      uc_error_t *err);
+int store_volume_users(struct uc_store *s, const char *volume, char ***ids,
+		       uc_error_t *err);
+
 #endif

@@ -147,121 +147,127 @@ static int invalid_config(uc_error_t *err, const char *raw, const char *type,
 			raw, type, what);
 }
 
-int volspec_parse(const char *raw, struct uc_mount *m, uc_error_t *err)
+/* The colon-separated fields of a spec: SRC, DST, MODE as given. */
+struct spec {
+	char *f[3];
+	const char *src, *dst, *mode;
+};
+
+static int split_spec(const char *raw, struct spec *sp, uc_error_t *err)
 {
-	char *f[3] = { NULL, NULL, NULL };
-	const char *src = NULL, *dst, *mode = "";
 	size_t nf = 0, colons = 0;
 	const char *p, *start;
-	char *prop, *msg;
-	int ret = -1;
 
-	memset(m, 0, sizeof(*m));
+	memset(sp, 0, sizeof(*sp));
 	for (p = raw; *p; p++)
 		colons += *p == ':';
 	if (colons > 2)
 		return invalid_spec(err, raw);
 	for (start = p = raw;; p++) {
 		if (*p == ':' || !*p) {
-			f[nf++] = strndup(start, p - start);
+			sp->f[nf++] = strndup(start, p - start);
 			if (!*p)
 				break;
 			start = p + 1;
 		}
 	}
-	if (!*f[0]) {
-		invalid_spec(err, raw);
-		goto out;
-	}
-	switch (nf) {
-	case 1:
-		dst = f[0];
-		break;
-	case 2:
-		if (volspec_valid_mode(f[1])) {
-			invalid_spec(err, raw);
-			goto out;
-		}
-		src = f[0];
-		dst = f[1];
-		break;
-	default:
-		src = f[0];
-		dst = f[1];
-		mode = f[2];
-		break;
-	}
-	if (!volspec_valid_mode(mode)) {
-		uc_error(err, 0, "invalid mode: %s", mode);
-		goto out;
-	}
+	if (!*sp->f[0])
+		return invalid_spec(err, raw);
+	/* 1 field: DST; 2: SRC:DST (a mode where DST belongs is invalid). */
+	if (nf == 2 && volspec_valid_mode(sp->f[1]))
+		return invalid_spec(err, raw);
+	sp->src = nf > 1 ? sp->f[0] : NULL;
+	sp->dst = nf > 1 ? sp->f[1] : sp->f[0];
+	sp->mode = nf > 2 ? sp->f[2] : "";
+	if (!volspec_valid_mode(sp->mode))
+		return uc_error(err, 0, "invalid mode: %s", sp->mode);
+	return 0;
+}
 
-	/* Docker 20.10: only an absolute source is a bind ("./x" is a volume
-	 * name, refused below); the relative binds of docker 23's CLI are not
-	 * taken. */
-	m->type = xstrdup(src && src[0] == '/' ? "bind" : "volume");
-	m->mode = xstrdup(mode);
-	m->rw = volspec_mode_rw(mode);
-	m->copy_data = !mode_has(mode, "nocopy");
+/* DST: not empty, absolute, not "/" (Docker's messages). */
+static int parse_destination(const char *raw, const char *dst, struct uc_mount *m,
+			     uc_error_t *err)
+{
+	char *clean, *msg;
+	bool root;
 
-	if (!*dst) {
-		invalid_config(err, raw, m->type, "field Target must not be empty");
-		goto out;
-	}
-	{
-		char *clean = path_clean(dst);
-		bool root = !strcmp(clean, "/");
-
-		free(clean);
-		if (root) {
-			invalid_config(err, raw, m->type,
-				       "invalid specification: destination can't be '/'");
-			goto out;
-		}
-	}
+	if (!*dst)
+		return invalid_config(err, raw, m->type, "field Target must not be empty");
+	clean = path_clean(dst);
+	root = !strcmp(clean, "/");
+	free(clean);
+	if (root)
+		return invalid_config(err, raw, m->type,
+				      "invalid specification: destination can't be '/'");
 	if (dst[0] != '/') {
 		msg = xasprintf("invalid mount path: '%s' mount path must be absolute", dst);
 		invalid_config(err, raw, m->type, msg);
 		free(msg);
-		goto out;
+		return -1;
 	}
 	m->destination = path_clean(dst);
+	return 0;
+}
 
-	prop = mode_propagation(mode);
-	if (!strcmp(m->type, "bind")) {
-		if (mode_has(mode, "nocopy")) {
-			free(prop);
-			invalid_config(err, raw, "bind",
-				       "field VolumeOptions must not be specified");
-			goto out;
-		}
-		m->source = path_clean(src);
-		m->propagation = prop ? prop : xstrdup("rprivate");
-	} else {
-		if (prop) {
-			free(prop);
-			invalid_config(err, raw, "volume",
-				       "field BindOptions must not be specified");
-			goto out;
-		}
-		m->propagation = xstrdup("");
-		if (src) {
-			if (!volspec_valid_volume_name(src)) {
-				uc_error(err, 0,
-					 "create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
-					 src, src);
-				goto out;
-			}
-			m->name = xstrdup(src);
-		} else {
-			m->anonymous = true;
-		}
+static int parse_bind(const char *raw, const struct spec *sp, struct uc_mount *m,
+		      uc_error_t *err)
+{
+	char *prop = mode_propagation(sp->mode);
+
+	if (mode_has(sp->mode, "nocopy")) {
+		free(prop);
+		return invalid_config(err, raw, "bind", "field VolumeOptions must not be specified");
 	}
-	ret = 0;
-out:
-	free(f[0]);
-	free(f[1]);
-	free(f[2]);
+	m->source = path_clean(sp->src);
+	m->propagation = prop ? prop : xstrdup("rprivate");
+	return 0;
+}
+
+static int parse_volume(const char *raw, const struct spec *sp, struct uc_mount *m,
+			uc_error_t *err)
+{
+	char *prop = mode_propagation(sp->mode);
+
+	if (prop) {
+		free(prop);
+		return invalid_config(err, raw, "volume", "field BindOptions must not be specified");
+	}
+	m->propagation = xstrdup("");
+	if (!sp->src) {
+		m->anonymous = true;
+		return 0;
+	}
+	if (!volspec_valid_volume_name(sp->src))
+		return uc_error(err, 0,
+				"create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path",
+				sp->src, sp->src);
+	m->name = xstrdup(sp->src);
+	return 0;
+}
+
+int volspec_parse(const char *raw, struct uc_mount *m, uc_error_t *err)
+{
+	struct spec sp;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	ret = split_spec(raw, &sp, err);
+	if (ret == 0) {
+		/* Docker 20.10: only an absolute source is a bind ("./x" is a
+		 * volume name, refused below); the relative binds of docker
+		 * 23's CLI are not taken. */
+		m->type = xstrdup(sp.src && sp.src[0] == '/' ? "bind" : "volume");
+		m->mode = xstrdup(sp.mode);
+		m->rw = volspec_mode_rw(sp.mode);
+		m->copy_data = !mode_has(sp.mode, "nocopy");
+		ret = parse_destination(raw, sp.dst, m, err);
+	}
+	if (ret == 0)
+		ret = !strcmp(m->type, "bind") ? parse_bind(raw, &sp, m, err) :
+						  parse_volume(raw, &sp, m, err);
+	free(sp.f[0]);
+	free(sp.f[1]);
+	free(sp.f[2]);
 	if (ret < 0)
 		uc_mount_free(m);
 	return ret;

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "container.h"
 #include "ucjson.h"
 #include "utils.h"
 #include "volspec.h"
@@ -120,7 +119,7 @@ int volume_ensure(struct uc_store *s, const char *name, bool anonymous,
 	ret = volume_get(s, name, out, err);
 out:
 	if (tmp) {
-		rm_rf(tmp, NULL);
+		rm_rf(tmp, err);
 		free(tmp);
 	}
 	free(data);
@@ -162,30 +161,6 @@ int volume_list(struct uc_store *s, struct uc_volume ***out, size_t *n,
 	return 0;
 }
 
-char **volume_users(struct uc_store *s, const char *name, uc_error_t *err)
-{
-	struct uc_container **cs;
-	char **users = xcalloc(1, sizeof(char *));
-	size_t n, i, j;
-
-	if (container_list(s, &cs, &n, err) < 0) {
-		free(users);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < cs[i]->mounts.n; j++) {
-			const struct uc_mount *m = &cs[i]->mounts.v[j];
-
-			if (m->name && !strcmp(m->name, name)) {
-				strv_push(&users, cs[i]->id);
-				break;
-			}
-		}
-	}
-	container_list_free(cs, n);
-	return users;
-}
-
 int volume_remove(struct uc_store *s, const char *name, uc_error_t *err)
 {
 	struct uc_volume *v = NULL;
@@ -196,8 +171,7 @@ int volume_remove(struct uc_store *s, const char *name, uc_error_t *err)
 		return -1;
 	if (volume_get(s, name, &v, err) < 0)
 		goto out;
-	users = volume_users(s, name, err);
-	if (!users)
+	if (store_volume_users(s, name, &users, err) < 0)
 		goto out;
 	if (users[0]) {
 		uc_error(err, 0, "remove %s: volume is in use - [%s]", name, users[0]);

@@ -23,8 +23,6 @@ int volume_get(struct uc_store *s, const char *name, struct uc_volume **out,
 	       uc_error_t *err);
 int volume_list(struct uc_store *s, struct uc_volume ***out, size_t *n,
 		uc_error_t *err);
-/* Containers (ids, NULL-terminated) that mount the volume. */
-char **volume_users(struct uc_store *s, const char *name, uc_error_t *err);
 /* Remove; refused (force or not) while a container uses it. */
 int volume_remove(struct uc_store *s, const char *name, uc_error_t *err);
 void volume_free(struct uc_volume *v);
