@@ -491,6 +491,94 @@ is "$rc" 125 "--no-pivot --cap-add SYS_CHROOT: refused"
 is "$(new_mounts "$before")" "" "  no host path mounted over"
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
+# ---- locks and PIDs (issue 16 item 9) -------------------------------------------------
+# One start whose mount hangs (faultinj.so holds the container's root mount)
+# must not hold the state lock: other commands go on.
+FAULT=$HERE/faultinj.so
+wait_file() { local i; for i in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+F=$T/fault-hang
+mkdir -p "$F"
+uc create --name hung bb sleep 100 >/dev/null
+UC_FAULT_DIR=$F UC_FAULT_HANG_MOUNT=$STORAGE LD_PRELOAD=$FAULT "$UC" --root "$ROOT" start hung >/dev/null 2>&1 &
+starter=$!
+wait_file "$F/hanging"; ok $? "a start hangs in its root's mount"
+out=$(timeout 10 "$UC" --root "$ROOT" ps -a 2>&1); rc=$?
+is "$rc" 0 "  meanwhile ps answers"
+out=$(timeout 20 "$UC" --root "$ROOT" run --rm bb echo other 2>&1); rc=$?
+is "$rc:$out" "0:other" "  and another container runs"
+out=$(timeout 10 "$UC" --root "$ROOT" rm -f hung 2>&1); rc=$?
+is "$rc:$out" "1:unionctr: You cannot remove a container that is being started: $(uc inspect hung | sed -n 's/.*"Id": "\(.*\)".*/\1/p')" \
+	"  rm -f of the container being started: refused"
+touch "$F/go"
+wait "$starter"
+uc rm -f hung >/dev/null 2>&1
+# Keepers forked by one `start a b` each have their own open lock file:
+# flock() belongs to the open file, so a shared one would not keep them
+# apart (and one's unlock would unlock the other).
+uc create --name ka bb sleep 100 >/dev/null
+uc create --name kb bb sleep 100 >/dev/null
+uc start ka kb >/dev/null
+lockfd() { # PID: the fd of the state lock in it
+	local f
+	for f in /proc/$1/fd/*; do [ "$(readlink "$f")" = "$ROOT/lock" ] && { basename "$f"; return; }; done
+}
+keeper() { awk '{print $4}' "/proc/$(uc inspect "$1" | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p')/stat"; }
+ka=$(keeper ka) kb=$(keeper kb)
+same=$(python3 -c 'import ctypes, sys
+a = [int(x) for x in sys.argv[1:]]
+libc = ctypes.CDLL(None, use_errno=True)
+print(libc.syscall(312, a[0], a[1], 0, a[2], a[3]))	# kcmp(KCMP_FILE): 0 = the same open file' \
+	"$ka" "$kb" "$(lockfd "$ka")" "$(lockfd "$kb")" 2>&1)
+ok $(( same == 0 )) "keepers of \`start ka kb\` hold their own open lock files (kcmp: $same)"
+uc rm -f ka kb >/dev/null
+# stop/kill/rm signal through a pidfd: the container's process exits and
+# its PID goes to another process between the launcher's check and its
+# signal (held by faultinj.so); the other process must not get the signal.
+spawn_at_pid() { # PID: start `sleep 100` with that PID (ns_last_pid), print it
+	python3 -c 'import os, sys
+want = int(sys.argv[1])
+for i in range(500):
+    with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+        f.write(str(want - 1))
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        fd = os.open("/dev/null", os.O_RDWR)
+        for i in (0, 1, 2):
+            os.dup2(fd, i)
+        os.execvp("sleep", ["sleep", "100"])
+    if pid == want:
+        print(pid)
+        sys.exit(0)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+sys.exit(1)' "$1"
+}
+F=$T/fault-sig
+mkdir -p "$F"
+uc run -d --name reuse bb sleep 100 >/dev/null
+cpid=$(uc inspect reuse | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p')
+UC_FAULT_DIR=$F UC_FAULT_DELAY_SIGNAL=1 LD_PRELOAD=$FAULT "$UC" --root "$ROOT" kill -s TERM reuse >/dev/null 2>&1 &
+killer=$!
+wait_file "$F/signal"
+kill -9 "$cpid"
+for i in $(seq 100); do [ -e "/proc/$cpid" ] || break; sleep 0.05; done
+victim=$(spawn_at_pid "$cpid")
+touch "$F/go"
+wait "$killer"
+if [ -n "$victim" ]; then
+	sleep 0.2
+	# (a zombie, if nothing reaps it at once, is dead too)
+	alive=$(awk '$3 != "Z" {print "alive"}' "/proc/$victim/stat" 2>/dev/null)
+	alive=${alive:-killed}
+	is "$alive" alive "kill while the container's PID goes to another process: that process is not signalled ($(cat "$F/signal"))"
+	kill -9 "$victim" 2>/dev/null
+else
+	ok 1 "could not start a process with PID $cpid (ns_last_pid): the PID reuse case did not run"
+fi
+uc rm -f reuse >/dev/null 2>&1
+
+diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- image tarballs -----------------------------------------------------------------
 # Each is refused whole: exit 125, a message, no image, no layer, nothing
 # in the store's tmp/, nothing beside the tarball or at the absolute names.

@@ -12,6 +12,7 @@
 #include "container.h"
 #include "images.h"
 #include "layer.h"
+#include "process.h"
 #include "utils.h"
 
 static int simple_opts(const char *cmd, struct uc_cli *g, int argc, char **argv,
@@ -287,37 +288,68 @@ static int signal_number(const char *s)
 	return *s && !*end && n > 0 && n < NSIG ? (int)n : -1;
 }
 
-/* Signal a running container's init; wait up to timeout_ms for it to go. */
+/* After its process is gone: until its keeper has recorded the exit
+ * (bounded: a keeper that died never will). */
+static void wait_recorded(struct uc_store *s, const char *id)
+{
+	struct uc_container *c;
+	int waited;
+
+	for (waited = 0; waited < 2000; waited += 10) {
+		bool running;
+
+		if (container_load(s, id, &c, NULL) < 0)
+			return;
+		running = !strcmp(c->status, "running");
+		container_free(c);
+		if (!running)
+			return;
+		usleep(10000);
+	}
+}
+
+/*
+ * Signal a running container's init through a pidfd (never a process that
+ * got its PID since); timeout_ms >= 0 (stop): wait that long for it to go,
+ * then SIGKILL.
+ */
 static int signal_container(struct uc_store *s, const char *ref, int sig,
 			    int timeout_ms, uc_error_t *err)
 {
 	struct uc_container *c = NULL;
-	int waited;
+	int fd = -1, ret = 0;
 
 	if (container_find(s, ref, &c, err) < 0)
 		return -1;
-	if (!container_running(c)) {
-		if (timeout_ms < 0)
-			uc_error(err, 0, "Cannot kill container: %s: container %s is not running",
-				 ref, c->id);
-		container_free(c);
-		return timeout_ms < 0 ? -1 : 0;	/* stop of a stopped one: fine */
+	if (container_running(c))
+		fd = process_open(c->pid, c->pid_start);
+	if (fd >= 0 && process_signal(fd, sig) < 0) {
+		if (errno != ESRCH) {
+			ret = uc_error_errno(err, errno, "kill %s", ref);
+			goto out;
+		}
+		close(fd);	/* it has exited meanwhile */
+		fd = -1;
 	}
-	if (kill(c->pid, sig) < 0) {
-		uc_error_errno(err, errno, "kill %s", ref);
-		container_free(c);
-		return -1;
+	if (fd < 0) {
+		if (timeout_ms < 0)	/* stop of a stopped one: fine */
+			ret = uc_error(err, 0, "Cannot kill container: %s: container %s is not running",
+				       ref, c->id);
+		goto out;
 	}
-	for (waited = 0; waited < timeout_ms && container_running(c); waited += 20)
-		usleep(20000);
-	if (timeout_ms >= 0 && container_running(c)) {
+	if (timeout_ms >= 0) {
 		/* docker stop: SIGKILL after the grace period */
-		kill(c->pid, SIGKILL);
-		for (waited = 0; waited < 10000 && container_running(c); waited += 20)
-			usleep(20000);
+		if (!process_wait_exit(fd, timeout_ms)) {
+			process_signal(fd, SIGKILL);
+			process_wait_exit(fd, 10000);
+		}
+		wait_recorded(s, c->id);
 	}
+out:
+	if (fd >= 0)
+		close(fd);
 	container_free(c);
-	return 0;
+	return ret;
 }
 
 int cmd_kill(struct uc_cli *g, int argc, char **argv)

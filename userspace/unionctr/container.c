@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "freeze.h"
 #include "images.h"
 #include "layer.h"
+#include "process.h"
 #include "safepath.h"
 #include "tree.h"
 #include "ucjson.h"
@@ -82,6 +84,32 @@ unsigned long long proc_start_time(int pid)
 		t = strtoull(p + 1, NULL, 10);
 	free(buf);
 	return t;
+}
+
+int container_start_lock(struct uc_store *s, const char *id, bool wait,
+			 uc_error_t *err)
+{
+	char *dir = store_path(s, "containers/%s", id);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), saved;
+
+	if (fd < 0) {
+		uc_error_errno(err, errno, "open `%s`", dir);
+		free(dir);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		if (saved != EWOULDBLOCK)
+			uc_error_errno(err, saved, "lock `%s`", dir);
+		close(fd);
+		free(dir);
+		errno = saved;
+		return -1;
+	}
+	free(dir);
+	return fd;
 }
 
 bool container_running(const struct uc_container *c)
@@ -960,11 +988,19 @@ int container_remove(struct uc_store *s, const char *ref, bool force,
 		     bool volumes, uc_error_t *err)
 {
 	struct uc_container *c = NULL;
-	int ret = -1, i;
+	int ret = -1, lock = -1, fd;
 
 	if (store_lock(s, err) < 0)
 		return -1;
 	if (container_find(s, ref, &c, err) < 0)
+		goto out;
+	/* a start in progress holds it: the container is as good as running */
+	lock = container_start_lock(s, c->id, false, err);
+	if (lock < 0 && errno == EWOULDBLOCK) {
+		uc_error(err, 0, "You cannot remove a container that is being started: %s", c->id);
+		goto out;
+	}
+	if (lock < 0)
 		goto out;
 	if (container_running(c)) {
 		if (!force) {
@@ -973,12 +1009,17 @@ int container_remove(struct uc_store *s, const char *ref, bool force,
 				 c->id);
 			goto out;
 		}
-		kill(c->pid, SIGKILL);
-		for (i = 0; i < 1000 && container_running(c); i++)
-			usleep(10000);
+		/* through a pidfd: never a process that got its PID since */
+		fd = process_open(c->pid, c->pid_start);
+		if (fd >= 0 && process_signal(fd, SIGKILL) == 0)
+			process_wait_exit(fd, 10000);
+		if (fd >= 0)
+			close(fd);
 	}
 	ret = container_remove_record(s, c, volumes, err);
 out:
+	if (lock >= 0)
+		close(lock);
 	container_free(c);
 	store_unlock(s);
 	return ret;

@@ -83,6 +83,15 @@ int container_remove_record(struct uc_store *s, struct uc_container *c,
 int container_commit(struct uc_store *s, const char *ref, const char *name,
 		     char **id, uc_error_t *err);
 bool container_running(const struct uc_container *c);
+/*
+ * The start lock of container id (a flock of its directory): a start holds
+ * it from before it checks the container's state until it has recorded it
+ * running (or failed), so that two starts, or a start and an rm, of one
+ * container do not cross.  The fd to close, or -1 (errno EWOULDBLOCK, err
+ * not set, when !wait and a start holds it).
+ */
+int container_start_lock(struct uc_store *s, const char *id, bool wait,
+			 uc_error_t *err);
 char *container_dir(struct uc_store *s, const struct uc_container *c,
 		    const char *rel);
 struct json_object *container_to_json(struct uc_store *s,

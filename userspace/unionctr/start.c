@@ -129,12 +129,15 @@ struct start_ctx {
 	struct uc_image *img;
 	char *id;
 	int master;		/* pty master (-t), or -1 */
+	int start_lock;		/* container_start_lock() until recorded */
 	struct uc_stdio io;	/* pipes and relays of the container's stdio */
 	struct uc_sec_runtime sec;
 };
 
 static void start_ctx_release(struct start_ctx *x)
 {
+	if (x->start_lock >= 0)
+		close(x->start_lock);
 	if (x->master >= 0)
 		close(x->master);
 	if (x->sp.console_sock >= 0)
@@ -148,24 +151,50 @@ static void start_ctx_release(struct start_ctx *x)
 	container_free(x->c);
 }
 
-/* The container (not running) and its image's layers. */
-static int start_prepare(struct uc_store *s, const char *ref,
-			 const struct uc_start_opts *o, struct start_ctx *x,
-			 uc_error_t *err)
+/*
+ * Which container (under the store lock, briefly), then its start lock,
+ * then (under the store lock again) its state and image: never the store
+ * lock for the whole start, whose mounts may take long or hang.
+ */
+static int start_find(struct uc_store *s, const char *ref, struct start_ctx *x,
+		      uc_error_t *err)
+{
+	struct uc_container *c;
+	int ret;
+
+	if (store_lock(s, err) < 0)
+		return -1;
+	ret = container_find(s, ref, &c, err);
+	store_unlock(s);
+	if (ret < 0)
+		return -1;
+	x->id = xstrdup(c->id);
+	container_free(c);
+	x->start_lock = container_start_lock(s, x->id, true, err);
+	if (x->start_lock < 0)
+		return -1;
+	if (store_lock(s, err) < 0)
+		return -1;
+	ret = container_load(s, x->id, &x->c, err);
+	if (ret == 0 && container_running(x->c))
+		ret = uc_error(err, 0, "container %s is already running", x->c->name);
+	/* A container runs on the backend it was created for (c->storage). */
+	if (ret == 0)
+		ret = image_find(s, x->c->image_id, &x->img, err);
+	if (ret == 0)
+		x->sp.lowers = image_layer_dirs(s, x->img);
+	store_unlock(s);
+	return ret;
+}
+
+/* What the child needs: paths, stdio, capabilities and seccomp filter. */
+static int start_prepare(struct uc_store *s, const struct uc_start_opts *o,
+			 struct start_ctx *x, uc_error_t *err)
 {
 	char *cache;
 	int ret;
 
-	if (container_find(s, ref, &x->c, err) < 0)
-		return -1;
-	x->id = xstrdup(x->c->id);
-	if (container_running(x->c))
-		return uc_error(err, 0, "container %s is already running", x->c->name);
-	/* A container runs on the backend it was created for (c->storage). */
-	if (image_find(s, x->c->image_id, &x->img, err) < 0)
-		return -1;
 	x->sp.c = x->c;
-	x->sp.lowers = image_layer_dirs(s, x->img);
 	x->sp.cdir = container_dir(s, x->c, NULL);
 	x->sp.stdin_open = o->interactive && o->attach;
 	x->sp.sec = &x->sec;
@@ -203,6 +232,9 @@ static void record_running(struct uc_store *s, struct start_ctx *x)
 {
 	struct uc_container *c = x->c;
 
+	if (store_lock(s, NULL) < 0)
+		return;
+
 	free(c->status);
 	c->status = xstrdup("running");
 	c->pid = x->sp.pid;
@@ -213,6 +245,7 @@ static void record_running(struct uc_store *s, struct start_ctx *x)
 	free(c->error);
 	c->error = NULL;
 	container_save(s, c, NULL);
+	store_unlock(s);
 }
 
 /* Relay the terminal (attached) and wait; the container's status. */
@@ -239,7 +272,7 @@ static int start_wait(struct start_ctx *x, const struct uc_start_opts *o, int si
 int container_start(struct uc_store *s, const char *ref,
 		    const struct uc_start_opts *o, int *status, uc_error_t *err)
 {
-	struct start_ctx x = { .master = -1 };
+	struct start_ctx x = { .master = -1, .start_lock = -1 };
 	sigset_t set, old;
 	int sigfd, ret = -1;
 
@@ -252,16 +285,15 @@ int container_start(struct uc_store *s, const char *ref,
 		uc_error_errno(err, errno, "signalfd");
 		goto out;
 	}
-	if (store_lock(s, err) < 0)
-		goto out;
-	if (start_prepare(s, ref, o, &x, err) < 0 || start_spawn(s, &x, err) < 0) {
-		store_unlock(s);
+	if (start_find(s, ref, &x, err) < 0 || start_prepare(s, o, &x, err) < 0 ||
+	    start_spawn(s, &x, err) < 0) {
 		if (o->notify_fd >= 0)
 			notify(o->notify_fd, (*err)->status, (*err)->msg);
 		goto out;
 	}
 	record_running(s, &x);
-	store_unlock(s);
+	close(x.start_lock);
+	x.start_lock = -1;
 	notify(o->notify_fd, 0, NULL);
 	*status = start_wait(&x, o, sigfd);
 	record_exit(s, x.id, *status, NULL);
@@ -313,6 +345,11 @@ int container_start_detached(struct uc_store *s, const char *ref,
 		/* The keeper outlives us: it waits for the container. */
 		if (fork() > 0)
 			_exit(0);
+		/* its own lock (flock is per open file, which fork shares) */
+		if (store_lock_reopen(s, &e) < 0) {
+			notify(p[1], e->status, e->msg);
+			_exit(UC_EXIT_LAUNCHER);
+		}
 		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {
 			dup2(fd, 0);

@@ -76,6 +76,21 @@ int store_lock(struct uc_store *s, uc_error_t *err)
 	return 0;
 }
 
+int store_lock_reopen(struct uc_store *s, uc_error_t *err)
+{
+	char *p = store_path(s, "lock");
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	free(p);
+	if (fd < 0)
+		return uc_error_errno(err, errno, "open the state lock in `%s`", s->root);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->lock_fd = fd;
+	s->lock_depth = 0;
+	return 0;
+}
+
 void store_unlock(struct uc_store *s)
 {
 	if (s->lock_depth > 0 && --s->lock_depth == 0)

@@ -30,6 +30,13 @@ int store_open(struct uc_store *s, const char *root, const char *storage,
 void store_close(struct uc_store *s);
 /* Exclusive lock of the whole state; nests. */
 int store_lock(struct uc_store *s, uc_error_t *err);
+/*
+ * In a forked process that outlives its parent's use of s (a keeper): a
+ * lock fd of its own.  flock() belongs to the open file, which fork
+ * shares: without this, keepers forked from one command would all hold
+ * (and drop) one lock.  Must be called unlocked.
+ */
+int store_lock_reopen(struct uc_store *s, uc_error_t *err);
 void store_unlock(struct uc_store *s);
 char *store_path(struct uc_store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
