@@ -51,106 +51,113 @@ static void create_usage(const char *cmd)
 	       cmd, strcmp(cmd, "run") ? "" : "  -d, --detach             run in the background, print the id\n");
 }
 
+static const struct option create_opts[] = {
+	{ "volume", required_argument, NULL, 'v' },
+	{ "volumes-from", required_argument, NULL, 0x200 },
+	{ "name", required_argument, NULL, 0x201 },
+	{ "rm", no_argument, NULL, 0x202 },
+	{ "interactive", no_argument, NULL, 'i' },
+	{ "tty", no_argument, NULL, 't' },
+	{ "env", required_argument, NULL, 'e' },
+	{ "workdir", required_argument, NULL, 'w' },
+	{ "hostname", required_argument, NULL, 'h' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "entrypoint", required_argument, NULL, 0x203 },
+	{ "read-only", no_argument, NULL, 0x204 },
+	{ "detach", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 0x205 },
+	{ "cap-add", required_argument, NULL, 0x206 },
+	{ "cap-drop", required_argument, NULL, 0x207 },
+	{ "privileged", no_argument, NULL, 0x208 },
+	{ "security-opt", required_argument, NULL, 0x209 },
+	{ "no-pivot", no_argument, NULL, 0x20a },
+	CLI_GLOBAL_OPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A list option (-v, -e, ...) into its vector; false if opt is not one. */
+static bool list_option(int opt, struct uc_create_opts *c)
+{
+	char ***v = opt == 'v' ? &c->volumes : opt == 0x200 ? &c->volumes_from :
+		    opt == 'e' ? &c->env : opt == 0x206 ? &c->cap_add :
+		    opt == 0x207 ? &c->cap_drop : opt == 0x209 ? &c->security_opt : NULL;
+
+	if (v)
+		strv_push(v, optarg);
+	return v != NULL;
+}
+
+/* One option of create/run; -1 ends the parse (status in *st). */
+static int create_option(const char *cmd, int opt, struct run_args *a, int *st)
+{
+	struct uc_create_opts *c = &a->create;
+
+	if (list_option(opt, c))
+		return 0;
+	switch (opt) {
+	case 0x201:
+		c->name = optarg;
+		break;
+	case 0x202:
+		c->auto_remove = true;
+		break;
+	case 'i':
+		c->open_stdin = true;
+		break;
+	case 't':
+		c->tty = true;
+		break;
+	case 'w':
+		c->workdir = optarg;
+		break;
+	case 'h':
+		c->hostname = optarg;
+		break;
+	case 'u':
+		c->user = optarg;
+		break;
+	case 0x203:
+		c->entrypoint = optarg;
+		break;
+	case 0x204:
+		c->read_only = true;
+		break;
+	case 0x208:
+		c->privileged = true;
+		break;
+	case 0x20a:
+		c->no_pivot = true;
+		break;
+	case 'd':
+		if (strcmp(cmd, "run")) {
+			*st = cli_usage_error(cmd, "unknown shorthand flag: 'd'");
+			return -1;
+		}
+		a->detach = true;
+		break;
+	case 0x205:
+		create_usage(cmd);
+		*st = 0;
+		return -1;
+	default:
+		*st = cli_usage_error(cmd, "bad option");
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse create/run options; returns -1 for usage errors (status in *st). */
 static int parse_create(const char *cmd, struct uc_cli *g, int argc, char **argv,
 			struct run_args *a, int *st)
 {
-	static const struct option opts[] = {
-		{ "volume", required_argument, NULL, 'v' },
-		{ "volumes-from", required_argument, NULL, 0x200 },
-		{ "name", required_argument, NULL, 0x201 },
-		{ "rm", no_argument, NULL, 0x202 },
-		{ "interactive", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "hostname", required_argument, NULL, 'h' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "entrypoint", required_argument, NULL, 0x203 },
-		{ "read-only", no_argument, NULL, 0x204 },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 0x205 },
-		{ "cap-add", required_argument, NULL, 0x206 },
-		{ "cap-drop", required_argument, NULL, 0x207 },
-		{ "privileged", no_argument, NULL, 0x208 },
-		{ "security-opt", required_argument, NULL, 0x209 },
-		{ "no-pivot", no_argument, NULL, 0x20a },
-		CLI_GLOBAL_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	int opt, i;
 
 	memset(a, 0, sizeof(*a));
-	while ((opt = getopt_long(argc, argv, "+v:ite:w:h:du:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+v:ite:w:h:du:", create_opts, NULL)) != -1) {
 		if (cli_global_opt(g, opt))
 			continue;
-		switch (opt) {
-		case 'v':
-			strv_push(&a->create.volumes, optarg);
-			break;
-		case 0x200:
-			strv_push(&a->create.volumes_from, optarg);
-			break;
-		case 0x201:
-			a->create.name = optarg;
-			break;
-		case 0x202:
-			a->create.auto_remove = true;
-			break;
-		case 'i':
-			a->create.open_stdin = true;
-			break;
-		case 't':
-			a->create.tty = true;
-			break;
-		case 'e':
-			strv_push(&a->create.env, optarg);
-			break;
-		case 'w':
-			a->create.workdir = optarg;
-			break;
-		case 'h':
-			a->create.hostname = optarg;
-			break;
-		case 'u':
-			a->create.user = optarg;
-			break;
-		case 0x203:
-			a->create.entrypoint = optarg;
-			break;
-		case 0x204:
-			a->create.read_only = true;
-			break;
-		case 'd':
-			if (strcmp(cmd, "run")) {
-				*st = cli_usage_error(cmd, "unknown shorthand flag: 'd'");
-				return -1;
-			}
-			a->detach = true;
-			break;
-		case 0x205:
-			create_usage(cmd);
-			*st = 0;
+		if (create_option(cmd, opt, a, st) < 0)
 			return -1;
-		case 0x206:
-			strv_push(&a->create.cap_add, optarg);
-			break;
-		case 0x207:
-			strv_push(&a->create.cap_drop, optarg);
-			break;
-		case 0x208:
-			a->create.privileged = true;
-			break;
-		case 0x209:
-			strv_push(&a->create.security_opt, optarg);
-			break;
-		case 0x20a:
-			a->create.no_pivot = true;
-			break;
-		default:
-			*st = cli_usage_error(cmd, "bad option");
-			return -1;
-		}
 	}
 	if (optind >= argc) {
 		*st = cli_usage_error(cmd, "requires at least 1 argument");
