@@ -647,6 +647,12 @@ for i in $(seq 100); do
 	[ -n "$(ls "$ROOT"/containers/*/upper/l 2>/dev/null)" ] && break
 	sleep 0.1
 done
+# diff reads the same upper directory (names only): never the host's.
+for i in $(seq 60); do
+	out=$(uc diff swapper 2>&1)
+	case $out in *secret*) break ;; esac
+done
+unlike "$out" 'secret' "diff of a running container that swaps a symlink in: never the host dir's names"
 # The race window of a path walk is a few microseconds: up to 60 commits,
 # until one takes the host's file.
 committed=0 leaked=0 ids=()

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "archive_dl.h"
@@ -586,85 +587,126 @@ static bool made_by_launcher(const char *rel,
 	return S_ISDIR(st->st_mode) || (S_ISREG(st->st_mode) && st->st_size == 0);
 }
 
-/* Report changes under rel; with fn NULL only count them. */
-static int diff_dir(const char *upper, const char *rel, char *const *lowers,
-		    diff_fn fn, void *data, int *count, uc_error_t *err)
+struct diff_walk {
+	char *const *lowers;
+	diff_fn fn;		/* NULL: only count */
+	void *data;
+	uc_error_t *err;
+};
+
+static int diff_dir(const struct diff_walk *w, int dirfd, const char *rel, int *count);
+
+static void report(const struct diff_walk *w, char kind, const char *rel, int *count)
+{
+	(*count)++;
+	if (w->fn)
+		w->fn(kind, rel, w->data);
+}
+
+/* Below directory name of dirfd (opened without following): changes. */
+static int diff_below(const struct diff_walk *w, int dirfd, const char *name,
+		      const char *rel, int *count, bool *opaque)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ret;
+	char v[4];
+
+	if (fd < 0)
+		return uc_error_errno(w->err, errno, "diff: open `%s`", rel);
+	if (opaque)
+		*opaque = (fgetxattr(fd, XATTR_OVERLAY_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y') ||
+			  (fgetxattr(fd, XATTR_UNIONFS_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y');
+	ret = opaque && *opaque ? 0 : diff_dir(w, fd, rel, count);
+	close(fd);
+	return ret;
+}
+
+/* A directory copied up on the way to a change below it: "C" only if
+ * something below is reported. */
+static int diff_copied_dir(const struct diff_walk *w, int dirfd, const char *name,
+			   const char *rel, int *count)
+{
+	struct diff_walk quiet = { w->lowers, NULL, NULL, w->err };
+	bool opaque = false;
+	int below = 0;
+
+	if (diff_below(&quiet, dirfd, name, rel, &below, &opaque) < 0)
+		return -1;
+	if (opaque) {	/* it hides the image's content: changed itself */
+		report(w, 'C', rel, count);
+		return diff_below(w, dirfd, name, rel, count, NULL);
+	}
+	if (below == 0)
+		return 0;
+	report(w, 'C', rel, count);
+	return w->fn ? diff_below(w, dirfd, name, rel, count, NULL) : (*count += below, 0);
+}
+
+static int diff_entry(const struct diff_walk *w, int dirfd, const char *name,
+		      const char *rel, int *count)
+{
+	struct stat st, lst;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return uc_error_errno(w->err, errno, "diff: stat `%s`", rel);
+	if (is_whiteout(&st)) {
+		if (in_lowers(w->lowers, rel))
+			report(w, 'D', rel, count);
+		return 0;
+	}
+	if (lower_stat(w->lowers, rel, &lst) < 0) {
+		if (!made_by_launcher(rel, &st))
+			report(w, 'A', rel, count);
+		return S_ISDIR(st.st_mode) ? diff_below(w, dirfd, name, rel, count, NULL) : 0;
+	}
+	if (S_ISDIR(st.st_mode) && S_ISDIR(lst.st_mode) && st.st_mode == lst.st_mode &&
+	    st.st_uid == lst.st_uid && st.st_gid == lst.st_gid)
+		return diff_copied_dir(w, dirfd, name, rel, count);
+	report(w, 'C', rel, count);
+	return S_ISDIR(st.st_mode) ? diff_below(w, dirfd, name, rel, count, NULL) : 0;
+}
+
+/*
+ * Report changes under rel (dirfd), sorted by name.  A running container
+ * can rename entries in its upper directory meanwhile: the walk goes by
+ * directory fds and follows nothing.
+ */
+static int diff_dir(const struct diff_walk *w, int dirfd, const char *rel, int *count)
 {
 	struct dirent **ents = NULL;
-	char *dir = xasprintf("%s%s", upper, rel);
+	char p[64];
 	int n, i, ret = 0;
 
-	n = scandir(dir, &ents, NULL, alphasort);
-	if (n < 0) {
-		uc_error_errno(err, errno, "scandir `%s`", dir);
-		free(dir);
-		return -1;
-	}
+	fd_path(dirfd, p);
+	n = scandir(p, &ents, NULL, alphasort);
+	if (n < 0)
+		return uc_error_errno(w->err, errno, "diff: read `%s`", *rel ? rel : "/");
 	for (i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		struct stat st, lst;
-		char *r, *full;
 
-		if (ret < 0 || !strcmp(name, ".") || !strcmp(name, ".."))
-			goto next;
-		r = xasprintf("%s/%s", rel, name);
-		full = xasprintf("%s%s", upper, r);
-		if (lstat(full, &st) < 0) {
-			ret = uc_error_errno(err, errno, "stat `%s`", full);
-		} else if (is_whiteout(&st)) {
-			if (in_lowers(lowers, r)) {
-				(*count)++;
-				if (fn)
-					fn('D', r, data);
-			}
-		} else if (lower_stat(lowers, r, &lst) < 0) {
-			if (!made_by_launcher(r, &st)) {
-				(*count)++;
-				if (fn)
-					fn('A', r, data);
-			}
-			if (S_ISDIR(st.st_mode))
-				ret = diff_dir(upper, r, lowers, fn, data, count, err);
-		} else if (S_ISDIR(st.st_mode) && S_ISDIR(lst.st_mode) &&
-			   st.st_mode == lst.st_mode && st.st_uid == lst.st_uid &&
-			   st.st_gid == lst.st_gid && !is_opaque(full)) {
-			/* A directory copied up on the way to a change below it:
-			 * "C" only if something below is reported. */
-			int below = 0;
+		if (ret == 0 && strcmp(name, ".") && strcmp(name, "..")) {
+			char *r = xasprintf("%s/%s", rel, name);
 
-			ret = diff_dir(upper, r, lowers, NULL, NULL, &below, err);
-			if (ret == 0 && below > 0) {
-				(*count)++;
-				if (fn) {
-					fn('C', r, data);
-					ret = diff_dir(upper, r, lowers, fn, data, count, err);
-				} else {
-					*count += below;
-				}
-			}
-		} else {
-			(*count)++;
-			if (fn)
-				fn('C', r, data);
-			if (S_ISDIR(st.st_mode))
-				ret = diff_dir(upper, r, lowers, fn, data, count, err);
+			ret = diff_entry(w, dirfd, name, r, count);
+			free(r);
 		}
-		free(r);
-		free(full);
-next:
 		free(ents[i]);
 	}
 	free(ents);
-	free(dir);
 	return ret;
 }
 
 int layer_diff(const char *upper, char *const *lowers, diff_fn fn, void *data,
 	       uc_error_t *err)
 {
-	int count = 0;
+	struct diff_walk w = { lowers, fn, data, err };
+	int count = 0, fd, ret;
 
-	return diff_dir(upper, "", lowers, fn, data, &count, err);
+	fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return uc_error_errno(err, errno, "diff: open `%s`", upper);
+	ret = diff_dir(&w, fd, "", &count);
+	close(fd);
+	return ret;
 }
 
 void layer_strip_init(const char *dir, char *const *lowers)

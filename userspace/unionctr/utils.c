@@ -372,14 +372,6 @@ int mark_opaque(const char *dir, uc_error_t *err)
 	return 0;
 }
 
-bool is_opaque(const char *dir)
-{
-	char v[4];
-
-	return (lgetxattr(dir, XATTR_OVERLAY_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y') ||
-	       (lgetxattr(dir, XATTR_UNIONFS_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y');
-}
-
 bool is_whiteout(const struct stat *st)
 {
 	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);

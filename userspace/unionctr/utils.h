@@ -51,7 +51,6 @@ bool dir_is_empty(const char *path);
 #define XATTR_OVERLAY_OPAQUE "trusted.overlay.opaque"
 struct stat;
 int mark_opaque(const char *dir, uc_error_t *err);
-bool is_opaque(const char *dir);
 bool is_whiteout(const struct stat *st);
 
 /* An id: 64 lowercase hex characters (containers, images, layers). */
