@@ -341,6 +341,7 @@ static int unionfs_xattr_set(const struct xattr_handler *handler,
 	if (err)
 		return err;
 	upper = ufs_upper(dentry);
+	ufs_attr_lock(d_inode(dentry));
 	old = ufs_override_creds(sb);
 	err = mnt_want_write(umnt);
 	if (!err) {
@@ -352,6 +353,7 @@ static int unionfs_xattr_set(const struct xattr_handler *handler,
 		mnt_drop_write(umnt);
 	}
 	revert_creds(old);
+	ufs_attr_unlock(d_inode(dentry));
 	ufs_copy_attr(d_inode(dentry), d_inode(upper));
 	return err;
 }
@@ -370,6 +372,7 @@ int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	if (err)
 		return err;
 	upper = ufs_upper(dentry);
+	ufs_attr_lock(d_inode(dentry));
 	old = ufs_override_creds(sb);
 	err = mnt_want_write(umnt);
 	if (!err) {
@@ -377,6 +380,7 @@ int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 		mnt_drop_write(umnt);
 	}
 	revert_creds(old);
+	ufs_attr_unlock(d_inode(dentry));
 	ufs_copy_attr(d_inode(dentry), d_inode(upper));
 	return err;
 }
@@ -433,6 +437,7 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	/* writeback of mapped pages sees the old size or the new one */
 	if (attr->ia_valid & ATTR_SIZE)
 		filemap_invalidate_lock(d_inode(dentry)->i_mapping);
+	ufs_attr_lock(d_inode(dentry));
 	old = ufs_override_creds(sb);
 	err = mnt_want_write(umnt);
 	if (!err) {
@@ -442,6 +447,7 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 		mnt_drop_write(umnt);
 	}
 	revert_creds(old);
+	ufs_attr_unlock(d_inode(dentry));
 	ufs_copy_attr(d_inode(dentry), d_inode(upper));
 	if (attr->ia_valid & ATTR_SIZE) {
 		if (!err)

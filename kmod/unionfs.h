@@ -163,6 +163,19 @@ struct ufs_chunk_disk {
  * the inode is published or by a metadata copy-up; cleared, once the data
  * is in the upper file, under @copy_up_lock (release store; readers load
  * it with ufs_data_in_lower()).
+ *
+ * @copy_up_lock is also held by every change of the upper file's
+ * attributes (chmod, chown, utimes, xattrs, ACLs: ufs_attr_lock()), so
+ * none runs while ufs_complete_data() fills the file and then puts back
+ * the attributes the fill changed.
+ *
+ * Lock order: a union inode's i_rwsem (a directory's before its
+ * children's), then its invalidate_lock (writeback of mapped pages takes
+ * it shared), then @copy_up_lock (one inode's at a time), then the upper
+ * layer's freeze protection (mnt_want_write(), file_start_write()), then
+ * the upper's own inode locks (staging directory, upper inode). mmap_lock
+ * comes before invalidate_lock (faults) and is never taken under
+ * @copy_up_lock: no user memory is touched while it is held.
  */
 struct unionfs_inode {
 	struct inode vfs_inode;
@@ -240,6 +253,17 @@ static inline bool ufs_has_mapped_writes(struct inode *inode)
 {
 	return mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY) ||
 	       mapping_tagged(&inode->i_data, PAGECACHE_TAG_WRITEBACK);
+}
+
+/* Around a change of the upper file's attributes: see unionfs_inode. */
+static inline void ufs_attr_lock(struct inode *inode)
+{
+	mutex_lock(&UFS_I(inode)->copy_up_lock);
+}
+
+static inline void ufs_attr_unlock(struct inode *inode)
+{
+	mutex_unlock(&UFS_I(inode)->copy_up_lock);
 }
 
 static inline unsigned int ufs_real_layer(struct inode *inode)

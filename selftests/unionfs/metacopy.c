@@ -1152,4 +1152,256 @@ TEST_F_TIMEOUT(mc, corrupt_chunk_maps, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(EIO, errno);
 }
 
+/* --- a lower layer on a filesystem of its own --- */
+
+/*
+ * The lower layer on a tmpfs of its own. An upper that can share extents
+ * with a lower on its own filesystem (xfs, btrfs) clones whole files at the
+ * first write; with the lower elsewhere, fills and chunk copies copy bytes
+ * on every upper filesystem.
+ */
+FIXTURE(mcx) {
+	struct ufs_env e;
+	int lower_fs;
+	char opts[4096];
+};
+
+FIXTURE_SETUP(mcx)
+{
+	ASSERT_EQ(0, ufs_env_init(&self->e, 1));
+	ASSERT_EQ(0, mount("tmpfs", self->e.lower[0], "tmpfs", 0,
+			   "size=512m,mode=755"));
+	self->lower_fs = 1;
+}
+
+FIXTURE_TEARDOWN(mcx)
+{
+	if (self->e.mounted) {
+		EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
+		if (!umount(self->e.mnt))
+			self->e.mounted = 0;
+	}
+	if (self->lower_fs)
+		umount2(self->e.lower[0], MNT_DETACH);
+	ufs_env_fini(&self->e);
+}
+
+/* Mount the union of lower[0] and the upper, with @extra options (or ""). */
+static int mcx_mount(FIXTURE_DATA(mcx) *self, const char *extra)
+{
+	struct ufs_env *e = &self->e;
+
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s,upperdir=%s,workdir=%s%s%s", e->lower[0],
+		 e->upper, e->work, *extra ? "," : "", extra);
+	e->fp[0] = ufs_fingerprint(e->lower[0]);
+	if (ufs_mount(e->mnt, self->opts))
+		return -1;
+	e->mounted = 1;
+	return 0;
+}
+
+static int mcx_remount(FIXTURE_DATA(mcx) *self)
+{
+	if (umount(self->e.mnt))
+		return -1;
+	self->e.mounted = 0;
+	if (ufs_mount(self->e.mnt, self->opts))
+		return -1;
+	self->e.mounted = 1;
+	return 0;
+}
+
+/*
+ * A sparse lower file of @size bytes: 4 KiB of the pattern at the start of
+ * every @stride bytes, holes between. Many extents make a slow fill.
+ */
+static int put_striped(const char *path, off_t size, off_t stride)
+{
+	static char buf[4096];
+	off_t off;
+	size_t i;
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0 || ftruncate(fd, size))
+		goto fail;
+	for (off = 0; off < size; off += stride) {
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = pattern_at(off + i);
+		if (pwrite(fd, buf, sizeof(buf), off) != sizeof(buf))
+			goto fail;
+	}
+	return close(fd);
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Does @path hold what put_striped() made? */
+static int is_striped(const char *path, off_t size, off_t stride)
+{
+	static char buf[65536];
+	off_t off = 0;
+	ssize_t n, i;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			off_t at = off + i;
+			char want = at % stride < 4096 ? pattern_at(at) : 0;
+
+			if (buf[i] != want) {
+				close(fd);
+				return 0;
+			}
+		}
+		off += n;
+	}
+	close(fd);
+	return n == 0 && off == size;
+}
+
+/* --- attribute changes while a metacopy file is filled --- */
+
+#define FILL_SIZE	(64 << 20)
+#define FILL_STRIDE	(32 << 10)
+
+enum attr_change { CH_MODE, CH_OWNER, CH_TIMES, CH_CAPS, CH_NR };
+
+static const char *attr_change_name(enum attr_change kind)
+{
+	static const char *const names[CH_NR] = {
+		"chmod", "chown", "utimes", "setcap"
+	};
+
+	return kind < CH_NR ? names[kind] : "?";
+}
+
+static const struct vfs_cap_data fill_cap = {
+	.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE,
+	.data = { { .permitted = 1u << CAP_NET_BIND_SERVICE } },
+};
+
+static int change_attr(const char *path, enum attr_change kind)
+{
+	struct timespec ts[2] = { { 1000000, 0 }, { 2000000, 0 } };
+
+	switch (kind) {
+	case CH_MODE:
+		return chmod(path, 0710);
+	case CH_OWNER:
+		return chown(path, 1234, 5678);
+	case CH_TIMES:
+		return utimensat(AT_FDCWD, path, ts, 0);
+	default:
+		return setxattr(path, "security.capability", &fill_cap,
+				sizeof(fill_cap), 0);
+	}
+}
+
+/* Does @path show the change change_attr() made? */
+static int has_attr(const char *path, enum attr_change kind)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+	switch (kind) {
+	case CH_MODE:
+		return (st.st_mode & 07777) == 0710;
+	case CH_OWNER:
+		return st.st_uid == 1234 && st.st_gid == 5678;
+	case CH_TIMES:
+		return st.st_mtim.tv_sec == 2000000;
+	default:
+		return getxattr(path, "security.capability", NULL, 0) ==
+		       sizeof(fill_cap);
+	}
+}
+
+struct fill_job {
+	const char *path;
+	int err;
+	int done;
+};
+
+/*
+ * An open for write on a mount without partial copy-up: the union gives the
+ * file all its data, without the union inode's lock (a truncate holds it,
+ * and so keeps chmod and the others out already).
+ */
+static void *fill_by_open(void *arg)
+{
+	struct fill_job *job = arg;
+	int fd = open(job->path, O_WRONLY);
+
+	job->err = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	__atomic_store_n(&job->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Wait until the upper file is being filled in place: blocks appear while
+ * it still has the mark. 0 if the fill ended first.
+ */
+static int fill_running(const char *upper, struct fill_job *job)
+{
+	struct stat st;
+
+	while (!__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
+		if (!stat(upper, &st) && st.st_blocks >= 256 && marked(upper))
+			return 1;
+	return 0;
+}
+
+/*
+ * chmod, chown, utimes and setcap made while a metacopy file is given its
+ * data stay made: the fill must not put back the attributes it found when
+ * it started (each change lands in the middle of a fill of 64 MiB).
+ */
+TEST_F_TIMEOUT(mcx, attribute_changes_during_a_fill_stay, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	int kind;
+
+	for (kind = 0; kind < CH_NR; kind++)
+		ASSERT_EQ(0, put_striped(ufs_path(e->lower[0], "fill%d", kind),
+					 FILL_SIZE, FILL_STRIDE));
+	ASSERT_EQ(0, mcx_mount(self, "chunk=0"));
+	for (kind = 0; kind < CH_NR; kind++) {
+		const char *path = ufs_path(e->mnt, "fill%d", kind);
+		const char *upper = ufs_path(e->upper, "fill%d", kind);
+		struct fill_job job = { .path = path };
+		pthread_t thread;
+		int during;
+
+		/* a metacopy file: the attributes up, the data below */
+		ASSERT_EQ(0, chmod(path, 0644));
+		ASSERT_TRUE(marked(upper));
+		ASSERT_EQ(0, pthread_create(&thread, NULL, fill_by_open, &job));
+		during = fill_running(upper, &job);
+		if (during)
+			EXPECT_EQ(0, change_attr(path, kind));
+		pthread_join(thread, NULL);
+		ASSERT_EQ(0, job.err);
+		/* else the change did not race with the fill: nothing proven */
+		ASSERT_TRUE(during) TH_LOG("the fill of %s ended before the %s",
+					   path, attr_change_name(kind));
+		EXPECT_FALSE(marked(upper));
+		EXPECT_TRUE(has_attr(path, kind)) TH_LOG("%s undone", attr_change_name(kind));
+		EXPECT_TRUE(has_attr(upper, kind));
+		EXPECT_TRUE(is_striped(path, FILL_SIZE, FILL_STRIDE));
+	}
+	ASSERT_EQ(0, mcx_remount(self));
+	for (kind = 0; kind < CH_NR; kind++) {
+		EXPECT_TRUE(has_attr(ufs_path(e->mnt, "fill%d", kind), kind))
+			TH_LOG("%s undone after remount", attr_change_name(kind));
+	}
+}
+
 TEST_HARNESS_MAIN
