@@ -16,6 +16,7 @@
 #include <linux/bitmap.h>
 #include <linux/xattr.h>
 #include <linux/sched/signal.h>
+#include <linux/falloc.h>
 #include "unionfs.h"
 
 /* Chunk size of a new map: the mount's, larger if the file needs it. */
@@ -164,26 +165,51 @@ bool ufs_chunk_present(struct ufs_chunks *chunks, loff_t pos)
 }
 
 /*
- * Copy [start, end) of @in to the same place in @out, skipping the holes
- * of @in (so they stay holes). With @to_end, a hole after the first data
- * is copied as zeros: finding where a hole starts may walk the whole rest
- * of the file (tmpfs looks at every page), too much for one chunk. Returns
- * the bytes copied.
+ * Make [start, end) of @out a hole before data is copied there, since the
+ * copy skips the holes of the source. An upper file's range may hold
+ * bytes a crash left behind: a chunk written and synced whose map bit
+ * never reached the disk (the map is written after the data) reads from
+ * below again, and its old bytes must not come back through the holes of
+ * a new copy. A range without data, as in every file this mount made,
+ * costs one SEEK_DATA. Returns 1 when @out cannot punch holes: the copy
+ * must then write the source's holes as zeros.
+ */
+static int ufs_clear_range(struct file *out, loff_t start, loff_t end)
+{
+	loff_t data = vfs_llseek(out, start, SEEK_DATA);
+	int err;
+
+	if (data == -ENXIO || (data >= 0 && data >= end))
+		return 0;
+	err = vfs_fallocate(out, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			    start, end - start);
+	return err == -EOPNOTSUPP ? 1 : err;
+}
+
+/*
+ * Make [start, end) of @out a copy of the same range of @in, leaving the
+ * holes of @in holes where @out can have them. With @to_end, a hole after
+ * the first data is copied as zeros: finding where a hole starts may walk
+ * the whole rest of the file (tmpfs looks at every page), too much for one
+ * chunk. Returns the bytes copied.
  */
 ssize_t ufs_copy_range(struct file *in, struct file *out, loff_t start,
 		       loff_t end, bool to_end)
 {
 	loff_t pos = start, copied = 0;
+	int dense = ufs_clear_range(out, start, end);
 
+	if (dense < 0)
+		return dense;
 	while (pos < end) {
 		loff_t data, hole = end;
 
-		data = vfs_llseek(in, pos, SEEK_DATA);
+		data = dense ? pos : vfs_llseek(in, pos, SEEK_DATA);
 		if (data == -ENXIO || data >= end)
 			break;			/* only a hole is left */
 		if (data < 0)
 			data = pos;		/* no SEEK_DATA: copy it all */
-		if (!to_end)
+		if (!to_end && !dense)
 			hole = vfs_llseek(in, data, SEEK_HOLE);
 		if (hole < 0 || hole > end)
 			hole = end;

@@ -124,7 +124,9 @@ static inline unsigned int ufs_stack_lowers(const struct unionfs_stack *stack)
  * then one bit per chunk); an empty value means no chunk is present. The
  * value is rewritten only after the upper file's data is synced, at fsync
  * and at the last close of a writer, so after a crash every chunk it marks
- * holds data; a chunk copied up but not yet marked reads from below again.
+ * holds data; a chunk copied up but not yet marked reads from below again
+ * (and is punched before it is copied up again: it may hold bytes written
+ * before the crash).
  *
  * Bits are set under the union inode's copy_up_lock, after the chunk's
  * data is in the upper file (reads test them without a lock); @dirty and

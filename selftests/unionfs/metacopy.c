@@ -1404,4 +1404,120 @@ TEST_F_TIMEOUT(mcx, attribute_changes_during_a_fill_stay, UFS_TEST_TIMEOUT)
 	}
 }
 
+/* --- chunk copies over bytes a crash left in the upper file --- */
+
+#define SP_SIZE (32 * CHUNK)
+
+/* The sparse lower: chunk 0, the second half of chunk 2 and chunk 6. */
+static int sp_lower_data(off_t off)
+{
+	return off < CHUNK || (off >= 2 * CHUNK + CHUNK / 2 && off < 3 * CHUNK) ||
+	       (off >= 6 * CHUNK && off < 7 * CHUNK);
+}
+
+static int put_sp(const char *path, char *model)
+{
+	off_t off;
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0 || ftruncate(fd, SP_SIZE))
+		goto fail;
+	for (off = 0; off < SP_SIZE; off++)
+		model[off] = sp_lower_data(off) ? pattern_at(off) : 0;
+	for (off = 0; off < SP_SIZE; off += 4096)
+		if (sp_lower_data(off) &&
+		    pwrite(fd, model + off, 4096, off) != 4096)
+			goto fail;
+	return close(fd);
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* The union file is @model (SP_SIZE bytes); the first difference in @at. */
+static int same_as(const char *path, const char *model, off_t *at)
+{
+	static char buf[SP_SIZE + 1];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+	off_t i;
+
+	*at = -1;
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	for (i = 0; i < SP_SIZE && i < n; i++)
+		if (buf[i] != model[i]) {
+			*at = i;
+			return 0;
+		}
+	return n == SP_SIZE;
+}
+
+static int write_model(const char *path, char *model, const char *text,
+		       off_t off)
+{
+	if (model)
+		memcpy(model + off, text, strlen(text));
+	return pwrite_at(path, O_WRONLY, text, off);
+}
+
+/*
+ * A crash can lose chunk-map bits whose chunks reached the upper's disk
+ * (the data is synced before the map, which is written later). Such a
+ * chunk reads from below again; copied up again, or filled when the file
+ * is completed, none of the bytes written before may come back where the
+ * lower file has holes. The crash is played by rewriting the map to the
+ * one on disk before the writes (empty: no chunk up).
+ */
+TEST_F_TIMEOUT(mcx, lost_map_bits_bring_back_no_stale_bytes, UFS_TEST_TIMEOUT)
+{
+	static char sp[SP_SIZE], sp2[SP_SIZE];
+	struct ufs_env *e = &self->e;
+	const char *usp = ufs_path(e->upper, "sp"), *usp2 = ufs_path(e->upper, "sp2");
+	const char *msp = ufs_path(e->mnt, "sp"), *msp2 = ufs_path(e->mnt, "sp2");
+	off_t at;
+
+	ASSERT_EQ(0, put_sp(ufs_path(e->lower[0], "sp"), sp));
+	ASSERT_EQ(0, put_sp(ufs_path(e->lower[0], "sp2"), sp2));
+	ASSERT_EQ(0, mcx_mount(self, ""));
+	/* before the crash: chunks 1, 2, 4 of sp and 3 of sp2 written */
+	ASSERT_EQ(0, write_model(msp, NULL, "STALE-1", CHUNK + 100));
+	ASSERT_EQ(0, write_model(msp, NULL, "STALE-2", 2 * CHUNK + 10));
+	ASSERT_EQ(0, write_model(msp, NULL, "STALE-3", 2 * CHUNK + CHUNK / 2 + 5));
+	ASSERT_EQ(0, write_model(msp, NULL, "STALE-4", 4 * CHUNK + 7));
+	ASSERT_EQ(0, write_model(msp2, NULL, "STALE-5", 3 * CHUNK + 9));
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(1, map_bit(usp, 1));
+	ASSERT_EQ(1, map_bit(usp2, 3));
+	/* the crash: the bytes are in the upper file, the map is the old one */
+	ASSERT_EQ(0, setxattr(usp, MARK, "", 0, 0));
+	ASSERT_EQ(0, setxattr(usp2, MARK, "", 0, 0));
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	EXPECT_TRUE(same_as(msp, sp, &at)) TH_LOG("sp differs at %lld", (long long)at);
+	EXPECT_TRUE(same_as(msp2, sp2, &at)) TH_LOG("sp2 differs at %lld", (long long)at);
+
+	/* a chunk that is all hole below, and one with a leading hole */
+	ASSERT_EQ(0, write_model(msp, sp, "T", CHUNK + 5000));
+	ASSERT_EQ(0, write_model(msp, sp, "U", 2 * CHUNK + CHUNK - 100));
+	EXPECT_TRUE(same_as(msp, sp, &at)) TH_LOG("chunk copies: sp differs at %lld",
+						  (long long)at);
+	/* completion: the chunks left (4), and a file with none up */
+	ASSERT_EQ(0, truncate(msp, SP_SIZE));
+	ASSERT_EQ(0, truncate(msp2, SP_SIZE));
+	EXPECT_FALSE(marked(usp));
+	EXPECT_FALSE(marked(usp2));
+	EXPECT_TRUE(same_as(msp, sp, &at)) TH_LOG("completed: sp differs at %lld",
+						  (long long)at);
+	EXPECT_TRUE(same_as(msp2, sp2, &at)) TH_LOG("completed: sp2 differs at %lld",
+						    (long long)at);
+	ASSERT_EQ(0, mcx_remount(self));
+	EXPECT_TRUE(same_as(msp, sp, &at));
+	EXPECT_TRUE(same_as(msp2, sp2, &at));
+}
+
 TEST_HARNESS_MAIN
