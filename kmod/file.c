@@ -277,10 +277,41 @@ struct ufs_writeback {
 };
 
 /*
+ * A writeback failure that says nothing about the data: the task doing
+ * the writeback is being killed (the chunk copy and the upper's write
+ * stop at a fatal signal; the flush may run in any task, a reader's for
+ * one), or memory is short. The page stays dirty for a later writeback.
+ */
+static bool ufs_writeback_retry(int err)
+{
+	return err == -EINTR || err == -ERESTARTSYS || err == -EAGAIN ||
+	       err == -ENOMEM;
+}
+
+/* Write @bvec at @pos of @out, to the last byte (a write may stop short). */
+static int ufs_writeback_data(struct file *out, struct bio_vec *bvec, loff_t pos)
+{
+	struct iov_iter iter;
+	ssize_t ret;
+
+	iov_iter_bvec(&iter, ITER_SOURCE, bvec, 1, bvec->bv_len);
+	while (iov_iter_count(&iter)) {
+		ret = ufs_write_real(out, &iter, &pos, 0);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
  * Write one dirty page to the upper file, after the chunks it lies in
  * (as any write does). Never past the upper file's end: a mapping cannot
  * extend a file, so a page there was cut off by a truncate (which waits
- * for unionfs_writepages() to let go of invalidate_lock).
+ * for unionfs_writepages() to let go of invalidate_lock). A page that
+ * could not be written is dirtied again (ufs_writeback_retry()) or lost:
+ * then fsync reports the error (the mapping's errseq).
  */
 static int ufs_writeback_page(UFS_WB_ITEM_T *item,
 			      struct writeback_control *wbc, void *data)
@@ -291,8 +322,6 @@ static int ufs_writeback_page(UFS_WB_ITEM_T *item,
 	loff_t pos = folio_pos(folio);
 	loff_t size = min(i_size_read(inode), i_size_read(file_inode(wb->out)));
 	struct bio_vec bvec = { .bv_page = &folio->page, .bv_offset = 0 };
-	struct iov_iter iter;
-	ssize_t ret;
 	int err;
 
 	if (pos >= size) {
@@ -304,15 +333,12 @@ static int ufs_writeback_page(UFS_WB_ITEM_T *item,
 	/* written again meanwhile, it is dirtied again by page_mkwrite */
 	folio_unlock(folio);
 	err = ufs_chunks_prepare(inode, wb->out, pos, pos + bvec.bv_len);
-	if (!err) {
-		iov_iter_bvec(&iter, ITER_SOURCE, &bvec, 1, bvec.bv_len);
-		ret = ufs_write_real(wb->out, &iter, &pos, 0);
-		if (ret < 0)
-			err = ret;
-		else if (ret < bvec.bv_len)
-			err = -EIO;
-	}
-	if (err)
+	if (!err)
+		err = ufs_writeback_data(wb->out, &bvec, pos);
+	/* under writeback, the folio cannot be truncated meanwhile */
+	if (err && ufs_writeback_retry(err))
+		folio_redirty_for_writepage(wbc, folio);
+	else if (err)
 		mapping_set_error(folio->mapping, err);
 	folio_end_writeback(folio);
 	return err;

@@ -7,6 +7,8 @@
  * mount's counters, remounts, and marks left by a crash or made by hand.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <linux/capability.h>
 #include "ufs_test.h"
@@ -1518,6 +1520,138 @@ TEST_F_TIMEOUT(mcx, lost_map_bits_bring_back_no_stale_bytes, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, mcx_remount(self));
 	EXPECT_TRUE(same_as(msp, sp, &at));
 	EXPECT_TRUE(same_as(msp2, sp2, &at));
+}
+
+/* --- writeback of mapped pages --- */
+
+#define WB_SIZE ((64 << 20) + 4096)
+
+struct wb_child {
+	pid_t pid;
+	int caught;		/* killed while it copied the chunk up */
+};
+
+/*
+ * A reader of @path whose read writes back the dirty mapped page at 100
+ * first (copying up its 64 MiB chunk); killed while the copy runs.
+ */
+static void wb_kill_reader(const char *path, const char *upper,
+			   struct wb_child *c)
+{
+	struct stat st;
+	int status;
+
+	c->caught = 0;
+	c->pid = fork();
+	if (!c->pid) {
+		char byte;
+		int fd = open(path, O_RDONLY);
+
+		_exit(fd < 0 || pread(fd, &byte, 1, 100) != 1);
+	}
+	if (c->pid < 0)
+		return;
+	for (;;) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+			return;		/* done before it could be caught */
+		if (!stat(upper, &st) && st.st_blocks > 64 &&
+		    st.st_blocks < (64 << 20) / 512 - 64)
+			break;
+	}
+	kill(c->pid, SIGKILL);
+	c->caught = waitpid(c->pid, &status, 0) == c->pid &&
+		    WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+/*
+ * Writeback of a page written through a mapping copies its chunk up first;
+ * when it runs in a task that is being killed (here a reader of the page,
+ * whose read writes the page back), the write must not be lost: the page
+ * stays dirty for later writeback, and msync/fsync report no error.
+ */
+TEST_F_TIMEOUT(mcx, writeback_in_a_killed_task_keeps_mapped_writes, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	const char *path = ufs_path(e->mnt, "wb");
+	struct wb_child child;
+	char *map;
+	int fd;
+
+	ASSERT_EQ(0, put_dense(ufs_path(e->lower[0], "wb"), WB_SIZE));
+	ASSERT_EQ(0, mcx_mount(self, "chunk=64m"));
+	fd = open(path, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_TRUE(marked(ufs_path(e->upper, "wb")));
+	map = mmap(NULL, WB_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_NE('#', pattern_at(100));
+	map[100] = '#';
+	wb_kill_reader(path, ufs_path(e->upper, "wb"), &child);
+	ASSERT_GT(child.pid, 0);
+	ASSERT_TRUE(child.caught) TH_LOG("the reader finished before it was killed");
+	EXPECT_EQ(0, msync(map, WB_SIZE, MS_SYNC)) TH_LOG("msync: %s", strerror(errno));
+	EXPECT_STREQ("#", read_at(path, 100, 1));
+	EXPECT_EQ(pattern_at(99), read_at(path, 99, 1)[0]);
+	EXPECT_EQ(0, fsync(fd)) TH_LOG("fsync: %s", strerror(errno));
+	munmap(map, WB_SIZE);
+	close(fd);
+	ASSERT_EQ(0, mcx_remount(self));
+	EXPECT_STREQ("#", read_at(path, 100, 1));
+	EXPECT_EQ(pattern_at(WB_SIZE - 1), read_at(path, WB_SIZE - 1, 1)[0]);
+}
+
+/*
+ * A mapped write that is really lost (its chunk cannot be copied up: the
+ * upper is full) is reported: msync(MS_SYNC) fails with ENOSPC, and so does
+ * fsync on a descriptor that was open before, once; the file shows the
+ * lower data there.
+ */
+TEST_F_TIMEOUT(mcx, lost_mapped_writes_are_reported, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	const char *small = ufs_path(e->base, "small");
+	const char *path = ufs_path(e->mnt, "big");
+	char *map, buf[65536];
+	int fd, fd2, filler;
+
+	ASSERT_EQ(0, put_dense(ufs_path(e->lower[0], "big"), BIG));
+	ASSERT_EQ(0, mkdir(small, 0755));
+	ASSERT_EQ(0, mount("tmpfs", small, "tmpfs", 0, "size=1m"));
+	ASSERT_EQ(0, mkdir(ufs_path(small, "u"), 0755));
+	ASSERT_EQ(0, mkdir(ufs_path(small, "w"), 0755));
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->lower[0], ufs_path(small, "u"), ufs_path(small, "w"));
+	e->fp[0] = ufs_fingerprint(e->lower[0]);
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+
+	fd = open(path, O_RDWR);
+	ASSERT_GE(fd, 0);
+	fd2 = open(path, O_WRONLY);
+	ASSERT_GE(fd2, 0);
+	ASSERT_TRUE(marked(ufs_path(small, "u/big")));
+	/* no room left for a chunk */
+	filler = open(ufs_path(small, "filler"), O_CREAT | O_WRONLY, 0600);
+	ASSERT_GE(filler, 0);
+	memset(buf, 'f', sizeof(buf));
+	while (write(filler, buf, sizeof(buf)) > 0)
+		;
+	close(filler);
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[3 * CHUNK + 1] = 'E';
+	EXPECT_EQ(-1, msync(map, BIG, MS_SYNC));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(-1, fsync(fd2));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, fsync(fd2));	/* reported once */
+	EXPECT_EQ(pattern_at(3 * CHUNK + 1), read_at(path, 3 * CHUNK + 1, 1)[0]);
+	munmap(map, BIG);
+	close(fd2);
+	close(fd);
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, umount(small));
 }
 
 TEST_HARNESS_MAIN
