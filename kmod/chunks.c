@@ -350,49 +350,74 @@ static int ufs_chunks_write_mark(struct unionfs_fs *fs, struct dentry *upper,
 }
 
 /*
- * Make the chunk map on disk what it is in memory: sync the upper data
- * first, then write the map (or, when every chunk is up, remove the mark:
- * the file is complete). With @sync, sync again so the map is durable too
- * (fsync, O_SYNC writes).
+ * Write the map to the mark (or remove the mark: every chunk is up), after
+ * syncing the upper data: the mark may only name chunks whose data is on
+ * disk. The mark itself is not synced yet (copy_up_lock held).
  */
-int ufs_chunks_persist(struct inode *inode, struct file *upper, bool sync)
+static int ufs_chunks_record(struct unionfs_fs *fs, struct file *upper,
+			     struct ufs_chunks *chunks)
 {
-	struct unionfs_fs *fs = UFS_FS(inode->i_sb);
-	struct unionfs_inode *ui = UFS_I(inode);
-	struct ufs_chunks *chunks;
 	struct dentry *udentry = upper->f_path.dentry;
-	bool complete;
 	int err = 0;
 
-	mutex_lock(&ui->copy_up_lock);
-	chunks = ui->chunks;
-	if (!ui->metacopy || !chunks || !chunks->dirty)
-		goto out;
-	if (!fs->is_volatile) {
+	if (!fs->is_volatile)
 		err = vfs_fsync(upper, 1);
-		if (err)
-			goto out;
-	}
-	complete = bitmap_full(chunks->map, chunks->nr);
-	err = mnt_want_write(upper->f_path.mnt);
+	if (!err)
+		err = mnt_want_write(upper->f_path.mnt);
 	if (err)
-		goto out;
-	if (complete)
+		return err;
+	if (bitmap_full(chunks->map, chunks->nr))
 		err = vfs_removexattr(ufs_mnt_idmap(upper->f_path.mnt),
 				      udentry, UNIONFS_XATTR_METACOPY);
 	else
 		err = ufs_chunks_write_mark(fs, udentry, chunks);
 	mnt_drop_write(upper->f_path.mnt);
 	if (err)
-		goto out;
+		return err;
 	chunks->dirty = false;
+	chunks->unsynced = true;
+	return 0;
+}
+
+/*
+ * Make the chunk map on disk what it is in memory (ufs_chunks_record()).
+ * With @sync (fsync, fdatasync, msync, O_SYNC and O_DSYNC writes), make it
+ * durable too, also when an earlier call wrote it without a sync (the last
+ * close of another writer, writeback of mapped pages): a full fsync of the
+ * upper, as a datasync need not commit an xattr. Removing the mark is
+ * always made durable before the file counts as complete: from then on a
+ * datasync of the file syncs only its data.
+ */
+int ufs_chunks_persist(struct inode *inode, struct file *upper, bool sync)
+{
+	struct unionfs_fs *fs = UFS_FS(inode->i_sb);
+	struct unionfs_inode *ui = UFS_I(inode);
+	struct ufs_chunks *chunks;
+	bool complete;
+	int err = 0;
+
+	mutex_lock(&ui->copy_up_lock);
+	chunks = ui->chunks;
+	if (!ui->metacopy || !chunks)
+		goto out;
+	if (chunks->dirty) {
+		err = ufs_chunks_record(fs, upper, chunks);
+		if (err)
+			goto out;
+	}
+	complete = bitmap_full(chunks->map, chunks->nr);
+	if (chunks->unsynced && (sync || complete)) {
+		if (!fs->is_volatile)
+			err = vfs_fsync(upper, 0);
+		if (err)
+			goto out;
+		chunks->unsynced = false;
+	}
 	if (complete) {
 		/* pairs with ufs_data_in_lower() */
 		smp_store_release(&ui->metacopy, false);
 		ufs_stat_inc(fs, data_completions);
 	}
-	if (sync && !fs->is_volatile)
-		err = vfs_fsync(upper, 0);
 out:
 	mutex_unlock(&ui->copy_up_lock);
 	return err;

@@ -413,6 +413,28 @@ static int ufs_fill_chunks(struct unionfs_fs *fs, struct inode *inode,
 }
 
 /*
+ * Sync the upper file at @path, metadata included: removing a metacopy
+ * mark must be durable before the file counts as complete. From then on
+ * an fdatasync of the file syncs only its data (ext4 commits no xattr
+ * change for it), and after a crash that kept the mark the file would read
+ * the lower data again: synced writes lost.
+ */
+static int ufs_sync_upper(struct unionfs_fs *fs, const struct path *path)
+{
+	struct file *file;
+	int err;
+
+	if (fs->is_volatile)
+		return 0;
+	file = dentry_open(path, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = vfs_fsync(file, 0);
+	fput(file);
+	return err;
+}
+
+/*
  * Give a metacopy file its data: the chunks still below (all of them, by
  * a clone where the filesystem can) are copied into the upper file in
  * place, synced, and only then is the mark removed, so a crash before the
@@ -494,6 +516,13 @@ static int ufs_complete_data(struct dentry *dentry, enum ufs_copy_mode mode)
 		err = vfs_removexattr(ufs_mnt_idmap(umnt), upath.dentry,
 				      UNIONFS_XATTR_METACOPY);
 	mnt_drop_write(umnt);
+	/*
+	 * An emptied file needs no sync: a mark that a crash keeps on it is
+	 * stale (the sizes differ) until a write gives it the lower size,
+	 * and a datasync of that write commits the removal with the size.
+	 */
+	if (!err && mode != UFS_COPY_NO_DATA)
+		err = ufs_sync_upper(fs, &upath);
 	if (err)
 		goto out;
 	/* pairs with ufs_data_in_lower(): the data is there before it shows */

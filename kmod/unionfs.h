@@ -129,14 +129,15 @@ static inline unsigned int ufs_stack_lowers(const struct unionfs_stack *stack)
  * before the crash).
  *
  * Bits are set under the union inode's copy_up_lock, after the chunk's
- * data is in the upper file (reads test them without a lock); @dirty and
- * the disk value change under copy_up_lock too.
+ * data is in the upper file (reads test them without a lock); @dirty,
+ * @unsynced and the disk value change under copy_up_lock too.
  */
 struct ufs_chunks {
 	loff_t lower_size;
 	unsigned int shift;		/* chunk size: 1 << shift bytes */
 	unsigned long nr;		/* chunks covering lower_size */
 	bool dirty;			/* bits set since the value was written */
+	bool unsynced;			/* value written, not synced since */
 	unsigned long map[];
 };
 

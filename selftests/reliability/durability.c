@@ -216,6 +216,131 @@ TEST_F_TIMEOUT(cut, fsync_after_a_chunk_write, UFS_TEST_TIMEOUT)
 }
 
 /*
+ * msync(MS_SYNC) of a page whose writeback already ran (a read of the
+ * range flushed it and wrote the chunk map, without a sync): the map must
+ * be made durable by the msync all the same.
+ */
+TEST_F_TIMEOUT(cut, msync_after_a_read_wrote_the_page_back, UFS_TEST_TIMEOUT)
+{
+	const char *big = ufs_path(self->e.mnt, "big");
+	struct poke p[] = { { 3 * CHUNK + 5, 'M' } };
+	char *map, c;
+	int fd, rfd;
+
+	fd = open(big, O_RDWR);
+	ASSERT_GE(fd, 0);
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[p[0].off] = p[0].c;
+	rfd = open(big, O_RDONLY);
+	ASSERT_GE(rfd, 0);
+	ASSERT_EQ(1, pread(rfd, &c, 1, p[0].off));
+	EXPECT_EQ(p[0].c, c);
+	ASSERT_EQ(0, msync(map, BIG, MS_SYNC));
+	ASSERT_EQ(0, cut_power(self));
+	munmap(map, BIG);
+	close(rfd);
+	close(fd);
+	ASSERT_EQ(0, restart(self, variant->fstype));
+	EXPECT_TRUE(shows(big, BIG, SEED_BIG, p, 1));
+}
+
+/*
+ * fdatasync after the close of another writer recorded the chunk (the map
+ * written without a sync): the fdatasync must make the map durable.
+ */
+TEST_F_TIMEOUT(cut, fdatasync_after_another_writer_closed, UFS_TEST_TIMEOUT)
+{
+	const char *big = ufs_path(self->e.mnt, "big");
+	struct poke p[] = { { 5 * CHUNK + 7, 'D' } };
+	int fd = open(big, O_WRONLY), fd2 = open(big, O_WRONLY);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(fd2, 0);
+	ASSERT_EQ(0, pwrite1(fd, p[0].c, p[0].off));
+	close(fd2);
+	ASSERT_EQ(0, fdatasync(fd));
+	ASSERT_EQ(0, cut_power(self));
+	close(fd);
+	ASSERT_EQ(0, restart(self, variant->fstype));
+	EXPECT_TRUE(shows(big, BIG, SEED_BIG, p, 1));
+}
+
+/* An O_DSYNC write to a chunk whose map bit was written without a sync. */
+TEST_F_TIMEOUT(cut, odsync_write_to_a_chunk_already_up, UFS_TEST_TIMEOUT)
+{
+	const char *big = ufs_path(self->e.mnt, "big");
+	struct poke p[] = { { 2 * CHUNK, 'a' }, { 2 * CHUNK + 1, 'b' } };
+	int fd = open(big, O_WRONLY);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, pwrite1(fd, p[0].c, p[0].off));
+	close(fd);
+	fd = open(big, O_WRONLY | O_DSYNC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, pwrite1(fd, p[1].c, p[1].off));
+	ASSERT_EQ(0, cut_power(self));
+	close(fd);
+	ASSERT_EQ(0, restart(self, variant->fstype));
+	/* the chunk is durable with the O_DSYNC write, 'a' in it */
+	EXPECT_TRUE(shows(big, BIG, SEED_BIG, p, 2));
+}
+
+/*
+ * A metacopy file (chmod) given its data by an open for write: the mark's
+ * removal must be durable before a later fdatasync counts on it.
+ */
+TEST_F_TIMEOUT(cut, fdatasync_after_a_metacopy_file_was_filled, UFS_TEST_TIMEOUT)
+{
+	const char *small = ufs_path(self->e.mnt, "small");
+	struct poke p[] = { { 100, 'C' } };
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, chmod(small, 0600));
+	fd = open(small, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, pwrite1(fd, p[0].c, p[0].off));
+	ASSERT_EQ(0, fdatasync(fd));
+	ASSERT_EQ(0, cut_power(self));
+	close(fd);
+	ASSERT_EQ(0, restart(self, variant->fstype));
+	EXPECT_TRUE(shows(small, SMALL, SEED_SMALL, p, 1));
+	ASSERT_EQ(0, stat(small, &st));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+}
+
+/*
+ * Every chunk written: the last close removes the mark. A write and an
+ * fdatasync after it must survive (the removal must be durable first).
+ */
+TEST_F_TIMEOUT(cut, fdatasync_after_the_last_chunk_came_up, UFS_TEST_TIMEOUT)
+{
+	const char *big = ufs_path(self->e.mnt, "big");
+	struct poke p[BIG / CHUNK + 1];
+	int fd, i;
+
+	fd = open(big, O_WRONLY);
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < BIG / CHUNK; i++) {
+		p[i] = (struct poke){ (off_t)i * CHUNK + 11, 'w' };
+		ASSERT_EQ(0, pwrite1(fd, p[i].c, p[i].off));
+	}
+	close(fd);
+	EXPECT_EQ(-1, getxattr(ufs_path(self->fs, "u/big"), "trusted.unionfs.metacopy",
+			       NULL, 0));
+	p[i] = (struct poke){ 9 * CHUNK + 300, 'F' };
+	fd = open(big, O_WRONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, pwrite1(fd, p[i].c, p[i].off));
+	ASSERT_EQ(0, fdatasync(fd));
+	ASSERT_EQ(0, cut_power(self));
+	close(fd);
+	ASSERT_EQ(0, restart(self, variant->fstype));
+	EXPECT_TRUE(shows(big, BIG, SEED_BIG, p, i + 1));
+}
+
+/*
  * A chunk over a hole of the lower file, written and synced (syncfs) but
  * not yet recorded in the map when the power goes: it reads from below
  * again (zeros), and when it is copied up again, or the file completed,
