@@ -988,7 +988,7 @@ int container_remove(struct uc_store *s, const char *ref, bool force,
 		     bool volumes, uc_error_t *err)
 {
 	struct uc_container *c = NULL;
-	int ret = -1, lock = -1, fd;
+	int ret = -1, lock = -1, fd, i;
 
 	if (store_lock(s, err) < 0)
 		return -1;
@@ -1015,6 +1015,9 @@ int container_remove(struct uc_store *s, const char *ref, bool force,
 			process_wait_exit(fd, 10000);
 		if (fd >= 0)
 			close(fd);
+		/* and reaped by its keeper (a zombie still has its PID) */
+		for (i = 0; i < 200 && container_running(c); i++)
+			usleep(10000);
 	}
 	ret = container_remove_record(s, c, volumes, err);
 out:

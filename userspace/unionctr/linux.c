@@ -102,8 +102,12 @@ static int set_caps(uint64_t caps, uc_error_t *err)
 	return 0;
 }
 
-/* pivot_root into rootfd; the old root, stacked on the new one, is detached. */
-static int pivot(int rootfd, uc_error_t *err)
+/*
+ * pivot_root into rootfd; the old root, stacked on the new one, is
+ * detached.  peers: the namespace kept the host's peer groups (a shared
+ * bind), else it is all rslave already.
+ */
+static int pivot(int rootfd, bool peers, uc_error_t *err)
 {
 	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), ret = -1;
 
@@ -126,7 +130,8 @@ static int pivot(int rootfd, uc_error_t *err)
 	 * rslave first, so that the unmounts do not propagate to the host's
 	 * peers of its mounts (kept shared for a shared bind).
 	 */
-	if (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+	if (fchdir(oldroot) < 0 ||
+	    (peers && mount(NULL, ".", NULL, MS_REC | MS_SLAVE, NULL) < 0)) {
 		uc_error_errno(err, errno, "make the old root rslave");
 		goto out;
 	}
@@ -326,15 +331,20 @@ static int stage_init(const struct uc_container *c, uc_error_t *err)
 	return 0;
 }
 
-/* The union root at <cdir>/merged; returns an O_PATH fd of it. */
-static int stage_mount_root(const struct uc_spawn *sp, uc_error_t *err)
+/*
+ * The union root at <cdir>/merged; returns an O_PATH fd of it.  *peers:
+ * the namespace keeps the host's peer groups (mounts_root_propagation).
+ */
+static int stage_mount_root(const struct uc_spawn *sp, bool *peers, uc_error_t *err)
 {
 	const struct uc_container *c = sp->c;
 	char *upper = NULL, *work = NULL, *merged = xasprintf("%s/merged", sp->cdir);
-	int rootfd = -1;
+	int rootfd = -1, ret;
 
-	if (mounts_root_propagation(c, merged, err) < 0)
+	ret = mounts_root_propagation(c, merged, err);
+	if (ret < 0)
 		goto out;
+	*peers = ret > 0;
 	if (!c->read_only) {
 		upper = xasprintf("%s/upper", sp->cdir);
 		work = xasprintf("%s/work", sp->cdir);
@@ -376,7 +386,8 @@ static int stage_mounts(int rootfd, const struct uc_spawn *sp, int sock, int *sl
 }
 
 /* Make rootfd the root (loopback up first: it needs no path). */
-static int stage_enter_root(const struct uc_spawn *sp, int rootfd, uc_error_t *err)
+static int stage_enter_root(const struct uc_spawn *sp, int rootfd, bool peers,
+			    uc_error_t *err)
 {
 	char *merged;
 	int ret;
@@ -384,7 +395,7 @@ static int stage_enter_root(const struct uc_spawn *sp, int rootfd, uc_error_t *e
 	if (loopback_up(err) < 0)
 		return -1;
 	if (!sp->c->sec.no_pivot)
-		return pivot(rootfd, err);
+		return pivot(rootfd, peers, err);
 	merged = xasprintf("%s/merged", sp->cdir);
 	ret = move_root(rootfd, merged, err);
 	free(merged);
@@ -471,6 +482,7 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 	const struct uc_container *c = sp->c;
 	uc_error_t err = NULL;
 	int rootfd = -1, slave = -1, shim_fd;
+	bool peers = false;
 	struct uc_user u;
 	char **env;
 #ifdef UNIONCTR_TEST_KNOBS
@@ -484,12 +496,12 @@ static void child_main(struct uc_spawn *sp, int sync_w, int sock)
 	shim_fd = execshim_open(sp->cdir, &err);
 	if (shim_fd < 0)
 		goto fail;
-	rootfd = stage_mount_root(sp, &err);
+	rootfd = stage_mount_root(sp, &peers, &err);
 	if (rootfd < 0 || stage_mounts(rootfd, sp, sock, &slave, &err) < 0)
 		goto fail;
 	if (sock >= 0)
 		close(sock);
-	if (stage_enter_root(sp, rootfd, &err) < 0)
+	if (stage_enter_root(sp, rootfd, peers, &err) < 0)
 		goto fail;
 	close(rootfd);
 	if (enter_workdir(c->workdir, c->read_only, &err) < 0 ||

@@ -474,6 +474,21 @@ static int check_bind_sources(const struct uc_container *c, const struct uc_moun
 	return 0;
 }
 
+/* Does a bind ask for [r]shared or [r]slave? (else no mountinfo to read) */
+static bool any_propagating_bind(const struct uc_container *c)
+{
+	size_t i;
+	bool rec;
+
+	for (i = 0; i < c->mounts.n; i++) {
+		uint64_t prop = propagation_flag(c->mounts.v[i].propagation, &rec);
+
+		if (!strcmp(c->mounts.v[i].type, "bind") && (prop == MS_SHARED || prop == MS_SLAVE))
+			return true;
+	}
+	return false;
+}
+
 int mounts_root_propagation(const struct uc_container *c, const char *rootdir,
 			    uc_error_t *err)
 {
@@ -482,6 +497,12 @@ int mounts_root_propagation(const struct uc_container *c, const char *rootdir,
 	bool shared;
 	int ret = -1;
 
+	if (!any_propagating_bind(c)) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+			return uc_error_errno(err, errno, "make / rslave");
+		return 0;
+	}
+	ret = -1;
 	if (mountinfo_read(&mi, err) < 0)
 		return -1;
 	if (check_bind_sources(c, &mi, &shared, err) < 0)
@@ -507,7 +528,7 @@ int mounts_root_propagation(const struct uc_container *c, const char *rootdir,
 	if (mount(NULL, e->mountpoint, NULL, MS_PRIVATE, NULL) < 0)
 		uc_error_errno(err, errno, "make `%s` private", e->mountpoint);
 	else
-		ret = 0;
+		ret = 1;	/* the host's peers kept */
 out:
 	mountinfo_free(&mi);
 	return ret;

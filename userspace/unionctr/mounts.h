@@ -28,8 +28,8 @@ int mount_union_detached(const char *storage, char *const *lowers,
 /*
  * First in the container's new mount namespace: check the sources of
  * [r]shared and [r]slave binds (Docker's errors), then make / rslave as
- * Docker does, or, with a shared bind, keep the host's peers and make the
- * mount holding rootdir (where the union goes) private.
+ * Docker does (0), or, with a shared bind, keep the host's peers and make
+ * the mount holding rootdir (where the union goes) private (1).
  */
 int mounts_root_propagation(const struct uc_container *c, const char *rootdir,
 			    uc_error_t *err);

@@ -187,6 +187,7 @@ static const struct sc_archmap archmap[] = {
 };
 
 const struct sc_profile sc_default_profile = {
+	.id = "default " SC_DEFAULT_ID,		/* Makefile: sha256 of this file */
 	.default_action = SCMP_ACT_ERRNO(0),
 	.default_errno = 1,	/* EPERM */
 	.rules = rules,

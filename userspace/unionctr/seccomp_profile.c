@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "caps.h"
+#include "seccomp_dl.h"
 #include "seccomp_profile.h"
 #include "seccomp_rules.h"
 #include "utils.h"
@@ -436,9 +436,14 @@ static int parse_profile(struct sc_parsed *x, struct json_object *root, uc_error
 
 struct sc_profile *sc_profile_parse(const char *json, uc_error_t *err)
 {
-	struct sc_parsed *x = xcalloc(1, sizeof(*x));
+	struct sc_parsed *x;
 	enum json_tokener_error jerr;
 	struct json_object *root;
+
+	/* architecture names are checked against libseccomp's */
+	if (uc_seccomp_load(err) < 0)
+		return NULL;
+	x = xcalloc(1, sizeof(*x));
 
 	root = json_tokener_parse_verbose(json, &jerr);
 	if (!root) {
@@ -559,11 +564,14 @@ static int build(const struct sc_profile *p, uint64_t caps, scmp_filter_ctx *out
 		 uc_error_t *err)
 {
 	uint32_t dflt = full_action(p->default_action, true, p->default_errno, 0);
-	scmp_filter_ctx ctx = seccomp_init(dflt);
+	scmp_filter_ctx ctx;
 	struct utsname u;
 	struct sc_host h;
 	size_t i;
 
+	if (uc_seccomp_load(err) < 0)
+		return -1;
+	ctx = seccomp_init(dflt);
 	if (!ctx)
 		return uc_error(err, 0, "seccomp: cannot make a filter");
 	host_of(&h, &u);
@@ -611,15 +619,17 @@ int sc_profile_check(const struct sc_profile *p, uc_error_t *err)
  * of CPU, a third of a container start; the result depends only on the
  * profile, the capabilities, the kernel and libseccomp.  So it is compiled
  * once and kept in the cache directory under the hash of all that; a file
- * that does not check out is compiled again.
+ * that does not check out is compiled again.  Files are renamed into
+ * place whole, and the kernel checks the program it loads: no checksum
+ * (hashing it cost more than the rest of the lookup).
  *
- *   "unionctr-seccomp-1\n" KEY(64 hex) "\n" SHA256(BPF)(64 hex) "\n" BPF
+ *   "unionctr-seccomp-2\n" KEY(64 hex) "\n" BPF
  */
-#define SC_MAGIC "unionctr-seccomp-1\n"
+#define SC_MAGIC "unionctr-seccomp-2\n"
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
 #endif
-#define SC_HEADER_LEN (sizeof(SC_MAGIC) - 1 + 65 + 65)
+#define SC_HEADER_LEN (sizeof(SC_MAGIC) - 1 + 65)
 
 static void hash_str(struct uc_sha256 *h, const char *s)
 {
@@ -638,7 +648,10 @@ static void hash_strv(struct uc_sha256 *h, const char *const *v)
 /* Everything the filter is made of. */
 static void filter_key(const struct sc_profile *p, uint64_t caps, char key[65])
 {
-	const struct scmp_version *lib = seccomp_version();
+	/* libseccomp as built against: loading it to ask costs a start more
+	 * than the rest of this (a filter cached by an older one is what that
+	 * one made, and still a valid filter) */
+	const unsigned int lib[] = { SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO };
 	struct uc_sha256 *h = sha256_new();
 	struct utsname u;
 	struct sc_host host;
@@ -649,7 +662,12 @@ static void filter_key(const struct sc_profile *p, uint64_t caps, char key[65])
 	sha256_update(h, &caps, sizeof(caps));
 	sha256_update(h, &host.kernel, sizeof(host.kernel));
 	hash_str(h, host.machine);
-	sha256_update(h, lib, sizeof(*lib));
+	sha256_update(h, lib, sizeof(lib));
+	if (p->id) {
+		hash_str(h, p->id);
+		sha256_final(h, key);
+		return;
+	}
 	sha256_update(h, &p->default_action, sizeof(p->default_action));
 	sha256_update(h, &p->default_errno, sizeof(p->default_errno));
 	hash_strv(h, p->arches);
@@ -718,18 +736,15 @@ static int compile(const struct sc_profile *p, uint64_t caps, char **bpf, size_t
 /* The BPF of a cache file, if it is one for key and intact. */
 static bool cache_read(const char *path, const char key[65], char **bpf, size_t *len)
 {
-	char *buf = NULL, sum[65];
+	char *buf = NULL;
 	size_t n;
 
 	if (read_file(path, &buf, &n, NULL) < 0)
 		return false;
 	if (n <= SC_HEADER_LEN || memcmp(buf, SC_MAGIC, sizeof(SC_MAGIC) - 1) ||
-	    memcmp(buf + sizeof(SC_MAGIC) - 1, key, 64) ||
+	    memcmp(buf + sizeof(SC_MAGIC) - 1, key, 64) || buf[SC_HEADER_LEN - 1] != '\n' ||
 	    (n - SC_HEADER_LEN) % sizeof(struct sock_filter) ||
 	    (n - SC_HEADER_LEN) / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		goto bad;
-	sha256_buf(buf + SC_HEADER_LEN, n - SC_HEADER_LEN, sum);
-	if (memcmp(buf + sizeof(SC_MAGIC) - 1 + 65, sum, 64))
 		goto bad;
 	*len = n - SC_HEADER_LEN;
 	*bpf = xmalloc(*len);
@@ -744,14 +759,13 @@ bad:
 static void cache_write(const char *dir, const char *path, const char key[65],
 			const char *bpf, size_t len)
 {
-	char sum[65], *buf;
 	size_t n = SC_HEADER_LEN + len;
+	char *buf;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return;		/* no cache: compiled again next time */
-	sha256_buf(bpf, len, sum);
 	buf = xmalloc(n);
-	snprintf(buf, SC_HEADER_LEN + 1, "%s%s\n%s\n", SC_MAGIC, key, sum);
+	snprintf(buf, SC_HEADER_LEN + 1, "%s%s\n", SC_MAGIC, key);
 	memcpy(buf + SC_HEADER_LEN, bpf, len);
 	write_file_atomic(path, buf, n, 0600, false, NULL);
 	free(buf);

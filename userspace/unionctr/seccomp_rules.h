@@ -42,6 +42,10 @@ struct sc_archmap {
 };
 
 struct sc_profile {
+	/* built in: a hash of its source, made at build time (the cache key
+	 * then needs no hashing of the table at every start); NULL for a
+	 * parsed profile, whose rules are hashed */
+	const char *id;
 	uint32_t default_action;	/* as sc_rule.action */
 	int default_errno;
 	const struct sc_rule *rules;

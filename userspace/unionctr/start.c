@@ -151,6 +151,15 @@ static void start_ctx_release(struct start_ctx *x)
 	container_free(x->c);
 }
 
+static bool container_exists(struct uc_store *s, const char *id)
+{
+	char *p = store_path(s, "containers/%s/config.json", id);
+	bool ok = access(p, F_OK) == 0;
+
+	free(p);
+	return ok;
+}
+
 /*
  * Which container (under the store lock, briefly), then its start lock,
  * then (under the store lock again) its state and image: never the store
@@ -162,14 +171,21 @@ static int start_find(struct uc_store *s, const char *ref, struct start_ctx *x,
 	struct uc_container *c;
 	int ret;
 
-	if (store_lock(s, err) < 0)
-		return -1;
-	ret = container_find(s, ref, &c, err);
-	store_unlock(s);
-	if (ret < 0)
-		return -1;
-	x->id = xstrdup(c->id);
-	container_free(c);
+	/* run's own start names the container by its id: no search (a
+	 * 64-hex name that is no id is searched for, as any name) */
+	if (strlen(ref) == UC_ID_LEN && strspn(ref, "0123456789abcdef") == UC_ID_LEN &&
+	    container_exists(s, ref)) {
+		x->id = xstrdup(ref);
+	} else {
+		if (store_lock(s, err) < 0)
+			return -1;
+		ret = container_find(s, ref, &c, err);
+		store_unlock(s);
+		if (ret < 0)
+			return -1;
+		x->id = xstrdup(c->id);
+		container_free(c);
+	}
 	x->start_lock = container_start_lock(s, x->id, true, err);
 	if (x->start_lock < 0)
 		return -1;
