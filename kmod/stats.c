@@ -2,9 +2,17 @@
 /*
  * unionfs: per-mount counters in /sys/fs/unionfs/<id>/, for people who
  * need to explain a number (lookups and the layer lookups they cost,
- * readdir builds and cache hits, copy-ups). <id> is printed in the
- * "id" attribute's directory name and matched to a mount through the
- * "upper" and "lowers" attributes.
+ * readdir builds and cache hits, copy-ups). A directory is matched to its
+ * mount by the "dev" attribute: the union's st_dev as "MAJOR:MINOR", which
+ * anyone who can stat the mount sees anyway.
+ *
+ * No layer paths: sysfs is the same in every mount and user namespace, so
+ * they would show the host's paths of every union to every user and
+ * container. /proc/self/mountinfo shows them to whoever can see the mount.
+ *
+ * Lifetime: the kobject holds @fs. ufs_sysfs_del() runs before anything
+ * the attributes read is torn down: it removes the directory and waits for
+ * the readers in it (kernfs drains them); ufs_sysfs_put() frees @fs last.
  */
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
@@ -64,27 +72,18 @@ static ssize_t layers_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%u\n", fs->nr_layers);
 }
 
-static ssize_t upper_show(struct kobject *kobj, struct kobj_attribute *attr,
-			  char *buf)
+static ssize_t dev_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
 {
 	struct unionfs_fs *fs = container_of(kobj, struct unionfs_fs, kobj);
 
-	return sysfs_emit(buf, "%s\n", fs->has_upper ? fs->layers[0].name : "");
-}
-
-static ssize_t top_lower_show(struct kobject *kobj,
-			      struct kobj_attribute *attr, char *buf)
-{
-	struct unionfs_fs *fs = container_of(kobj, struct unionfs_fs, kobj);
-
-	return sysfs_emit(buf, "%s\n", fs->layers[fs->has_upper].name);
+	return sysfs_emit(buf, "%u:%u\n", MAJOR(fs->dev), MINOR(fs->dev));
 }
 
 static struct kobj_attribute layers_attr = __ATTR_RO(layers);
-static struct kobj_attribute upper_attr = __ATTR_RO(upper);
-static struct kobj_attribute top_lower_attr = __ATTR_RO(top_lower);
+static struct kobj_attribute dev_attr = __ATTR_RO(dev);
 
-static struct attribute *unionfs_attrs[ARRAY_SIZE(ufs_stat_attrs) + 4];
+static struct attribute *unionfs_attrs[ARRAY_SIZE(ufs_stat_attrs) + 3];
 
 static const struct attribute_group unionfs_group = {
 	.attrs = unionfs_attrs,
@@ -123,9 +122,15 @@ int ufs_sysfs_add(struct unionfs_fs *fs)
 	return err;
 }
 
+/* Remove /sys/fs/unionfs/<id>; no attribute is read once it returns. */
 void ufs_sysfs_del(struct unionfs_fs *fs)
 {
 	kobject_del(&fs->kobj);
+}
+
+/* Drop the kobject's reference: frees @fs. */
+void ufs_sysfs_put(struct unionfs_fs *fs)
+{
 	kobject_put(&fs->kobj);
 }
 
@@ -136,8 +141,7 @@ int ufs_sysfs_init(void)
 	for (i = 0; i < ARRAY_SIZE(ufs_stat_attrs); i++)
 		unionfs_attrs[i] = &ufs_stat_attrs[i].attr.attr;
 	unionfs_attrs[i++] = &layers_attr.attr;
-	unionfs_attrs[i++] = &upper_attr.attr;
-	unionfs_attrs[i++] = &top_lower_attr.attr;
+	unionfs_attrs[i++] = &dev_attr.attr;
 	unionfs_attrs[i] = NULL;
 
 	unionfs_kset = kset_create_and_add(UNIONFS_NAME, NULL, fs_kobj);

@@ -249,6 +249,9 @@ static void ufs_free_layers(struct unionfs_fs *fs)
 
 static void ufs_free_fs(struct unionfs_fs *fs)
 {
+	/* No sysfs reader may find what is freed below. */
+	if (fs->id >= 0)
+		ufs_sysfs_del(fs);
 	dput(fs->staging);
 	path_put(&fs->workdir);
 	kfree(fs->workdir_name);
@@ -256,7 +259,7 @@ static void ufs_free_fs(struct unionfs_fs *fs)
 	if (fs->creator_cred)
 		put_cred(fs->creator_cred);
 	if (fs->id >= 0)
-		ufs_sysfs_del(fs);	/* frees @fs through the kobject */
+		ufs_sysfs_put(fs);	/* frees @fs through the kobject */
 	else
 		kfree(fs);
 }
@@ -641,6 +644,7 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!fs)
 		return -ENOMEM;
 	fs->id = -1;
+	fs->dev = sb->s_dev;
 	fs->has_upper = !!cfg->upperdir;
 	fs->is_volatile = cfg->is_volatile;
 	fs->metacopy = cfg->metacopy != 0;	/* on unless turned off */

@@ -75,6 +75,7 @@ struct unionfs_fs {
 	struct unionfs_stats stats;
 	struct kobject kobj;		/* /sys/fs/unionfs/<id> */
 	int id;
+	dev_t dev;			/* the union's st_dev, for sysfs */
 };
 
 /*
@@ -387,5 +388,6 @@ int ufs_sysfs_init(void);
 void ufs_sysfs_exit(void);
 int ufs_sysfs_add(struct unionfs_fs *fs);
 void ufs_sysfs_del(struct unionfs_fs *fs);
+void ufs_sysfs_put(struct unionfs_fs *fs);
 
 #endif /* _UNIONFS_H */

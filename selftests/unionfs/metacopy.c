@@ -78,37 +78,7 @@ static int marked(const char *path)
 /* A counter of the mount whose upper is @upper, from /sys/fs/unionfs. */
 static long long counter(const char *upper, const char *name)
 {
-	char path[PATH_MAX], buf[PATH_MAX];
-	struct dirent *de;
-	long long val = -1;
-	DIR *d = opendir("/sys/fs/unionfs");
-	FILE *f;
-
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/fs/unionfs/%s/upper", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		fclose(f);
-		buf[strcspn(buf, "\n")] = '\0';
-		if (strcmp(buf, upper))
-			continue;
-		snprintf(path, sizeof(path), "/sys/fs/unionfs/%s/%s", de->d_name, name);
-		f = fopen(path, "r");
-		if (f) {
-			if (fscanf(f, "%lld", &val) != 1)
-				val = -1;
-			fclose(f);
-		}
-		break;
-	}
-	if (d)
-		closedir(d);
-	return val;
+	return ufs_counter(upper, name);
 }
 
 /* Does /proc/mounts hold @text? */

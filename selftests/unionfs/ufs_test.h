@@ -408,4 +408,77 @@ static inline void ufs_env_fini(struct ufs_env *e)
 	free(e->base);
 }
 
+/*
+ * --- per-mount counters: /sys/fs/unionfs/<id>/, found by the union's device
+ * number (the "dev" attribute, "MAJ:MIN"). @path is the union's mount point
+ * or the upper directory of a mounted union (looked up in mountinfo).
+ */
+static inline int ufs_union_dev(const char *path, unsigned int *maj,
+				unsigned int *min)
+{
+	char line[16384], want[PATH_MAX + 16], *sep;
+	struct statfs sfs;
+	struct stat st;
+	FILE *f;
+	int found = -1;
+
+	if (!statfs(path, &sfs) && sfs.f_type == UFS_MAGIC && !stat(path, &st)) {
+		*maj = major(st.st_dev);
+		*min = minor(st.st_dev);
+		return 0;
+	}
+	snprintf(want, sizeof(want), "upperdir=%s,", path);
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - unionfs ");
+		if (!sep || !strstr(sep, want))
+			continue;
+		if (sscanf(line, "%*s %*s %u:%u", maj, min) == 2)
+			found = 0;
+	}
+	fclose(f);
+	return found;
+}
+
+static inline long long ufs_counter(const char *path, const char *name)
+{
+	char file[PATH_MAX], buf[64], want[32];
+	unsigned int maj, min;
+	struct dirent *de;
+	long long val = -1;
+	DIR *d;
+	FILE *f;
+
+	if (ufs_union_dev(path, &maj, &min))
+		return -1;
+	snprintf(want, sizeof(want), "%u:%u\n", maj, min);
+	d = opendir("/sys/fs/unionfs");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "/sys/fs/unionfs/%s/dev", de->d_name);
+		f = fopen(file, "r");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		if (strcmp(buf, want))
+			continue;
+		snprintf(file, sizeof(file), "/sys/fs/unionfs/%s/%s", de->d_name, name);
+		f = fopen(file, "r");
+		if (f) {
+			if (fscanf(f, "%lld", &val) != 1)
+				val = -1;
+			fclose(f);
+		}
+		break;
+	}
+	if (d)
+		closedir(d);
+	return val;
+}
+
 #endif /* UFS_TEST_H */
