@@ -247,11 +247,71 @@ static void ufs_free_layers(struct unionfs_fs *fs)
 	fs->layers = NULL;
 }
 
+/*
+ * An upper or work directory serves one mount at a time: a mount empties
+ * workdir/staging, where another mount's copy-ups may be in flight, and
+ * two mounts writing one upper would each trust caches the other makes
+ * stale. The mark is the inode flag overlayfs keeps for the same purpose,
+ * I_OVL_INUSE, changed under i_lock like every i_state bit: a directory
+ * an overlay mount holds is refused too (and overlayfs sees ours). It is
+ * dropped at unmount and on every failed mount (ufs_free_fs()).
+ */
+static bool ufs_inuse_trylock(struct dentry *dir)
+{
+	struct inode *inode = d_inode(dir);
+	bool taken;
+
+	spin_lock(&inode->i_lock);
+	taken = !(inode->i_state & I_OVL_INUSE);
+	if (taken)
+		inode->i_state |= I_OVL_INUSE;
+	spin_unlock(&inode->i_lock);
+	return taken;
+}
+
+static void ufs_inuse_unlock(struct dentry *dir)
+{
+	struct inode *inode = d_inode(dir);
+
+	spin_lock(&inode->i_lock);
+	inode->i_state &= ~I_OVL_INUSE;
+	spin_unlock(&inode->i_lock);
+}
+
+static int ufs_take_upper_and_workdir(struct fs_context *fc,
+				      struct unionfs_fs *fs)
+{
+	fs->upper_locked = ufs_inuse_trylock(fs->layers[0].mnt->mnt_root);
+	if (!fs->upper_locked) {
+		ufs_invalfc(fc, "upperdir \"%s\" is in use by another mount",
+			    fs->layers[0].name);
+		return -EBUSY;
+	}
+	fs->work_locked = ufs_inuse_trylock(fs->workdir.dentry);
+	if (!fs->work_locked) {
+		ufs_invalfc(fc, "workdir \"%s\" is in use by another mount",
+			    fs->workdir_name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void ufs_release_upper_and_workdir(struct unionfs_fs *fs)
+{
+	if (fs->work_locked)
+		ufs_inuse_unlock(fs->workdir.dentry);
+	if (fs->upper_locked)
+		ufs_inuse_unlock(fs->layers[0].mnt->mnt_root);
+	fs->work_locked = false;
+	fs->upper_locked = false;
+}
+
 static void ufs_free_fs(struct unionfs_fs *fs)
 {
 	/* No sysfs reader may find what is freed below. */
 	if (fs->id >= 0)
 		ufs_sysfs_del(fs);
+	ufs_release_upper_and_workdir(fs);
 	dput(fs->staging);
 	path_put(&fs->workdir);
 	kfree(fs->workdir_name);
@@ -705,6 +765,9 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		fs->workdir = workpath;
 		workpath.mnt = NULL;
 		workpath.dentry = NULL;
+		err = ufs_take_upper_and_workdir(fc, fs);
+		if (err)
+			goto out;
 		err = ufs_setup_workdir(fc, fs);
 		if (err)
 			goto out;

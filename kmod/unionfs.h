@@ -76,6 +76,9 @@ struct unionfs_fs {
 	struct kobject kobj;		/* /sys/fs/unionfs/<id> */
 	int id;
 	dev_t dev;			/* the union's st_dev, for sysfs */
+	/* upperdir and workdir are ours alone (I_OVL_INUSE): see super.c */
+	bool upper_locked;
+	bool work_locked;
 };
 
 /*

@@ -437,6 +437,131 @@ TEST_F_TIMEOUT(mnt, stale_staging_entries_cleaned_at_mount, UFS_TEST_TIMEOUT)
 	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
 }
 
+/* fsconfig a writable union; returns errno of the create and its log. */
+static int try_fsconfig_rw(const char *lower, const char *upper,
+			   const char *work, char *log, size_t logsz)
+{
+	int fd = ufs_fsopen("unionfs");
+	int ret = 0;
+
+	if (fd < 0)
+		return errno;
+	if (ufs_fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) ||
+	    ufs_fsconfig(fd, FSCONFIG_SET_STRING, "upperdir", upper, 0) ||
+	    ufs_fsconfig(fd, FSCONFIG_SET_STRING, "workdir", work, 0) ||
+	    ufs_fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+		ret = errno;
+	ufs_fslog(fd, log, logsz);
+	close(fd);
+	return ret;
+}
+
+/*
+ * One upper or workdir, one mount: a mount cleans workdir/staging, which
+ * holds another mount's copy-ups in flight. A second user is refused with
+ * EBUSY and a message naming the directory, until the first goes.
+ */
+TEST_F_TIMEOUT(mnt, refuses_upper_or_workdir_in_use, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *upper2 = ufs_path(e->base, "upper2");
+	char *work2 = ufs_path(e->base, "work2");
+	char *mnt2 = ufs_path(e->base, "mnt2");
+	char log[4096];
+
+	ASSERT_EQ(0, mkdir(upper2, 0755));
+	ASSERT_EQ(0, mkdir(work2, 0755));
+	ASSERT_EQ(0, mkdir(mnt2, 0755));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	/* a copy-up in flight, as the second mount would find it */
+	ASSERT_EQ(0, ufs_put(e->work, "staging/#1.1", "in flight"));
+
+	EXPECT_EQ(EBUSY, try_fsconfig_rw(e->lower[0], e->upper, work2, log,
+					 sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, e->upper)) TH_LOG("log: %s", log);
+	EXPECT_EQ(EBUSY, try_fsconfig_rw(e->lower[0], upper2, e->work, log,
+					 sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, e->work)) TH_LOG("log: %s", log);
+	/* as mount(2) too; the first mount's staging is left alone */
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->lower[1], upper2, e->work);
+	if (ufs_mount(mnt2, self->opts) == 0) {
+		umount(mnt2);
+		errno = 0;
+	}
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_TRUE(ufs_exists(e->work, "staging/#1.1"));
+	/* a workdir used as the other's upper, and the reverse */
+	EXPECT_EQ(EBUSY, try_fsconfig_rw(e->lower[0], e->work, work2, log,
+					 sizeof(log)));
+	EXPECT_EQ(EBUSY, try_fsconfig_rw(e->lower[0], upper2, e->upper, log,
+					 sizeof(log)));
+
+	/* released at umount */
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->lower[0], e->upper, work2);
+	ASSERT_EQ(0, ufs_mount(mnt2, self->opts));
+	ASSERT_EQ(0, umount(mnt2));
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->lower[0], upper2, e->work);
+	ASSERT_EQ(0, ufs_mount(mnt2, self->opts));
+	ASSERT_EQ(0, umount(mnt2));
+}
+
+/* overlayfs keeps the same mark: neither takes what the other holds. */
+TEST_F_TIMEOUT(mnt, refuses_upper_an_overlay_mount_uses, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *mnt2 = ufs_path(e->base, "mnt2");
+	char log[4096];
+
+	ASSERT_EQ(0, mkdir(mnt2, 0755));
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->lower[0], e->upper, e->work);
+	ASSERT_EQ(0, mount("overlay", mnt2, "overlay", 0, self->opts));
+	EXPECT_EQ(EBUSY, try_fsconfig_rw(e->lower[1], e->upper, e->work, log,
+					 sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "in use")) TH_LOG("log: %s", log);
+	ASSERT_EQ(0, umount(mnt2));
+	/* overlayfs, with index=on, refuses ours in turn */
+	ASSERT_EQ(0, rmdir(ufs_path(e->work, "work")));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s,upperdir=%s,workdir=%s,index=on",
+		 e->lower[0], e->upper, e->work);
+	if (mount("overlay", mnt2, "overlay", 0, self->opts) == 0) {
+		umount(mnt2);
+		errno = 0;
+	}
+	EXPECT_EQ(EBUSY, errno);
+}
+
+/* A mount that fails after taking the directories gives them back. */
+TEST_F_TIMEOUT(mnt, failed_mount_releases_upper_and_workdir, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char log[4096];
+
+	/* refused late: after upper and workdir are taken */
+	ASSERT_EQ(0, mkdir(ufs_path(e->work, "volatile"), 0700));
+	EXPECT_EQ(EINVAL, try_fsconfig_rw(e->lower[0], e->upper, e->work, log,
+					  sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "volatile")) TH_LOG("log: %s", log);
+	ASSERT_EQ(0, rmdir(ufs_path(e->work, "volatile")));
+	EXPECT_EQ(0, try_fsconfig_rw(e->lower[0], e->upper, e->work, log,
+				     sizeof(log))) TH_LOG("log: %s", log);
+	/* refused in the middle: a workdir without room for staging */
+	ASSERT_EQ(0, rmdir(ufs_path(e->work, "staging")));
+	ASSERT_EQ(0, ufs_put(e->work, "staging", "a file, not a directory"));
+	EXPECT_EQ(EINVAL, try_fsconfig_rw(e->lower[0], e->upper, e->work, log,
+					  sizeof(log)));
+	ASSERT_EQ(0, unlink(ufs_path(e->work, "staging")));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	EXPECT_STREQ("t", ufs_get(e->mnt, "top"));
+}
+
 TEST_F_TIMEOUT(mnt, volatile_marker_refuses_next_mount, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
