@@ -335,6 +335,9 @@ static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 		err = ufs_set_origin_ino(fs, tmp, d_inode(dentry)->i_ino);
 	if (!err)
 		err = ufs_copy_attrs(fs, tmp, &stat);
+	/* its parent's listings read the ino it keeps (readdir.c) */
+	if (!err)
+		err = ufs_set_impure(fs, uparent, tmp);
 	if (err)
 		goto out_drop;
 

@@ -170,6 +170,12 @@ static int ufs_create_object(struct inode *dir, struct dentry *dentry,
 	err = mnt_want_write(fs->layers[0].mnt);
 	if (err)
 		goto out_creds;
+	/* a link to a copied-up file shows the ino it keeps (readdir.c) */
+	if (obj->hardlink) {
+		err = ufs_set_impure(fs, uparent, obj->hardlink);
+		if (err)
+			goto made;
+	}
 	inode_lock_nested(d_inode(uparent), I_MUTEX_PARENT);
 	upper = lookup_one_len(dentry->d_name.name, uparent, dentry->d_name.len);
 	if (IS_ERR(upper)) {
@@ -570,6 +576,12 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 		if (err)
 			goto out_drop;
 	}
+	/* a copied-up object keeps its ino in its new directory (readdir.c) */
+	err = ufs_set_impure(fs, unew_parent, uold);
+	if (!err && (flags & RENAME_EXCHANGE))
+		err = ufs_set_impure(fs, uold_parent, ufs_upper(new));
+	if (err)
+		goto out_drop;
 	if (d_is_dir(old) && !(flags & RENAME_EXCHANGE)) {
 		/*
 		 * A moved directory must not merge with one below its new

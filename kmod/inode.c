@@ -103,23 +103,33 @@ static void ufs_init_ops(struct inode *inode)
 	}
 }
 
-/* A copied-up object keeps the inode number it had (recorded at copy-up). */
+/*
+ * The union inode number recorded in an upper object at copy-up (a copied
+ * object keeps the number it had). False when there is none. Called with
+ * the mounter's credentials.
+ */
+bool ufs_read_origin_ino(struct dentry *upper, u64 *ino)
+{
+	char buf[24];
+	ssize_t len;
+
+	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_INO, buf,
+			   sizeof(buf) - 1);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	return !kstrtou64(buf, 10, ino);
+}
+
 static void ufs_origin_ino(struct super_block *sb, struct dentry *upper,
 			   struct inode *inode)
 {
 	const struct cred *old = ufs_override_creds(sb);
-	char buf[24];
-	ssize_t len;
 	u64 ino;
 
-	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_INO, buf,
-			   sizeof(buf) - 1);
-	revert_creds(old);
-	if (len <= 0)
-		return;
-	buf[len] = '\0';
-	if (!kstrtou64(buf, 10, &ino))
+	if (ufs_read_origin_ino(upper, &ino))
 		inode->i_ino = ino;
+	revert_creds(old);
 }
 
 struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_stack *stack,

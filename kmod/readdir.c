@@ -11,6 +11,16 @@
  * so opening a directory again costs no layer reads. A seek to 0
  * (rewinddir) always builds afresh, so it also sees changes made to the
  * layers directly.
+ *
+ * d_ino equals st_ino. An object copied up keeps the union inode number it
+ * had, recorded in its trusted.unionfs.ino, and so does a copied-up object
+ * renamed or linked into another directory; the upper directory gets the
+ * mark trusted.unionfs.impure before such an object arrives
+ * (ufs_set_impure()). A build reads the recorded number of each entry of
+ * an impure upper directory (one lookup and one xattr read per entry, at
+ * build time only); other directories cost nothing more. Upper directories
+ * that were copied up themselves, and the upper root, count as impure
+ * without the mark: copy-ups made before the mark existed are there.
  */
 #include <linux/slab.h>
 #include <linux/rbtree.h>
@@ -50,7 +60,9 @@ struct ufs_fill_ctx {
 	struct ufs_listing *listing;
 	struct unionfs_fs *fs;
 	unsigned int layer;
-	struct list_head maybe_whiteouts;
+	bool want_ino;		/* the listing is for readdir: exact d_ino */
+	bool read_ino;		/* this layer's entries may have a recorded ino */
+	struct list_head pending;	/* entries to look at after the read */
 	unsigned int seen;
 	int err;
 };
@@ -202,9 +214,12 @@ static bool ufs_fill_merge(struct dir_context *ctx, const char *name, int len,
 	rb_link_node(&e->node, parent, link);
 	rb_insert_color(&e->node, &fc->listing->names);
 
-	/* A character device may be a whiteout: look at it after the read. */
-	if (d_type == DT_CHR || d_type == DT_UNKNOWN) {
-		list_add_tail(&e->next, &fc->maybe_whiteouts);
+	/*
+	 * A character device may be a whiteout, and an entry of an impure
+	 * upper directory may have a recorded ino: look after the read.
+	 */
+	if (d_type == DT_CHR || d_type == DT_UNKNOWN || fc->read_ino) {
+		list_add_tail(&e->next, &fc->pending);
 		return true;
 	}
 	fc->err = ufs_listing_append(fc->listing, e);
@@ -212,16 +227,18 @@ static bool ufs_fill_merge(struct dir_context *ctx, const char *name, int len,
 }
 
 /*
- * Decide each pending entry of one layer: hidden whiteout or listed. After
- * an error (@err) the pending list is only emptied.
+ * Decide each pending entry of one layer: hidden whiteout or listed, with
+ * its recorded ino where it has one. After an error (@err) the pending
+ * list is only emptied.
  */
-static int ufs_resolve_whiteouts(struct ufs_fill_ctx *fc, struct dentry *dir,
-				 int err)
+static int ufs_resolve_pending(struct ufs_fill_ctx *fc, struct dentry *dir,
+			       int err)
 {
 	struct ufs_dirent *e, *tmp;
 
-	list_for_each_entry_safe(e, tmp, &fc->maybe_whiteouts, next) {
+	list_for_each_entry_safe(e, tmp, &fc->pending, next) {
 		struct dentry *real;
+		u64 ino;
 
 		list_del_init(&e->next);
 		if (err)
@@ -236,12 +253,40 @@ static int ufs_resolve_whiteouts(struct ufs_fill_ctx *fc, struct dentry *dir,
 		} else if (d_is_positive(real)) {
 			if (e->type == DT_UNKNOWN)
 				e->type = fs_umode_to_dtype(d_inode(real)->i_mode);
+			if (fc->read_ino && ufs_read_origin_ino(real, &ino))
+				e->ino = ino;
 			err = ufs_listing_append(fc->listing, e);
 		}
 		/* Negative: removed while we read; leave it out. */
 		dput(real);
 	}
 	return err;
+}
+
+/* May entries of the upper directory @udir have a recorded ino? */
+static bool ufs_dir_is_impure(struct unionfs_fs *fs, struct dentry *udir)
+{
+	char val;
+
+	if (udir == fs->layers[0].mnt->mnt_root)
+		return true;
+	return vfs_getxattr(UFS_NOP_IDMAP, udir, UNIONFS_XATTR_IMPURE, &val, 1) == 1 ||
+	       vfs_getxattr(UFS_NOP_IDMAP, udir, UNIONFS_XATTR_INO, NULL, 0) > 0;
+}
+
+/*
+ * @child (upper, with the mounter's credentials and write access) is about
+ * to be moved or linked into the upper directory @udir, or copied up into
+ * it: if it has a recorded ino, mark @udir so its listings read it.
+ */
+int ufs_set_impure(struct unionfs_fs *fs, struct dentry *udir,
+		   struct dentry *child)
+{
+	u64 ino;
+
+	if (!ufs_read_origin_ino(child, &ino) || ufs_dir_is_impure(fs, udir))
+		return 0;
+	return vfs_setxattr(UFS_NOP_IDMAP, udir, UNIONFS_XATTR_IMPURE, "y", 1, 0);
 }
 
 static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
@@ -259,6 +304,8 @@ static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
 		return PTR_ERR(file);
 
 	fc->layer = real->layer;
+	fc->read_ino = fc->want_ino && fc->fs->has_upper && real->layer == 0 &&
+		       ufs_dir_is_impure(fc->fs, real->dentry);
 	do {
 		fc->seen = 0;
 		err = iterate_dir(file, &fc->ctx);
@@ -266,16 +313,19 @@ static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
 	fput(file);
 	if (!err)
 		err = fc->err;
-	return ufs_resolve_whiteouts(fc, real->dentry, err);
+	return ufs_resolve_pending(fc, real->dentry, err);
 }
 
-static struct ufs_listing *ufs_build_listing(struct dentry *dentry)
+/* @want_ino: for readdir (exact d_ino), not only for the names. */
+static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
+					     bool want_ino)
 {
 	struct unionfs_stack *stack = ufs_stack(dentry);
 	struct super_block *sb = dentry->d_sb;
 	struct ufs_fill_ctx fc = {
 		.ctx.actor = ufs_fill_merge,
 		.fs = UFS_FS(sb),
+		.want_ino = want_ino,
 	};
 	const struct cred *old;
 	unsigned int i;
@@ -286,7 +336,7 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&fc.listing->ref, 1);
 	fc.listing->names = RB_ROOT;
-	INIT_LIST_HEAD(&fc.maybe_whiteouts);
+	INIT_LIST_HEAD(&fc.pending);
 
 	ufs_stat_inc(fc.fs, readdir_builds);
 	old = ufs_override_creds(sb);
@@ -316,7 +366,7 @@ void ufs_free_names(struct list_head *names)
  */
 int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts)
 {
-	struct ufs_listing *l = ufs_build_listing(dentry);
+	struct ufs_listing *l = ufs_build_listing(dentry, false);
 	struct ufs_dirent *e, *tmp;
 	int err = 0;
 
@@ -388,7 +438,7 @@ static int unionfs_iterate(struct file *file, struct dir_context *ctx)
 		struct unionfs_inode *ui = UFS_I(d_inode(dentry));
 		u64 version = READ_ONCE(ui->dir_version);
 
-		l = ufs_build_listing(dentry);
+		l = ufs_build_listing(dentry, true);
 		if (IS_ERR(l)) {
 			err = PTR_ERR(l);
 			goto out;

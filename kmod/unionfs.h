@@ -24,6 +24,8 @@
 #define UNIONFS_XATTR_OPAQUE	UNIONFS_XATTR_PREFIX "opaque"
 #define UNIONFS_XATTR_INO	UNIONFS_XATTR_PREFIX "ino"
 #define UNIONFS_XATTR_REDIRECT	UNIONFS_XATTR_PREFIX "redirect"
+/* An upper directory that may hold objects with a recorded inode number. */
+#define UNIONFS_XATTR_IMPURE	UNIONFS_XATTR_PREFIX "impure"
 /* A regular upper file whose data is still the lower file of its name. */
 #define UNIONFS_XATTR_METACOPY	UNIONFS_XATTR_PREFIX "metacopy"
 #define OVERLAY_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "overlay."
@@ -337,6 +339,7 @@ struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_stack *stack,
 			    bool merged_dir);
 void ufs_copy_attr(struct inode *inode, struct inode *real);
 u64 ufs_ino(struct unionfs_fs *fs, unsigned int layer, u64 real_ino);
+bool ufs_read_origin_ino(struct dentry *upper, u64 *ino);
 bool ufs_is_private_xattr(const char *name);
 
 int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
@@ -358,6 +361,8 @@ int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts);
 void ufs_dir_changed(struct inode *dir);
 void ufs_dir_cache_evict(struct inode *dir);
 void ufs_free_names(struct list_head *names);
+int ufs_set_impure(struct unionfs_fs *fs, struct dentry *udir,
+		   struct dentry *child);
 
 /* copy_up.c */
 int ufs_copy_up(struct dentry *dentry);

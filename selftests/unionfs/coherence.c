@@ -242,4 +242,155 @@ TEST_F_TIMEOUT(coh, sysfs_reads_during_umount_see_no_freed_memory, UFS_TEST_TIME
 	EXPECT_LT(0, r[0].reads + r[1].reads);
 }
 
+/* --- d_ino from readdir equals st_ino --- */
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/*
+ * Compare d_ino with lstat's st_ino for every entry below @dir (itself
+ * included, through "."); log each mismatch. Returns the number of
+ * mismatches, or -1 when @dir cannot be read.
+ */
+static int dino_mismatches(const char *dir, int *entries)
+{
+	char buf[8192], path[PATH_MAX];
+	int fd, bad = 0;
+	long n, off;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += ((struct linux_dirent64 *)(buf + off))->d_reclen) {
+			struct linux_dirent64 *d = (void *)(buf + off);
+			struct stat st;
+
+			if (!strcmp(d->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+			(*entries)++;
+			if (lstat(path, &st)) {
+				printf("# %s: listed, but lstat: %s\n", path, strerror(errno));
+				bad++;
+				continue;
+			}
+			if (st.st_ino != d->d_ino) {
+				printf("# %s: d_ino %llu, st_ino %llu\n", path,
+				       (unsigned long long)d->d_ino,
+				       (unsigned long long)st.st_ino);
+				bad++;
+			}
+			if (S_ISDIR(st.st_mode) && strcmp(d->d_name, ".")) {
+				int sub = dino_mismatches(path, entries);
+
+				bad += sub < 0 ? 1 : sub;
+			}
+		}
+	}
+	close(fd);
+	return n < 0 ? bad + 1 : bad;
+}
+
+/* Lower content for the d_ino tests: a merged tree, hard links, fifos. */
+static void dino_layers(struct __test_metadata *_metadata, struct ufs_env *e)
+{
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/a", "a"));
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/b", "b"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/c", "c"));
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/sub/deep", "deep"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/sub/top", "top"));
+	ASSERT_EQ(0, ufs_put(e->lower[1], "root-file", "r"));
+	ASSERT_EQ(0, link(ufs_path(e->lower[1], "d/a"), ufs_path(e->lower[1], "d/a-link")));
+	ASSERT_EQ(0, mkfifo(ufs_path(e->lower[0], "d/fifo"), 0644));
+}
+
+/*
+ * Every way an object with a recorded inode number lands in an upper
+ * directory: copy-up of data, of metadata, of a directory; rename into
+ * another (merged) directory; link; exchange.
+ */
+static void dino_changes(struct __test_metadata *_metadata, const char *m)
+{
+	char *p;
+
+	ASSERT_EQ(0, chmod(ufs_path(m, "d/a"), 0600));
+	ASSERT_EQ(0, ufs_put(m, "d/b", "written"));
+	ASSERT_EQ(0, chmod(ufs_path(m, "root-file"), 0600));
+	ASSERT_EQ(0, ufs_put(m, "d/new", "made in the union"));
+	ASSERT_EQ(0, mkdir(ufs_path(m, "d/newdir"), 0755));
+	ASSERT_EQ(0, chmod(ufs_path(m, "d/fifo"), 0600));
+	ASSERT_EQ(0, rename(ufs_path(m, "d/c"), ufs_path(m, "d/sub/c-moved")));
+	ASSERT_EQ(0, link(ufs_path(m, "d/b"), ufs_path(m, "d/newdir/b-link")));
+	ASSERT_EQ(0, chmod(ufs_path(m, "d/sub/deep"), 0640));
+	p = ufs_path(m, "d/sub/top");
+	ASSERT_EQ(0, syscall(SYS_renameat2, AT_FDCWD, p, AT_FDCWD,
+			     ufs_path(m, "d/new"), 2 /* RENAME_EXCHANGE */));
+	free(p);
+}
+
+static void dino_check(struct __test_metadata *_metadata, const char *m,
+		       const char *when)
+{
+	int entries = 0;
+
+	EXPECT_EQ(0, dino_mismatches(m, &entries)) TH_LOG("%s", when);
+	EXPECT_LT(12, entries);
+}
+
+TEST_F_TIMEOUT(coh, d_ino_is_st_ino_after_copy_up_and_remount, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+
+	dino_layers(_metadata, e);
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	dino_check(_metadata, e->mnt, "before any change");
+	dino_changes(_metadata, e->mnt);
+	dino_check(_metadata, e->mnt, "after copy-ups");
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	dino_check(_metadata, e->mnt, "after remount");
+	/* drop the dcache too: the listing must not depend on it */
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	dino_check(_metadata, e->mnt, "after a second remount, listing first");
+}
+
+/*
+ * Layers on two filesystems: inode numbers carry the filesystem's index in
+ * their top bit (xino), in readdir as in stat. The top lower is a tmpfs of
+ * its own, whatever the scratch filesystem is.
+ */
+TEST_F_TIMEOUT(coh, d_ino_is_st_ino_with_layers_on_two_filesystems, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat up, low;
+
+	ASSERT_EQ(0, mount("tmpfs", e->lower[0], "tmpfs", 0, "mode=0755"));
+	dino_layers(_metadata, e);
+	ASSERT_EQ(0, stat(e->lower[0], &low));
+	ASSERT_EQ(0, stat(e->upper, &up));
+	ASSERT_NE(low.st_dev, up.st_dev);
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	dino_check(_metadata, e->mnt, "two filesystems, before any change");
+	dino_changes(_metadata, e->mnt);
+	dino_check(_metadata, e->mnt, "two filesystems, after copy-ups");
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	dino_check(_metadata, e->mnt, "two filesystems, after remount");
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	EXPECT_EQ(-1, ufs_env_lower_changed(e));
+	ASSERT_EQ(0, umount2(e->lower[0], MNT_DETACH));
+	e->fp[0] = ufs_fingerprint(e->lower[0]);
+}
+
 TEST_HARNESS_MAIN
