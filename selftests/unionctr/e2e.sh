@@ -626,12 +626,14 @@ is "$out" "0" "nothing half-made left in the state root"
 fi # full
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
-# ---- speed -----------------------------------------------------------------------------
+# ---- run --rm leaves nothing ------------------------------------------------------------
+# How fast this is belongs to make bench (container start), not to a timed test.
+before=$(uc ps -a | wc -l)
 start=$(date +%s%N)
 for i in 1 2 3; do uc run --rm bb /bin/true; done
 ms=$(( ($(date +%s%N) - start) / 3000000 ))
-diag "unionctr run --rm IMAGE /bin/true: ${ms} ms (mean of 3, $STORAGE)"
-ok $(( ms > 5000 )) "run --rm /bin/true under 5 s (a sanity bound: this runs on loaded CI machines)"
+diag "unionctr run --rm IMAGE /bin/true: ${ms} ms (mean of 3, $STORAGE; informational)"
+is "$(uc ps -a | wc -l)" "$before" "3 x run --rm /bin/true: no container left behind"
 
 diag "section took $((SECONDS - t_section)) s, total $SECONDS s"
 done_testing
