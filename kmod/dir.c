@@ -501,6 +501,27 @@ static int unionfs_rmdir(struct inode *dir, struct dentry *dentry)
 	return ufs_remove(dir, dentry, true);
 }
 
+/*
+ * A directory that moves must not merge with one below its new name: its
+ * lower part comes from where it was (@redirect), or it has none: opaque.
+ * Every directory an exchange moves is upper-only, and the name it lands
+ * on may be where a lower directory was deleted: without the mark, that
+ * deleted content would merge with it. A redirect, once set, stays: it
+ * names the lower location, wherever the directory moves later.
+ */
+static int ufs_mark_moved_dir(struct dentry *upper, const char *redirect)
+{
+	char probe;
+
+	if (!redirect)
+		return ufs_set_opaque(upper);
+	if (vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_REDIRECT,
+			 &probe, 0) >= 0)
+		return 0;
+	return vfs_setxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_REDIRECT,
+			    redirect, strlen(redirect), 0);
+}
+
 static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 			  struct dentry *old, struct inode *newdir,
 			  struct dentry *new, unsigned int flags)
@@ -582,25 +603,13 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 		err = ufs_set_impure(fs, uold_parent, ufs_upper(new));
 	if (err)
 		goto out_drop;
-	if (d_is_dir(old) && !(flags & RENAME_EXCHANGE)) {
-		/*
-		 * A moved directory must not merge with one below its new
-		 * name: its lower part comes from where it was (redirect), or
-		 * it has none (opaque). A redirect, once set, stays: it names
-		 * the lower location, wherever the directory moves later.
-		 */
-		char probe;
-
-		if (redirect && vfs_getxattr(UFS_NOP_IDMAP, uold,
-					     UNIONFS_XATTR_REDIRECT, &probe, 0) < 0)
-			err = vfs_setxattr(UFS_NOP_IDMAP, uold,
-					   UNIONFS_XATTR_REDIRECT, redirect,
-					   strlen(redirect), 0);
-		else if (!redirect)
-			err = ufs_set_opaque(uold);
-		if (err)
-			goto out_drop;
-	}
+	/* Both directories of an exchange move: both are marked. */
+	if (d_is_dir(old))
+		err = ufs_mark_moved_dir(uold, redirect);
+	if (!err && (flags & RENAME_EXCHANGE) && d_is_dir(new))
+		err = ufs_mark_moved_dir(ufs_upper(new), NULL);
+	if (err)
+		goto out_drop;
 	trap = lock_rename(uold_parent, unew_parent);
 	if (IS_ERR(trap)) {
 		err = PTR_ERR(trap);

@@ -393,4 +393,137 @@ TEST_F_TIMEOUT(coh, d_ino_is_st_ino_with_layers_on_two_filesystems, UFS_TEST_TIM
 	e->fp[0] = ufs_fingerprint(e->lower[0]);
 }
 
+/* --- RENAME_EXCHANGE and deleted lower directories --- */
+
+/* Names in DIR (without . and ..), sorted into @buf, space-separated. */
+static int list_names(const char *dir, char *buf, size_t size)
+{
+	struct dirent **list;
+	int i, n;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	n = scandir(dir, &list, NULL, alphasort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i]->d_name, ".") && strcmp(list[i]->d_name, ".."))
+			off += snprintf(buf + off, off < size ? size - off : 0,
+					"%s%s", off ? " " : "", list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	return 0;
+}
+
+static void drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	sync();
+	if (fd >= 0) {
+		if (write(fd, "3", 1) != 1)
+			perror("drop_caches");
+		close(fd);
+	}
+}
+
+static int exchange(const char *m, const char *a, const char *b)
+{
+	char *pa = ufs_path(m, "%s", a), *pb = ufs_path(m, "%s", b);
+	int ret = syscall(SYS_renameat2, AT_FDCWD, pa, AT_FDCWD, pb,
+			  2 /* RENAME_EXCHANGE */);
+
+	free(pa);
+	free(pb);
+	return ret;
+}
+
+/* @rel must list as @want now, after the caches go and after a remount. */
+static void expect_listing(struct __test_metadata *_metadata,
+			   struct ufs_env *e, const char *rel,
+			   const char *want)
+{
+	static const char * const when[] = {
+		"right after", "after drop_caches", "after remount"
+	};
+	char buf[4096], *dir = ufs_path(e->mnt, "%s", rel);
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (i == 1)
+			drop_caches();
+		if (i == 2) {
+			ASSERT_EQ(0, umount(e->mnt));
+			e->mounted = 0;
+			ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+		}
+		ASSERT_EQ(0, list_names(dir, buf, sizeof(buf)));
+		EXPECT_STREQ(want, buf) TH_LOG("ls %s %s the exchange", rel,
+					       when[i]);
+	}
+	free(dir);
+}
+
+/* Delete a lower directory, put a file there, exchange a new dir with it. */
+TEST_F_TIMEOUT(coh, exchange_dir_with_file_over_deleted_lower_dir, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *m;
+
+	ASSERT_EQ(0, ufs_put(e->lower[1], "a/secret", "deleted data"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	m = e->mnt;
+	ASSERT_EQ(0, unlink(ufs_path(m, "a/secret")));
+	ASSERT_EQ(0, rmdir(ufs_path(m, "a")));
+	ASSERT_EQ(0, ufs_put(m, "a", "file a"));
+	ASSERT_EQ(0, mkdir(ufs_path(m, "x"), 0755));
+	ASSERT_EQ(0, exchange(m, "x", "a"));
+	EXPECT_STREQ("file a", ufs_get(m, "x"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(m, "a/secret"));
+	expect_listing(_metadata, e, "a", "");
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "a/secret"));
+	EXPECT_STREQ("file a", ufs_get(e->mnt, "x"));
+}
+
+/* The same with two new directories, one of them made over the deleted one. */
+TEST_F_TIMEOUT(coh, exchange_two_new_dirs_over_deleted_lower_dir, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *m;
+
+	ASSERT_EQ(0, ufs_put(e->lower[0], "a/secret", "deleted data"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	m = e->mnt;
+	ASSERT_EQ(0, unlink(ufs_path(m, "a/secret")));
+	ASSERT_EQ(0, rmdir(ufs_path(m, "a")));
+	ASSERT_EQ(0, mkdir(ufs_path(m, "a"), 0755));
+	ASSERT_EQ(0, ufs_put(m, "a/kept", "k"));
+	ASSERT_EQ(0, mkdir(ufs_path(m, "x"), 0755));
+	ASSERT_EQ(0, ufs_put(m, "x/new", "n"));
+	ASSERT_EQ(0, exchange(m, "x", "a"));
+	expect_listing(_metadata, e, "a", "new");
+	expect_listing(_metadata, e, "x", "kept");
+}
+
+/* Across directories: the new directory lands in a merged one. */
+TEST_F_TIMEOUT(coh, exchange_into_merged_dir_over_deleted_lower_dir, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *m;
+
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/a/secret", "deleted data"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/other", "o"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	m = e->mnt;
+	ASSERT_EQ(0, unlink(ufs_path(m, "d/a/secret")));
+	ASSERT_EQ(0, rmdir(ufs_path(m, "d/a")));
+	ASSERT_EQ(0, ufs_put(m, "d/a", "file a"));
+	ASSERT_EQ(0, mkdir(ufs_path(m, "x"), 0755));
+	ASSERT_EQ(0, exchange(m, "x", "d/a"));
+	expect_listing(_metadata, e, "d/a", "");
+	expect_listing(_metadata, e, "d", "a other");
+	EXPECT_STREQ("file a", ufs_get(e->mnt, "x"));
+}
+
 TEST_HARNESS_MAIN
