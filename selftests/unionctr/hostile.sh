@@ -554,29 +554,35 @@ for i in range(500):
     os.waitpid(pid, 0)
 sys.exit(1)' "$1"
 }
-F=$T/fault-sig
-mkdir -p "$F"
-uc run -d --name reuse bb sleep 100 >/dev/null
-cpid=$(uc inspect reuse | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p')
-UC_FAULT_DIR=$F UC_FAULT_DELAY_SIGNAL=1 LD_PRELOAD=$FAULT "$UC" --root "$ROOT" kill -s TERM reuse >/dev/null 2>&1 &
-killer=$!
-wait_file "$F/signal"
-kill -9 "$cpid"
-for i in $(seq 100); do [ -e "/proc/$cpid" ] || break; sleep 0.05; done
-victim=$(spawn_at_pid "$cpid")
-touch "$F/go"
-wait "$killer"
-if [ -n "$victim" ]; then
-	sleep 0.2
-	# (a zombie, if nothing reaps it at once, is dead too)
-	alive=$(awk '$3 != "Z" {print "alive"}' "/proc/$victim/stat" 2>/dev/null)
-	alive=${alive:-killed}
-	is "$alive" alive "kill while the container's PID goes to another process: that process is not signalled ($(cat "$F/signal"))"
-	kill -9 "$victim" 2>/dev/null
-else
-	ok 1 "could not start a process with PID $cpid (ns_last_pid): the PID reuse case did not run"
-fi
-uc rm -f reuse >/dev/null 2>&1
+# kill, stop and rm -f: each signals through a pidfd.
+pid_reuse() { # DESCRIPTION LAUNCHER-ARGS...: the victim's state, or why none
+	local what=$1 F=$T/fault-sig-$2 cpid killer victim alive
+	shift
+	mkdir -p "$F"
+	uc run -d --name reuse bb sleep 100 >/dev/null
+	cpid=$(uc inspect reuse | sed -n 's/.*"Pid": \([1-9][0-9]*\).*/\1/p')
+	UC_FAULT_DIR=$F UC_FAULT_DELAY_SIGNAL=1 LD_PRELOAD=$FAULT "$UC" --root "$ROOT" "$@" >/dev/null 2>&1 &
+	killer=$!
+	wait_file "$F/signal"
+	kill -9 "$cpid"
+	for i in $(seq 100); do [ -e "/proc/$cpid" ] || break; sleep 0.05; done
+	victim=$(spawn_at_pid "$cpid")
+	touch "$F/go"
+	wait "$killer"
+	if [ -n "$victim" ]; then
+		sleep 0.2
+		# (a zombie, if nothing reaps it at once, is dead too)
+		alive=$(awk '$3 != "Z" {print "alive"}' "/proc/$victim/stat" 2>/dev/null)
+		is "${alive:-killed}" alive "$what while the container's PID goes to another process: that process is not signalled ($(cat "$F/signal"))"
+		kill -9 "$victim" 2>/dev/null
+	else
+		ok 1 "could not start a process with PID $cpid (ns_last_pid): the PID reuse case of $what did not run"
+	fi
+	uc rm -f reuse >/dev/null 2>&1
+}
+pid_reuse kill kill -s TERM reuse
+pid_reuse stop stop -t 5 reuse
+pid_reuse "rm -f" rm -f reuse
 
 diag "section took $((SECONDS - t_section)) s"; t_section=$SECONDS
 # ---- image tarballs -----------------------------------------------------------------
