@@ -12,7 +12,8 @@
  * terminal on FD), chroot-escape:PATH (the classic escape: chroot into a
  * subdirectory, climb out with "..", chroot there; prints "escaped" when
  * PATH, which exists only outside the container, is then visible), euid
- * (prints euid=N: a setuid copy of ctprobe shows whether set-id works).
+ * (prints euid=N: a setuid copy of ctprobe shows whether set-id works),
+ * session-keyring (prints session-keyring=ID: whose keyring it is).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,7 +185,16 @@ static void probe(const char *name)
 		r = r_errno(ioctl(atoi(arg), TIOCSTI, "x"));
 	else if (IS("chroot-escape") && arg)
 		r = chroot_escape(arg);
-	else if (IS("euid")) {
+	else if (IS("session-keyring")) {
+		r = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
+			    KEY_SPEC_SESSION_KEYRING, 0);
+		if (r >= 0) {
+			printf("session-keyring=%ld\n", r);
+			fflush(stdout);
+			return;
+		}
+		r = -errno;
+	} else if (IS("euid")) {
 		printf("euid=%u\n", (unsigned int)geteuid());
 		fflush(stdout);
 		return;

@@ -418,6 +418,19 @@ out=$(uc run --rm --cap-add SYS_ADMIN bb sh -c 'ctprobe unshare-mount; mkdir -p 
 is "$(echo $out)" "unshare-mount=ok mounted" "--cap-add SYS_ADMIN: the profile allows mount and unshare, as Docker's"
 out=$(uc run --rm --security-opt seccomp=unconfined bb ctprobe keyctl clone3 personality-bad 2>&1)
 is "$(echo $out)" "keyctl=ok clone3=ok personality-bad=ok" "--security-opt seccomp=unconfined: no filter"
+# Where keyctl is allowed, the keyring is still not the launcher's: each
+# container joins a session keyring of its own, as runc does (root's on
+# the host may hold its keys).
+host_ring=$("$HERE/ctprobe" session-keyring)
+rings=""
+for o in "--security-opt seccomp=unconfined" "--security-opt seccomp=unconfined -u app" "--privileged"; do
+	out=$(uc run --rm $o bb ctprobe session-keyring 2>&1)
+	like "$out" '^session-keyring=[0-9]+$' "$o: the container has a session keyring"
+	[ "$out" != "$host_ring" ]
+	ok $? "  its own, not the launcher's ($host_ring)"
+	rings="$rings $out"
+done
+is "$(echo $rings | tr ' ' '\n' | sort -u | wc -l)" 3 "  and no two containers share one"
 # A profile in Docker's JSON format: everything allowed but mkdir (EACCES)
 # and personality(READ_IMPLIES_EXEC) (an argument condition; EPERM).
 printf '%s\n' '{"defaultAction": "SCMP_ACT_ALLOW",' \

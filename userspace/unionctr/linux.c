@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -319,13 +320,41 @@ static void exec_by_shim(const struct uc_container *c, char **env, int shim_fd,
  * leaves open is released by the exec (close-on-exec) or the _exit.
  */
 
-/* Session, hostname, and death with the launcher. */
+/* Key permissions (the kernel's key.h): all for the possessor; view,
+ * read, search and link for the owner. */
+#define UC_KEY_PERM 0x3f1b0000
+
+/*
+ * A session keyring of the container's own, "_ses.<id>", as runc joins:
+ * never the launcher's, which on the host may hold root's keys (Docker's
+ * profile denies keyctl, but not with seccomp=unconfined or --privileged).
+ * Searchable by its owner, so that a user switched to keeps reaching it.
+ */
+static int join_session_keyring(const struct uc_container *c, uc_error_t *err)
+{
+	char name[80];
+	long ring;
+
+	snprintf(name, sizeof(name), "_ses.%s", c->id);
+	ring = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+	if (ring < 0 && errno == ENOSYS)
+		return 0;	/* no keyrings in this kernel: nothing to inherit */
+	if (ring < 0)
+		return uc_error_errno(err, errno, "join a session keyring");
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, ring, UC_KEY_PERM) < 0)
+		return uc_error_errno(err, errno, "session keyring permissions");
+	return 0;
+}
+
+/* Session (and session keyring), hostname, and death with the launcher. */
 static int stage_init(const struct uc_container *c, uc_error_t *err)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return uc_error_errno(err, errno, "PR_SET_PDEATHSIG");
 	if (setsid() < 0)
 		return uc_error_errno(err, errno, "setsid");
+	if (join_session_keyring(c, err) < 0)
+		return -1;
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0)
 		return uc_error_errno(err, errno, "sethostname");
 	return 0;
