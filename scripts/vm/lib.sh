@@ -124,6 +124,8 @@ build_ext_module() {
 #     KSFT_SKIP) or "not ok 1" (any other status);
 #   - TAP, but a non-zero status (other than 4) and no "not ok": a "not ok"
 #     line is appended (crash, timeout, exit outside the harness);
+#   - TAP with fewer test lines than its plan (any status, 4 included), or
+#     exit 4 after test lines without a plan: a "not ok" line is appended;
 #   - --kmsg (in the guest): the kernel log written while the test ran (from
 #     its "begin" mark to its "end" mark in /dev/kmsg) is scanned for
 #     KERNEL_PROBLEMS; a hit appends a "not ok" line. What arrives between
@@ -132,7 +134,7 @@ build_ext_module() {
 # the test passed, 1 when not. Few forks: it runs per test in the guest.
 run_one_test() {
 	local timeout=300 kmsg=0 cwd="" name tap rc t0 secs why verdict=ok
-	local plan tests notok mark hits
+	local plan tests notok planned mark hits
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--timeout) timeout=$2; shift 2 ;;
@@ -162,12 +164,13 @@ run_one_test() {
 	secs="$((secs / 10)).$((secs % 10))"
 	[ "$kmsg" = 0 ] || echo "unionfs-test: end $name (status $rc)" 2>/dev/null > /dev/kmsg
 
-	# plan (0/1), top-level test lines, "not ok" lines that are not TODO
-	read -r plan tests notok < <(awk '
-		/^1\.\.[0-9]+/ { plan = 1 }
+	# plan (0/1), top-level test lines, "not ok" lines that are not TODO,
+	# the planned count
+	read -r plan tests notok planned < <(awk '
+		/^1\.\.[0-9]+/ { plan = 1; planned = substr($1, 4) + 0 }
 		/^(not )?ok([ \t]|$)/ { tests++ }
 		/^not ok([ \t]|$)/ && !/#[ \t]*[Tt][Oo][Dd][Oo]/ { notok++ }
-		END { print plan + 0, tests + 0, notok + 0 }' "$tap")
+		END { print plan + 0, tests + 0, notok + 0, planned + 0 }' "$tap")
 
 	why=""
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
@@ -178,6 +181,14 @@ run_one_test() {
 		why="killed by signal $((rc - 128))"
 	elif [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
 		why="exited with status $rc"
+	fi
+	# A TAP producer that stopped before reporting all it planned failed,
+	# whatever its status (4, KSFT_SKIP, included: a skip is a whole
+	# "1..0 # SKIP" or skip lines, never tests that did not report).
+	if [ "$plan" = 1 ] && [ "$tests" -lt "$planned" ]; then
+		why="${why:+$why; }reported $tests of the $planned tests it planned"
+	elif [ "$rc" = 4 ] && [ "$tests" -gt 0 ] && [ "$plan" = 0 ]; then
+		why="exited with KSFT_SKIP (4) after $tests tests and no plan"
 	fi
 
 	if [ "$plan" = 0 ] && [ "$tests" = 0 ]; then
@@ -267,4 +278,57 @@ scan_kernel_log_gaps() {
 			printf "1..%d\n", n
 			exit bad
 		}' > "$tap"
+}
+
+# guest_status_tap LABEL RUN_STATUS DIR [LISTS_DIR]: did the guest's suite
+# (scripts/vm/check) run to its end? LISTS_DIR: where the tests.list files
+# are (default $BUILD/selftests).
+# Every test of every tests.list must have left its TAP file, and the suite
+# its kernel-log.tap; a non-zero exit status of scripts/vm/run must show as
+# a "not ok" somewhere in DIR (1: a test failed; 3: the health check
+# failed), else (a crash, 124 timeout, 125 no status) it fails here.
+guest_status_tap() {
+	local label=$1 rc=$2 d=$3 lists=${4:-$BUILD/selftests} l dir area entry name t n=0 bad=0 missing=()
+	for l in "$lists"/*/tests.list; do
+		[ -f "$l" ] || continue
+		dir=${l%/tests.list}
+		area=${dir##*/}
+		while read -r entry; do
+			case "$entry" in ''|'#'*) continue ;; esac
+			case "$entry" in /*) name=${entry##*/} ;; *) name=${entry#./} ;; esac
+			t=$d/$area-${name//\//_}.tap
+			[ -s "$t" ] || missing+=("$area-${name//\//_}.tap")
+		done < "$l"
+	done
+	n=$((n + 1))
+	if [ ${#missing[@]} = 0 ]; then
+		echo "ok $n - $label: every test of the suite left its TAP file"
+	else
+		echo "not ok $n - $label: ${#missing[@]} tests left no TAP file (the suite ended early?)"
+		printf '#   missing: %s\n' "${missing[@]}"
+		bad=1
+	fi
+	n=$((n + 1))
+	if [ -s "$d/kernel-log.tap" ]; then
+		echo "ok $n - $label: the suite scanned the kernel log after its last test"
+	else
+		echo "not ok $n - $label: no kernel-log.tap: the suite did not reach its end"
+		bad=1
+	fi
+	n=$((n + 1))
+	case "$rc" in
+	0) echo "ok $n - $label: scripts/vm/run exit status 0" ;;
+	1|3)
+		if grep -qs '^not ok' "$d"/*.tap; then
+			echo "ok $n - $label: scripts/vm/run exit status $rc, and a failure says why"
+		else
+			echo "not ok $n - $label: scripts/vm/run exit status $rc, yet every TAP file passes"
+			bad=1
+		fi ;;
+	*)
+		echo "not ok $n - $label: scripts/vm/run exit status $rc (124: timeout, 125: no status from the guest)"
+		bad=1 ;;
+	esac
+	echo "1..$n"
+	return "$bad"
 }
