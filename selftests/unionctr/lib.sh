@@ -70,7 +70,7 @@ make_busybox_rootfs() { # DIR
 # and the launcher, else a TAP skip plan and exit.  Sets UC STORAGE QUICK
 # T (a fresh directory, named after $1) ROOT TO, and uc().
 e2e_init() { # NAME
-	local probe writable base
+	local probe why base
 	UC=${UNIONCTR:-$HERE/unionctr}
 	STORAGE=${UNIONCTR_TEST_STORAGE:-overlay}
 	# QUICK=1 (the default in the emulated test guest, where every exec is slow):
@@ -93,21 +93,31 @@ e2e_init() { # NAME
 		echo "1..0 # SKIP needs /bin/busybox and $UC"
 		exit 0
 	fi
-	# A container root needs a writable union (copy-up, issue 4). Until the
-	# module writes, say so instead of failing every case.
+	# A container root needs a writable union. Skip only when the backing
+	# directory itself takes no write; when it does and a fresh union over
+	# it does not, that is the feature under test failing: fail.
 	if [ "$STORAGE" = unionfs ]; then
 		probe=$(mktemp -d /tmp/ufs-probe.XXXXXX)
 		mkdir -p "$probe"/l "$probe"/u "$probe"/w "$probe"/m
-		writable=0
-		if mount -i -t unionfs none "$probe"/m \
-			-o lowerdir="$probe"/l,upperdir="$probe"/u,workdir="$probe"/w 2>/dev/null; then
-			touch "$probe"/m/probe 2>/dev/null && writable=1
+		if ! touch "$probe"/u/.backing-probe 2>/dev/null; then
+			rm -rf "$probe"
+			echo "1..0 # SKIP the backing /tmp takes no write"
+			exit 0
+		fi
+		rm -f "$probe"/u/.backing-probe
+		why=""
+		if ! mount -i -t unionfs none "$probe"/m \
+			-o lowerdir="$probe"/l,upperdir="$probe"/u,workdir="$probe"/w 2>"$probe"/err; then
+			why="cannot mount a fresh union: $(cat "$probe"/err)"
+		else
+			touch "$probe"/m/probe 2>"$probe"/err ||
+				why="a write through a fresh union fails: $(cat "$probe"/err)"
 			umount "$probe"/m
 		fi
 		rm -rf "$probe"
-		if [ "$writable" = 0 ]; then
-			echo "1..0 # SKIP unionfs cannot write through the union yet (no copy-up)"
-			exit 0
+		if [ -n "$why" ]; then
+			printf '1..1\nnot ok 1 - %s: %s\n' "$1" "$why"
+			exit 1
 		fi
 	fi
 

@@ -10,6 +10,7 @@
 FIXTURE(attr) {
 	struct ufs_env e;
 	char *other;	/* a second tmpfs, so layers span two filesystems */
+	uint64_t fp_other;
 };
 
 FIXTURE_SETUP(attr)
@@ -28,12 +29,19 @@ FIXTURE_SETUP(attr)
 	ASSERT_EQ(0, ufs_put(self->other, "d/y", "y"));
 	ASSERT_EQ(0, chmod(ufs_path(self->other, "b"), 0640));
 	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", e->lower[0], self->other);
+	for (int i = 0; i < e->nr_lowers; i++)
+		e->fp[i] = ufs_fingerprint(e->lower[i]);
+	e->fp_taken = 1;
+	self->fp_other = ufs_fingerprint(self->other);
 	ASSERT_EQ(0, ufs_mount(e->mnt, opts));
 	e->mounted = 1;
 }
 
 FIXTURE_TEARDOWN(attr)
 {
+	/* the lower layers never change (fingerprints from ufs_env_mount) */
+	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
+	EXPECT_EQ(self->fp_other, ufs_fingerprint(self->other));
 	umount2(self->other, MNT_DETACH);
 	ufs_env_fini(&self->e);
 }

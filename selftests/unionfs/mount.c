@@ -23,6 +23,8 @@ FIXTURE_SETUP(mnt)
 
 FIXTURE_TEARDOWN(mnt)
 {
+	/* the lower layers never change (fingerprints from ufs_env_mount) */
+	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
 	ufs_env_fini(&self->e);
 }
 

@@ -188,6 +188,47 @@ static inline int ufs_errno_of_lstat(const char *dir, const char *rel)
 	return lstat(path, &st) ? errno : 0;
 }
 
+/*
+ * What the backing filesystem (the scratch area) can do, asked of it
+ * directly: a test skips only when the filesystem below cannot do what it
+ * tests, never because the union failed at it (then it asserts and fails).
+ */
+/* 1 when a regular file on the backing fs takes xattr @name, else 0 (errno set). */
+static inline int ufs_backing_takes_xattr(const char *name)
+{
+	char *d = ufs_mkdtemp("probe"), *f = NULL;
+	int ok = 0, err = 0;
+
+	if (!d)
+		return 0;
+	f = ufs_path(d, "f");
+	if (!f || ufs_put(d, "f", "x"))
+		err = errno;
+	else if (setxattr(f, name, "1", 1, 0))
+		err = errno;
+	else
+		ok = 1;
+	if (f)
+		unlink(f);
+	rmdir(d);
+	free(f);
+	free(d);
+	errno = err;
+	return ok;
+}
+
+/* 0 only when the backing fs refuses O_TMPFILE as unsupported (EOPNOTSUPP). */
+static inline int ufs_backing_has_tmpfile(void)
+{
+	int fd = open(ufs_scratch(), O_TMPFILE | O_RDWR, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno != EOPNOTSUPP;
+}
+
 static inline int ufs_mount(const char *mnt, const char *opts)
 {
 	return mount("none", mnt, "unionfs", 0, opts);
@@ -264,7 +305,11 @@ static inline void ufs_rm_rf(const char *path)
 		nftw(path, ufs_rm_cb, 64, FTW_DEPTH | FTW_PHYS);
 }
 
-/* --- fingerprint of a tree: names, types, modes, sizes, contents, xattrs --- */
+/*
+ * --- fingerprint of a tree: names, types, modes, owners, link counts, inode
+ * numbers, sizes, times, contents, xattrs; a file that cannot be read counts
+ * by its errno, so that it never drops out unseen ---
+ */
 static uint64_t ufs_fp_acc;
 
 static inline void ufs_fp_mix(const void *data, size_t len)
@@ -285,21 +330,37 @@ static int ufs_fp_cb(const char *p, const struct stat *st, int flag,
 	ssize_t n, len;
 	int fd;
 
-	(void)flag; (void)f;
+	(void)f;
 	ufs_fp_mix(p, strlen(p));
 	ufs_fp_mix(&st->st_mode, sizeof(st->st_mode));
 	ufs_fp_mix(&st->st_uid, sizeof(st->st_uid));
+	ufs_fp_mix(&st->st_gid, sizeof(st->st_gid));
+	ufs_fp_mix(&st->st_ino, sizeof(st->st_ino));
 	ufs_fp_mix(&st->st_rdev, sizeof(st->st_rdev));
 	ufs_fp_mix(&st->st_mtim, sizeof(st->st_mtim));
-	if (!S_ISDIR(st->st_mode))
+	if (!S_ISDIR(st->st_mode)) {
+		/* (a directory's link count follows its subdirectories: named anyway) */
+		ufs_fp_mix(&st->st_nlink, sizeof(st->st_nlink));
 		ufs_fp_mix(&st->st_size, sizeof(st->st_size));
+	}
+	if (flag == FTW_NS || flag == FTW_DNR)
+		ufs_fp_mix(&flag, sizeof(flag));
 	if (S_ISREG(st->st_mode)) {
-		fd = open(p, O_RDONLY);
+		int err = 0;
+
+		fd = open(p, O_RDONLY | O_NOATIME);
+		if (fd < 0 && errno == EPERM)
+			fd = open(p, O_RDONLY);
 		if (fd >= 0) {
 			while ((n = read(fd, buf, sizeof(buf))) > 0)
 				ufs_fp_mix(buf, n);
+			if (n < 0)
+				err = errno;
 			close(fd);
+		} else {
+			err = errno;
 		}
+		ufs_fp_mix(&err, sizeof(err));
 	} else if (S_ISLNK(st->st_mode)) {
 		n = readlink(p, buf, sizeof(buf));
 		if (n > 0)
@@ -335,6 +396,7 @@ struct ufs_env {
 	char *work;
 	char *mnt;
 	uint64_t fp[UFS_MAX_ENV_LOWERS];
+	int fp_taken;	/* fp[] holds the lowers as ufs_env_mount found them */
 	int mounted;
 };
 
@@ -376,18 +438,22 @@ static inline int ufs_env_mount(struct ufs_env *e, int with_upper,
 			 e->upper, e->work);
 	for (i = 0; i < e->nr_lowers; i++)
 		e->fp[i] = ufs_fingerprint(e->lower[i]);
+	e->fp_taken = 1;
 	if (ufs_mount_flags(e->mnt, flags, opts))
 		return -1;
 	e->mounted = 1;
 	return 0;
 }
 
-/* Index of the first lower layer whose content changed, or -1. */
+/*
+ * Index of the first lower layer that changed since the last
+ * ufs_env_mount took its fingerprint, or -1 (also when none was taken).
+ */
 static inline int ufs_env_lower_changed(struct ufs_env *e)
 {
 	int i;
 
-	for (i = 0; i < e->nr_lowers; i++)
+	for (i = 0; e->fp_taken && i < e->nr_lowers; i++)
 		if (ufs_fingerprint(e->lower[i]) != e->fp[i])
 			return i;
 	return -1;
