@@ -14,16 +14,6 @@
 #include "ufs_test.h"
 #include "kselftest_harness.h"
 
-/*
- * Tests of known module bugs are pending: they skip, saying why, unless
- * UNIONFS_PENDING=1 (selftests/unionfs/pending lists them with their bug).
- */
-#define PENDING(why) do {						\
-	const char *_p = getenv("UNIONFS_PENDING");			\
-	if (!_p || strcmp(_p, "1"))					\
-		SKIP(return, "pending, module bug: %s", why);		\
-} while (0)
-
 #define USER_UID 1000
 #define NOBODY_OWNER 12345	/* not mapped in the test's user namespace */
 

@@ -37,6 +37,16 @@
 /* Per-test timeout: TCG, KASAN and a loaded host make 30 s too short. */
 #define UFS_TEST_TIMEOUT 600
 
+/*
+ * Tests of known module bugs are pending: they skip, saying why, unless
+ * UNIONFS_PENDING=1 (selftests/unionfs/pending lists them with their bug).
+ */
+#define PENDING(why) do {						\
+	const char *_p = getenv("UNIONFS_PENDING");			\
+	if (!_p || strcmp(_p, "1"))					\
+		SKIP(return, "pending, module bug: %s", why);		\
+} while (0)
+
 static inline const char *ufs_scratch(void)
 {
 	const char *s = getenv("UNIONFS_SCRATCH");
