@@ -91,19 +91,17 @@ int ufs_chunks_load_locked(struct dentry *dentry)
 {
 	struct unionfs_fs *fs = UFS_FS(dentry->d_sb);
 	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
-	struct unionfs_stack *stack = ufs_stack(dentry);
-	struct dentry *upper = stack->real[0].dentry;
-	struct path lower = {
-		.mnt = fs->layers[stack->real[1].layer].mnt,
-		.dentry = stack->real[1].dentry,
-	};
+	struct dentry *upper = ufs_upper(dentry);
+	struct path lower;
 	struct ufs_chunks *chunks;
 	struct file *data;
 	ssize_t len;
 	u8 *value;
+	int err;
 
-	if (ui->chunks)
-		return 0;
+	err = ufs_data_path(dentry, &lower);
+	if (err || ui->chunks)
+		return err;
 	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_METACOPY,
 			   NULL, 0);
 	if (len < 0)
@@ -139,8 +137,13 @@ int ufs_chunks_load_locked(struct dentry *dentry)
 int ufs_chunks_load(struct dentry *dentry)
 {
 	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
+	struct path lower;
 	int err;
 
+	/* every name of the file must have the data below it */
+	err = ufs_data_path(dentry, &lower);
+	if (err)
+		return err;
 	/* pairs with the release above: a map seen is a complete map */
 	if (smp_load_acquire(&ui->chunks))
 		return 0;

@@ -454,10 +454,7 @@ static int ufs_complete_data(struct dentry *dentry, enum ufs_copy_mode mode)
 	struct unionfs_stack *stack = ufs_stack(dentry);
 	struct vfsmount *umnt = fs->layers[0].mnt;
 	struct path upath = { .mnt = umnt, .dentry = stack->real[0].dentry };
-	struct path lower = {
-		.mnt = fs->layers[stack->real[1].layer].mnt,
-		.dentry = stack->real[1].dentry,
-	};
+	struct path lower;
 	struct kstat stat;
 	void *fcaps = NULL;
 	ssize_t fcaps_len;
@@ -466,6 +463,9 @@ static int ufs_complete_data(struct dentry *dentry, enum ufs_copy_mode mode)
 	mutex_lock(&ui->copy_up_lock);
 	if (!ui->metacopy)
 		goto out;	/* another task did it while we waited */
+	err = ufs_data_path(dentry, &lower);
+	if (err)
+		goto out;
 	if (mode != UFS_COPY_NO_DATA) {
 		err = ufs_chunks_load_locked(dentry);
 		if (err)

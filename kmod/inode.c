@@ -196,15 +196,15 @@ int unionfs_getattr(UFS_IDMAP_T *idmap, const struct path *path,
 	err = ufs_vfs_getattr(&realpath, stat, request_mask, flags);
 	/* A metacopy file's blocks are still the lower file's. */
 	if (!err && ufs_data_in_lower(inode) && (request_mask & STATX_BLOCKS)) {
-		struct unionfs_real *data = &ufs_stack(dentry)->real[1];
-		struct path datapath = {
-			.mnt = ufs_layer_mnt(dentry->d_sb, data->layer),
-			.dentry = data->dentry,
-		};
+		struct path datapath;
 		struct kstat lstat;
 
-		err = ufs_vfs_getattr(&datapath, &lstat, STATX_BLOCKS, flags);
-		stat->blocks = lstat.blocks;
+		err = ufs_data_path(dentry, &datapath);
+		if (!err)
+			err = ufs_vfs_getattr(&datapath, &lstat, STATX_BLOCKS,
+					      flags);
+		if (!err)
+			stat->blocks = lstat.blocks;
 	}
 	revert_creds(old);
 	if (err)

@@ -256,6 +256,18 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 				dput(real);
 				break;
 			}
+			/*
+			 * A link copies all the data up first: a marked file
+			 * with several names was not made by a union, and its
+			 * names would share one inode but not one data file.
+			 */
+			if (d_inode(stack->real[0].dentry)->i_nlink > 1) {
+				pr_warn_ratelimited("unionfs: %pd: metacopy file with several links\n",
+						    stack->real[0].dentry);
+				dput(real);
+				err = -EIO;
+				goto fail;
+			}
 			stack->real[stack->end].dentry = real;
 			stack->real[stack->end].layer = p->layer;
 			stack->end++;
@@ -331,6 +343,38 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 fail:
 	ufs_stack_free(stack);
 	return ERR_PTR(err);
+}
+
+/*
+ * The lower file that holds the data of @dentry's metacopy file: real[1]
+ * of its stack, a regular file, and the one the inode reads its data from
+ * once that is open. Anything else (a name of the upper file found where
+ * no lower file lies below: a corrupt upper layer) is EIO.
+ */
+int ufs_data_path(struct dentry *dentry, struct path *path)
+{
+	struct unionfs_stack *stack = ufs_stack(dentry);
+	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
+	struct dentry *data;
+	struct file *file = NULL;
+
+	if (!stack || ufs_stack_first(stack) != 0 || stack->end < 2)
+		goto corrupt;
+	data = stack->real[1].dentry;
+	if (!d_is_reg(data))
+		goto corrupt;
+	/* pairs with the release in ufs_chunks_load_locked() */
+	if (smp_load_acquire(&ui->chunks))
+		file = ui->data_file;
+	if (file && file_inode(file) != d_inode(data))
+		goto corrupt;
+	path->mnt = ufs_layer_mnt(dentry->d_sb, stack->real[1].layer);
+	path->dentry = data;
+	return 0;
+corrupt:
+	pr_warn_ratelimited("unionfs: %pd: metacopy file without its lower data\n",
+			    dentry);
+	return -EIO;
 }
 
 /*

@@ -328,6 +328,7 @@ bool ufs_is_opaque_dir(struct dentry *real);
 bool ufs_is_whiteout(struct dentry *real);
 bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts);
 char *ufs_lower_relpath(struct dentry *dentry);
+int ufs_data_path(struct dentry *dentry, struct path *path);
 
 /* inode.c */
 extern const struct inode_operations unionfs_dir_iops;

@@ -653,4 +653,105 @@ TEST_F_TIMEOUT(h, listing_follows_layer_changes, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(0, listing_stale(_metadata, e->mnt, "dir", ENOTDIR));
 }
 
+/* An upper file marked metacopy with @size bytes of hole, data in lower0. */
+static int put_metacopy(struct ufs_env *e, const char *rel, const char *data)
+{
+	char *up = P(e->upper, rel);
+	int ret = -1;
+
+	if (ufs_put(e->lower[0], rel, data) || ufs_put(e->upper, rel, ""))
+		goto out;
+	if (truncate(up, strlen(data)) ||
+	    setxattr(up, "trusted.unionfs.metacopy", "", 0, 0))
+		goto out;
+	ret = 0;
+out:
+	free(up);
+	return ret;
+}
+
+/* Read all of DIR/REL: its bytes (static), or NULL with errno. */
+static const char *read_all(const char *dir, const char *rel)
+{
+	static char buf[256];
+	char *p = P(dir, rel);
+	int fd = open(p, O_RDONLY);
+	ssize_t n;
+
+	free(p);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return NULL;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * A metacopy upper file with a second name in an opaque directory (there
+ * is no lower data of that name): the union never makes one (a link copies
+ * the data up first), so it is corrupt. Whichever name is looked up first,
+ * the marked name is EIO, nothing oopses, and no name reads the wrong
+ * bytes (the other name shows the upper file as it is: a hole).
+ */
+TEST_F_TIMEOUT(h, metacopy_hardlink_in_opaque_dir_is_eio, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	const char *got;
+	struct stat st;
+	int order;
+
+	ASSERT_EQ(0, put_metacopy(e, "d/f", "lowerdata"));
+	ASSERT_EQ(0, ufs_mkdir_in(e->upper, "o"));
+	ASSERT_EQ(0, ufs_set_opaque(e->upper, "o", NULL));
+	ASSERT_EQ(0, link(P(e->upper, "d/f"), P(e->upper, "o/link")));
+	for (order = 0; order < 2; order++) {
+		ASSERT_EQ(0, order ? remount(e) : ufs_env_mount(e, 1, 0));
+		if (order) {
+			/* the unmarked name first */
+			ASSERT_EQ(0, lstat(P(e->mnt, "o/link"), &st));
+			EXPECT_EQ(9, st.st_size);
+		}
+		EXPECT_EQ(EIO, ufs_errno_of_lstat(e->mnt, "d/f"));
+		EXPECT_EQ(NULL, read_all(e->mnt, "d/f"));
+		EXPECT_EQ(EIO, errno);
+		/* the old code oopsed here (unionfs_getattr, real[1]) */
+		ASSERT_EQ(0, lstat(P(e->mnt, "o/link"), &st));
+		EXPECT_EQ(9, st.st_size);
+		got = read_all(e->mnt, "o/link");
+		ASSERT_NE(NULL, got) TH_LOG("read o/link: %s", strerror(errno));
+		EXPECT_EQ(0, memcmp(got, "\0\0\0\0\0\0\0\0\0", 9));
+	}
+	EXPECT_EQ(-1, ufs_env_lower_changed(e));
+}
+
+/*
+ * The same upper file, marked, with lower data under both names (two
+ * directories that have lower data of that name): EIO for both, never one
+ * name's lower data read through the other.
+ */
+TEST_F_TIMEOUT(h, metacopy_hardlink_with_two_lowers_is_eio, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, put_metacopy(e, "a/f", "AAAAAAAA"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "b/f", "BBBBBBBB"));
+	ASSERT_EQ(0, ufs_mkdir_in(e->upper, "b"));
+	ASSERT_EQ(0, link(P(e->upper, "a/f"), P(e->upper, "b/f")));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	EXPECT_EQ(NULL, read_all(e->mnt, "a/f"));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(NULL, read_all(e->mnt, "b/f"));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(EIO, ufs_errno_of_lstat(e->mnt, "b/f"));
+	EXPECT_EQ(-1, ufs_env_lower_changed(e));
+}
+
 TEST_HARNESS_MAIN
