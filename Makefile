@@ -10,6 +10,9 @@
 #   make shell      interactive guest shell with the module loaded
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make reliability-report  docs/reliability.md from the last check (and check-debug) results
+#   make fstests    fstests against overlayfs and unionfs (KVER, FSTESTS="-g quick"|"overlay/001 ...",
+#                   FSTESTS_FS=xfs|ext4, FSTESTS_MODE=both|overlay|unionfs); make fstests-ci: the CI subset
+#   make fstests-report  docs/fstests.md from docs/fstests/runs/
 
 SHELL := /bin/bash
 TOP := $(abspath .)
@@ -29,7 +32,8 @@ EXTRA_KFLAGS := W=1
 CC := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: all kmod userspace selftests check check-run check-debug soak soak-run lint demo demo-run shell bench deps clean reliability-report
+.PHONY: all kmod userspace selftests check check-run check-debug soak soak-run lint demo demo-run shell bench deps clean reliability-report \
+	fstests fstests-run fstests-ci fstests-ci-run fstests-report
 all: kmod userspace selftests
 
 deps:
@@ -98,6 +102,30 @@ reliability-report:
 bench: deps
 	$(MAKE) all
 	BENCH=$(or $(BENCH),default) $(TOP)/scripts/bench/run $(if $(KVER),--kver $(KVER))
+
+# fstests (scripts/fstests): built from ../shared/fstests/xfstests.tar.gz into
+# build/fstests, run in one guest; results in build/fstests-results/.
+FSTESTS_KVER ?= $(if $(KVER),$(KVER),6.12)
+FSTESTS_FS ?= xfs
+FSTESTS_MODE ?= both
+FSTESTS_KFULL = $(or $(filter $(FSTESTS_KVER),$(KVERS_ALL)),$(lastword $(filter $(FSTESTS_KVER).% $(FSTESTS_KVER)-%,$(KVERS_ALL))))
+fstests: deps
+	$(MAKE) KVER=$(FSTESTS_KFULL) all
+	$(MAKE) fstests-run
+
+fstests-run:
+	$(TOP)/scripts/fstests/run --kver $(FSTESTS_KVER) --fs $(FSTESTS_FS) --mode $(FSTESTS_MODE) \
+		$(FSTESTS_ARGS) -- $(FSTESTS)
+
+fstests-ci: deps
+	$(MAKE) KVER=$(FSTESTS_KFULL) all
+	$(MAKE) fstests-ci-run
+
+fstests-ci-run:
+	$(TOP)/scripts/fstests/run --ci --kver $(FSTESTS_KVER) --fs $(FSTESTS_FS)
+
+fstests-report:
+	$(TOP)/scripts/fstests/report
 
 clean:
 	rm -rf $(BUILD)
