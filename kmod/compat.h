@@ -74,6 +74,9 @@ static inline int ufs_layer_set_acl(struct vfsmount *mnt, struct dentry *real,
 	.get_acl	= acl_fn,			\
 	.set_acl	= set_acl_fn
 
+/* The VFS sends system.posix_acl_* to ->set_acl, not to xattr handlers. */
+#define UFS_XATTR_HANDLERS(with_acl, without_acl)	(without_acl)
+
 /* Rename in a layer. */
 static inline int ufs_vfs_rename(struct mnt_idmap *idmap, struct inode *odir,
 				 struct dentry *old, struct inode *ndir,
@@ -193,6 +196,9 @@ static inline int ufs_layer_set_acl(struct vfsmount *mnt, struct dentry *real,
 /* 6.1 reads ACLs through ->get_acl and sets them through xattr handlers. */
 #define UFS_ACL_OPS(inode_acl_fn, acl_fn, set_acl_fn)	\
 	.get_acl	= inode_acl_fn
+
+/* ... and checks nothing before the handler: ours do (inode.c). */
+#define UFS_XATTR_HANDLERS(with_acl, without_acl)	(with_acl)
 
 static inline int ufs_vfs_rename(struct user_namespace *idmap,
 				 struct inode *odir, struct dentry *old,

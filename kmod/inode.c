@@ -323,6 +323,7 @@ static int unionfs_xattr_get(const struct xattr_handler *handler,
 	const struct cred *old;
 	int err;
 
+	name = xattr_full_name(handler, name);
 	if (ufs_is_private_xattr(name))
 		return -ENODATA;
 	/* Called for the union dentry: find the real one behind it. */
@@ -345,6 +346,7 @@ static int unionfs_xattr_set(const struct xattr_handler *handler,
 	struct dentry *upper;
 	int err;
 
+	name = xattr_full_name(handler, name);
 	if (ufs_is_private_xattr(name))
 		return -EPERM;
 	err = ufs_copy_up_meta(dentry);
@@ -368,7 +370,60 @@ static int unionfs_xattr_set(const struct xattr_handler *handler,
 	return err;
 }
 
-/* 6.12 sets ACLs through ->set_acl; 6.1 through the xattr handler above. */
+/*
+ * An ACL change by a caller outside the file's group and without
+ * CAP_FSETID drops the set-group-id bit (posix_acl_update_mode() on a
+ * plain filesystem). The upper file gets the ACL with the mounter's
+ * credentials, which would keep it: drop it first, as the caller.
+ */
+static int ufs_acl_kill_sgid(UFS_IDMAP_T *idmap, struct dentry *dentry,
+			     int type)
+{
+	struct inode *inode = d_inode(dentry);
+	struct iattr iattr = { .ia_valid = ATTR_KILL_SGID };
+
+	if (type != ACL_TYPE_ACCESS || !(inode->i_mode & S_ISGID) ||
+	    in_group_p(inode->i_gid) ||
+	    capable_wrt_inode_uidgid(idmap, inode, CAP_FSETID))
+		return 0;
+	return unionfs_setattr(idmap, dentry, &iattr);
+}
+
+/*
+ * system.posix_acl_* writes on 6.1 (6.12 takes ->set_acl): the checks
+ * set_posix_acl() makes for a plain filesystem, on the union inode with
+ * the caller's credentials, before the catch-all handler writes the
+ * value to the upper file with the mounter's.
+ */
+static int unionfs_acl_xattr_set(const struct xattr_handler *handler,
+				 UFS_IDMAP_T *idmap, struct dentry *dentry,
+				 struct inode *inode, const char *name,
+				 const void *value, size_t size, int flags)
+{
+	struct posix_acl *acl;
+	int err;
+
+	if (handler->flags == ACL_TYPE_DEFAULT && !S_ISDIR(inode->i_mode))
+		return value ? -EACCES : 0;
+	if (!inode_owner_or_capable(idmap, inode))
+		return -EPERM;
+	if (value) {
+		acl = posix_acl_from_xattr(&init_user_ns, value, size);
+		if (IS_ERR(acl))
+			return PTR_ERR(acl);
+		err = acl ? posix_acl_valid(&init_user_ns, acl) : 0;
+		posix_acl_release(acl);
+		if (err)
+			return err;
+	}
+	err = ufs_acl_kill_sgid(idmap, dentry, handler->flags);
+	if (err)
+		return err;
+	return unionfs_xattr_set(handler, idmap, dentry, inode, name, value,
+				 size, flags);
+}
+
+/* 6.12 sets ACLs here, after the VFS checked the caller owns the file. */
 int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 		    struct posix_acl *acl, int type)
 {
@@ -378,6 +433,9 @@ int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	struct dentry *upper;
 	int err;
 
+	err = ufs_acl_kill_sgid(idmap, dentry, type);
+	if (err)
+		return err;
 	err = ufs_copy_up_meta(dentry);
 	if (err)
 		return err;
@@ -405,14 +463,16 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 {
 	struct super_block *sb = dentry->d_sb;
 	struct vfsmount *umnt = ufs_layer_mnt(sb, 0);
-	struct iattr real_attr = *attr;
+	struct iattr real_attr;
 	const struct cred *old;
 	struct dentry *upper;
 	int err;
 
+	/* may drop S_ISGID from ia_mode: the upper gets what it leaves */
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
+	real_attr = *attr;
 	/* Pages written through a mapping land before the size changes. */
 	if (attr->ia_valid & ATTR_SIZE) {
 		err = ufs_flush_mapped(d_inode(dentry), 0, LLONG_MAX);
@@ -473,10 +533,34 @@ static const struct xattr_handler unionfs_other_xattr_handler = {
 	.set	= unionfs_xattr_set,
 };
 
-const struct xattr_handler *unionfs_xattr_handlers[] = {
+static const struct xattr_handler __maybe_unused unionfs_acl_access_handler = {
+	.name	= XATTR_NAME_POSIX_ACL_ACCESS,
+	.flags	= ACL_TYPE_ACCESS,
+	.get	= unionfs_xattr_get,
+	.set	= unionfs_acl_xattr_set,
+};
+
+static const struct xattr_handler __maybe_unused unionfs_acl_default_handler = {
+	.name	= XATTR_NAME_POSIX_ACL_DEFAULT,
+	.flags	= ACL_TYPE_DEFAULT,
+	.get	= unionfs_xattr_get,
+	.set	= unionfs_acl_xattr_set,
+};
+
+static const struct xattr_handler *ufs_xattr_handlers_acl[] __maybe_unused = {
+	&unionfs_acl_access_handler,
+	&unionfs_acl_default_handler,
 	&unionfs_other_xattr_handler,
 	NULL
 };
+
+static const struct xattr_handler *ufs_xattr_handlers_plain[] __maybe_unused = {
+	&unionfs_other_xattr_handler,
+	NULL
+};
+
+const struct xattr_handler **unionfs_xattr_handlers =
+	UFS_XATTR_HANDLERS(ufs_xattr_handlers_acl, ufs_xattr_handlers_plain);
 
 /* The real inode's ACL, for permission checks. */
 struct posix_acl *unionfs_get_inode_acl(struct inode *inode, int type, bool rcu)

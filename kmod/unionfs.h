@@ -335,7 +335,7 @@ extern const struct inode_operations unionfs_dir_iops;
 extern const struct inode_operations unionfs_file_iops;
 extern const struct inode_operations unionfs_symlink_iops;
 extern const struct inode_operations unionfs_special_iops;
-extern const struct xattr_handler *unionfs_xattr_handlers[];
+extern const struct xattr_handler **unionfs_xattr_handlers;
 struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_stack *stack,
 			    bool merged_dir);
 void ufs_copy_attr(struct inode *inode, struct inode *real);

@@ -706,4 +706,157 @@ TEST_F_TIMEOUT(sec, setgid_dir_with_default_acl_copy_up_exact, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(4321, st.st_gid);
 }
 
+/* --- ACL writes and set-group-id: as on a plain filesystem --------------- */
+
+/* user::rw- user:1000:rw- group::--- mask::rw- other::--- */
+static const unsigned char acl_u1000[] = {
+	ACL_HDR,
+	ACE(0x01, 6, UNDEF),
+	ACE(0x02, 6, 1000u),
+	ACE(0x04, 0, UNDEF),
+	ACE(0x10, 6, UNDEF),
+	ACE(0x20, 0, UNDEF),
+};
+
+/* user::rwx group::r-x other::r-x: the mode as an ACL (no mask) */
+static const unsigned char acl_min[] = {
+	ACL_HDR,
+	ACE(0x01, 7, UNDEF),
+	ACE(0x04, 5, UNDEF),
+	ACE(0x20, 5, UNDEF),
+};
+
+static int try_set_acl(void *p)
+{
+	return setxattr(p, "system.posix_acl_access", acl_u1000,
+			sizeof(acl_u1000), 0) ? errno : 0;
+}
+
+static int try_set_min_acl(void *p)
+{
+	return setxattr(p, "system.posix_acl_access", acl_min,
+			sizeof(acl_min), 0) ? errno : 0;
+}
+
+static int try_set_default_acl(void *p)
+{
+	return setxattr(p, "system.posix_acl_default", acl_u1000,
+			sizeof(acl_u1000), 0) ? errno : 0;
+}
+
+static int try_remove_acl(void *p)
+{
+	return removexattr(p, "system.posix_acl_access") ? errno : 0;
+}
+
+static int try_chmod_2755(void *p)
+{
+	return chmod(p, 02755) ? errno : 0;
+}
+
+/*
+ * Set up @rel as a file (or directory when @dir) owned uid:gid with
+ * @mode, in lower layer 1 and in a control directory on the same fs.
+ */
+static int twin(struct ufs_env *e, const char *rel, int dir, mode_t mode,
+		uid_t uid, gid_t gid)
+{
+	char *l = L(e, 1, rel), *c = ufs_path(e->base, "control/%s", rel);
+	int ret;
+
+	if (ufs_mkdirs(ufs_path(e->base, "control"), 0755))
+		return -1;
+	if (dir)
+		ret = ufs_mkdirs(l, 0755) || ufs_mkdirs(c, 0755);
+	else
+		ret = ufs_put(e->lower[1], rel, "data") ||
+		      ufs_put(ufs_path(e->base, "control"), rel, "data");
+	ret = ret || chown(l, uid, gid) || chmod(l, mode) ||
+	      chown(c, uid, gid) || chmod(c, mode);
+	free(l);
+	free(c);
+	return ret;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? (mode_t)-1 : st.st_mode & 07777;
+}
+
+/*
+ * Issue 14 item 1: only the owner (or CAP_FOWNER) may set or remove a
+ * POSIX ACL; 6.1 routed system.posix_acl_* writes to the catch-all
+ * handler, which wrote them with the mounter's credentials.
+ */
+TEST_F_TIMEOUT(sec, acl_writes_need_owner, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *ctl = ufs_path(e->base, "control");
+	int (*fns[])(void *) = { try_set_acl, try_remove_acl };
+	const char *fn_names[] = { "set", "remove" };
+	unsigned int i;
+
+	ASSERT_EQ(0, twin(e, "rootfile", 0, 0600, 0, 0));
+	ASSERT_EQ(0, twin(e, "rootdir", 1, 0700, 0, 0));
+	ASSERT_EQ(0, twin(e, "mine", 0, 0600, USER_UID, USER_UID));
+	if (try_set_min_acl(ufs_path(ctl, "mine")))
+		SKIP(return, "backing fs has no POSIX ACLs");
+	ASSERT_EQ(0, chmod(ufs_path(ctl, "mine"), 0600));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	for (i = 0; i < 2; i++) {
+		int want = as_user(fns[i], ufs_path(ctl, "rootfile"));
+
+		EXPECT_EQ(EPERM, want) TH_LOG("plain fs: %s", fn_names[i]);
+		EXPECT_EQ(want, as_user(fns[i], M(e, "rootfile")))
+			TH_LOG("%s ACL of a root file by uid 1000", fn_names[i]);
+	}
+	EXPECT_EQ(as_user(try_set_default_acl, ufs_path(ctl, "rootdir")),
+		  as_user(try_set_default_acl, M(e, "rootdir")));
+	EXPECT_EQ(EACCES, as_user(try_open_rd, M(e, "rootfile")));
+	EXPECT_EQ(0, upper_entries(e));
+	/* the owner may */
+	EXPECT_EQ(0, as_user(try_set_acl, ufs_path(ctl, "mine")));
+	EXPECT_EQ(0, as_user(try_set_acl, M(e, "mine")));
+	EXPECT_EQ(mode_of(ufs_path(ctl, "mine")), mode_of(M(e, "mine")));
+	free(ctl);
+}
+
+/*
+ * Issue 14 item 2: the owner of a file whose group it is not in cannot
+ * make it set-group-id: chmod 2755 gives 0755 (setattr_prepare() drops
+ * the bit; the union applied its copy from before, with the mounter's
+ * CAP_FSETID), and an ACL change drops the bit as it does on tmpfs.
+ */
+TEST_F_TIMEOUT(sec, setgid_dropped_for_owner_outside_group, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *ctl = ufs_path(e->base, "control");
+	mode_t want;
+
+	ASSERT_EQ(0, twin(e, "chmod", 0, 0755, USER_UID, 5000));
+	ASSERT_EQ(0, twin(e, "acl", 0, 02755, USER_UID, 5000));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	EXPECT_EQ(0, as_user(try_chmod_2755, ufs_path(ctl, "chmod")));
+	EXPECT_EQ(0, as_user(try_chmod_2755, M(e, "chmod")));
+	want = mode_of(ufs_path(ctl, "chmod"));
+	EXPECT_EQ(0755, want);
+	EXPECT_EQ(want, mode_of(M(e, "chmod")));
+	EXPECT_EQ(want, mode_of(U(e, "chmod")));
+
+	if (try_set_min_acl(ufs_path(ctl, "acl")) == EOPNOTSUPP)
+		SKIP(return, "backing fs has no POSIX ACLs");
+	ASSERT_EQ(0, chmod(ufs_path(ctl, "acl"), 02755));
+	EXPECT_EQ(0, as_user(try_set_min_acl, ufs_path(ctl, "acl")));
+	EXPECT_EQ(0, as_user(try_set_min_acl, M(e, "acl")));
+	want = mode_of(ufs_path(ctl, "acl"));
+	EXPECT_EQ(0755, want);
+	EXPECT_EQ(want, mode_of(M(e, "acl")));
+	EXPECT_EQ(want, mode_of(U(e, "acl")));
+	free(ctl);
+}
+
 TEST_HARNESS_MAIN
