@@ -504,6 +504,17 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Set-id bits and file capabilities go when the caller changes the data
+ * (the upper fs would keep them: it sees the mounter's CAP_FSETID).
+ * Called with the union inode locked.
+ */
+static int ufs_remove_privs(struct file *file, struct file *real)
+{
+	ufs_copy_attr(file_inode(file), file_inode(real));
+	return file_remove_privs(file);
+}
+
 static long unionfs_fallocate(struct file *file, int mode, loff_t offset,
 			      loff_t len)
 {
@@ -512,20 +523,26 @@ static long unionfs_fallocate(struct file *file, int mode, loff_t offset,
 	const struct cred *old;
 	long ret;
 
+	inode_lock(inode);
 	ret = ufs_flush_mapped(inode, 0, LLONG_MAX);
 	if (ret)
-		return ret;
+		goto out_unlock;
 	/* Space and holes are the whole file's business: complete it first. */
 	if (ufs_merged(inode, real)) {
 		ret = ufs_copy_up(file->f_path.dentry);
 		if (ret)
-			return ret;
+			goto out_unlock;
 	}
+	ret = ufs_remove_privs(file, real);
+	if (ret)
+		goto out_unlock;
 	old = ufs_override_creds(inode->i_sb);
 	ret = vfs_fallocate(real, mode, offset, len);
 	revert_creds(old);
 	ufs_copy_attr(inode, file_inode(real));
 	ufs_data_changed(inode, offset, LLONG_MAX);
+out_unlock:
+	inode_unlock(inode);
 	return ret;
 }
 
@@ -650,26 +667,41 @@ static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
 
 	if (flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
 		return -EINVAL;
+	inode_lock(inode_out);
 	ret = ufs_flush_mapped(file_inode(in), 0, LLONG_MAX);
 	if (!ret)
 		ret = ufs_flush_mapped(inode_out, 0, LLONG_MAX);
 	if (ret)
-		return ret;
+		goto out_unlock;
 	/* Extents are shared with the real files: they need all their data. */
 	if (ufs_merged(file_inode(in), real_in)) {
 		ret = ufs_copy_up(in->f_path.dentry);
 		if (ret)
-			return ret;
+			goto out_unlock;
 	}
 	if (ufs_merged(inode_out, real_out)) {
 		ret = ufs_copy_up(out->f_path.dentry);
 		if (ret)
-			return ret;
+			goto out_unlock;
 	}
+	ret = -EPERM;
 	if ((flags & REMAP_FILE_DEDUP) &&
 	    (file_inode(real_in) != UFS_I(file_inode(in))->upper ||
 	     file_inode(real_out) != UFS_I(inode_out)->upper))
-		return -EPERM;
+		goto out_unlock;
+	/* what the real files cannot do changes nothing, as on a bare fs */
+	ret = -EOPNOTSUPP;
+	if (!real_out->f_op->remap_file_range)
+		goto out_unlock;
+	ret = -EXDEV;
+	if (file_inode(real_in)->i_sb != file_inode(real_out)->i_sb)
+		goto out_unlock;
+	/* a dedupe leaves the data as it was, and set-id bits with it */
+	ret = 0;
+	if (!(flags & REMAP_FILE_DEDUP))
+		ret = ufs_remove_privs(out, real_out);
+	if (ret)
+		goto out_unlock;
 
 	old = ufs_override_creds(inode_out->i_sb);
 	if (flags & REMAP_FILE_DEDUP)
@@ -682,6 +714,8 @@ static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
 	ufs_copy_attr(inode_out, file_inode(real_out));
 	if (ret > 0)
 		ufs_data_changed(inode_out, pos_out, pos_out + ret - 1);
+out_unlock:
+	inode_unlock(inode_out);
 	return ret;
 }
 

@@ -5,8 +5,12 @@
  * runs from a lower layer through chroot.
  */
 #include <grp.h>
+#include <sys/ioctl.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
 
@@ -127,6 +131,149 @@ TEST_F_TIMEOUT(perm, nosuid_flag_shown, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, statfs(self->e.mnt, &sf));
 	EXPECT_TRUE(sf.f_flags & ST_NOSUID);
 	EXPECT_TRUE(sf.f_flags & ST_RDONLY);	/* no upper: read-only */
+}
+
+/* --- set-id bits and capabilities on fallocate and FICLONE --------------- */
+
+static int as_user_arg(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(1000, 1000, 1000) ||
+		    setresuid(1000, 1000, 1000))
+			_exit(99);
+		_exit(fn(arg));
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 98;
+}
+
+enum { OP_PUNCH, OP_ALLOC, OP_CLONE, NR_OPS };
+static const char *const op_names[NR_OPS] = { "punch", "alloc", "clone" };
+
+struct modify {
+	char *path;
+	char *src;
+	int op;
+};
+
+/* As uid 1000: open for write and change the file's data by @m->op. */
+static int do_modify(void *arg)
+{
+	struct modify *m = arg;
+	int fd = open(m->path, O_RDWR), sfd, ret = 0;
+
+	if (fd < 0)
+		return 100;
+	switch (m->op) {
+	case OP_PUNCH:
+		ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, 4096);
+		break;
+	case OP_ALLOC:
+		ret = fallocate(fd, 0, 0, 65536);
+		break;
+	case OP_CLONE:
+		sfd = open(m->src, O_RDONLY);
+		if (sfd < 0)
+			return 101;
+		ret = ioctl(fd, FICLONE, sfd);
+		close(sfd);
+		break;
+	}
+	ret = ret ? errno : 0;
+	close(fd);
+	return ret;
+}
+
+static const struct vfs_cap_data fcap = {
+	.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE,
+	.data = { { .permitted = 1u << CAP_NET_RAW } },
+};
+
+static int put_priv(const char *dir, const char *rel, mode_t mode, int cap)
+{
+	static char data[8192];
+	char *p = ufs_path(dir, "%s", rel);
+	int fd, ret;
+
+	memset(data, 'd', sizeof(data));
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ret = fd < 0 || write(fd, data, sizeof(data)) != sizeof(data);
+	if (fd >= 0)
+		close(fd);
+	ret = ret || chmod(p, mode);
+	if (!ret && cap)
+		ret = setxattr(p, "security.capability", &fcap, sizeof(fcap), 0);
+	free(p);
+	return ret;
+}
+
+static int has_fcap(const char *path)
+{
+	return getxattr(path, "security.capability", NULL, 0) > 0;
+}
+
+/*
+ * Issue 14 item 3: fallocate and FICLONE into a world-writable set-id (or
+ * file-capability) file by uid 1000 drop what the bare filesystem drops;
+ * the union ran them with the mounter's CAP_FSETID and dropped nothing.
+ * The oracle: the same files in a directory of the same filesystem.
+ */
+TEST_F_TIMEOUT(perm, fallocate_clone_drop_privs, UFS_TEST_TIMEOUT)
+{
+	static const struct { const char *name; mode_t mode; int cap; } kinds[] = {
+		{ "suid", 04777, 0 }, { "sgid", 02777, 0 }, { "fcap", 0777, 1 },
+	};
+	struct ufs_env *e = &self->e;
+	char *ctl = ufs_path(e->base, "control");
+	char rel[64];
+	unsigned int k;
+	int op;
+
+	ASSERT_EQ(0, mkdir(ctl, 0755));
+	ASSERT_EQ(0, put_priv(ctl, "src", 0644, 0));
+	ASSERT_EQ(0, put_priv(e->lower[0], "src", 0644, 0));
+	for (op = 0; op < NR_OPS; op++)
+		for (k = 0; k < 3; k++) {
+			snprintf(rel, sizeof(rel), "%s-%s", op_names[op], kinds[k].name);
+			ASSERT_EQ(0, put_priv(ctl, rel, kinds[k].mode, kinds[k].cap));
+			ASSERT_EQ(0, put_priv(e->lower[0], rel, kinds[k].mode,
+					      kinds[k].cap));
+		}
+	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
+
+	for (op = 0; op < NR_OPS; op++)
+		for (k = 0; k < 3; k++) {
+			struct modify bare = { .op = op, .src = ufs_path(ctl, "src") };
+			struct modify uni = { .op = op,
+					      .src = ufs_path(e->mnt, "src") };
+			struct stat bst, ust;
+			int berr, uerr;
+
+			snprintf(rel, sizeof(rel), "%s-%s", op_names[op], kinds[k].name);
+			bare.path = ufs_path(ctl, "%s", rel);
+			uni.path = ufs_path(e->mnt, "%s", rel);
+			berr = as_user_arg(do_modify, &bare);
+			uerr = as_user_arg(do_modify, &uni);
+			EXPECT_EQ(berr, uerr) TH_LOG("%s: errno", rel);
+			ASSERT_EQ(0, stat(bare.path, &bst));
+			ASSERT_EQ(0, stat(uni.path, &ust));
+			EXPECT_EQ(bst.st_mode, ust.st_mode)
+				TH_LOG("%s: mode %o, bare fs %o", rel,
+				       ust.st_mode & 07777, bst.st_mode & 07777);
+			EXPECT_EQ(has_fcap(bare.path), has_fcap(uni.path))
+				TH_LOG("%s: file capability", rel);
+			TH_LOG("%s: errno %d/%d mode %o/%o (union/bare)", rel,
+			       uerr, berr, ust.st_mode & 07777, bst.st_mode & 07777);
+			free(bare.path);
+			free(uni.path);
+			free(bare.src);
+			free(uni.src);
+		}
+	free(ctl);
 }
 
 /* Whole-stack tests that build their own layers. */
