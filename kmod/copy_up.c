@@ -277,6 +277,16 @@ static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 		goto out_unlock;
 	}
 	ufs_top_path(dentry, &lower);
+	/*
+	 * An append-only or immutable object is never copied up: an upper
+	 * copy would not be protected (nor could it be renamed into place if
+	 * it were), and nothing may change it anyway.
+	 */
+	if (IS_APPEND(d_inode(lower.dentry)) ||
+	    IS_IMMUTABLE(d_inode(lower.dentry))) {
+		err = -EPERM;
+		goto out_unlock;
+	}
 	err = vfs_getattr(&lower, &stat, STATX_BASIC_STATS,
 			  AT_STATX_SYNC_AS_STAT);
 	if (err)

@@ -676,5 +676,7 @@ const struct inode_operations unionfs_dir_iops = {
 	.setattr	= unionfs_setattr,
 	.permission	= unionfs_permission,
 	.listxattr	= unionfs_listxattr,
+	.fileattr_get	= unionfs_fileattr_get,
+	.fileattr_set	= unionfs_fileattr_set,
 	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl, unionfs_set_acl),
 };

@@ -12,6 +12,7 @@
 #include <linux/xattr.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
+#include <linux/fileattr.h>
 #include "unionfs.h"
 
 /*
@@ -30,8 +31,13 @@ u64 ufs_ino(struct unionfs_fs *fs, unsigned int layer, u64 real_ino)
 	       ((u64)fs->layers[layer].fsidx << shift);
 }
 
+/* The real inode's flags that the VFS checks on the union inode. */
+#define UFS_COPY_I_FLAGS	(S_SYNC | S_APPEND | S_IMMUTABLE)
+
 void ufs_copy_attr(struct inode *inode, struct inode *real)
 {
+	inode_set_flags(inode, real->i_flags & UFS_COPY_I_FLAGS,
+			UFS_COPY_I_FLAGS);
 	inode->i_mode = real->i_mode;
 	inode->i_uid = real->i_uid;
 	inode->i_gid = real->i_gid;
@@ -527,6 +533,51 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	return err;
 }
 
+/* lsattr: the flags of the topmost real inode. */
+int unionfs_fileattr_get(struct dentry *dentry, struct fileattr *fa)
+{
+	struct dentry *real = ufs_top(dentry)->dentry;
+	const struct cred *old;
+	int err;
+
+	old = ufs_override_creds(dentry->d_sb);
+	err = vfs_fileattr_get(real, fa);
+	revert_creds(old);
+	return err;
+}
+
+/*
+ * chattr, after the VFS checked the caller (owner, CAP_LINUX_IMMUTABLE
+ * for append-only and immutable): on the upper copy, which gets all its
+ * data first, as an append-only or immutable upper file cannot take it
+ * later.
+ */
+int unionfs_fileattr_set(UFS_IDMAP_T *idmap, struct dentry *dentry,
+			 struct fileattr *fa)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct vfsmount *umnt = ufs_layer_mnt(sb, 0);
+	const struct cred *old;
+	struct dentry *upper;
+	int err;
+
+	err = ufs_copy_up(dentry);
+	if (err)
+		return err;
+	upper = ufs_upper(dentry);
+	ufs_attr_lock(d_inode(dentry));
+	old = ufs_override_creds(sb);
+	err = mnt_want_write(umnt);
+	if (!err) {
+		err = vfs_fileattr_set(ufs_mnt_idmap(umnt), upper, fa);
+		mnt_drop_write(umnt);
+	}
+	revert_creds(old);
+	ufs_attr_unlock(d_inode(dentry));
+	ufs_copy_attr(d_inode(dentry), d_inode(upper));
+	return err;
+}
+
 static const struct xattr_handler unionfs_other_xattr_handler = {
 	.prefix	= "",	/* every name not claimed by a handler before it */
 	.get	= unionfs_xattr_get,
@@ -602,6 +653,8 @@ const struct inode_operations unionfs_file_iops = {
 	.setattr	= unionfs_setattr,
 	.permission	= unionfs_permission,
 	.listxattr	= unionfs_listxattr,
+	.fileattr_get	= unionfs_fileattr_get,
+	.fileattr_set	= unionfs_fileattr_set,
 	UFS_ACL_OPS(unionfs_get_inode_acl, unionfs_get_acl, unionfs_set_acl),
 };
 

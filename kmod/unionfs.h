@@ -355,6 +355,10 @@ struct posix_acl *unionfs_get_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 				  int type);
 int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 		    struct posix_acl *acl, int type);
+struct fileattr;
+int unionfs_fileattr_get(struct dentry *dentry, struct fileattr *fa);
+int unionfs_fileattr_set(UFS_IDMAP_T *idmap, struct dentry *dentry,
+			 struct fileattr *fa);
 
 /* readdir.c */
 extern const struct file_operations unionfs_dir_fops;

@@ -276,6 +276,138 @@ TEST_F_TIMEOUT(perm, fallocate_clone_drop_privs, UFS_TEST_TIMEOUT)
 	free(ctl);
 }
 
+/* --- append-only and immutable ------------------------------------------ */
+
+static int get_flags(const char *path, int *flags)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK), ret;
+
+	if (fd < 0)
+		return errno;
+	ret = ioctl(fd, FS_IOC_GETFLAGS, flags) ? errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int set_flags(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK), ret;
+
+	if (fd < 0)
+		return errno;
+	ret = ioctl(fd, FS_IOC_SETFLAGS, &flags) ? errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int chflags(const char *path, int set, int clear)
+{
+	int flags = 0, err = get_flags(path, &flags);
+
+	return err ? err : set_flags(path, (flags | set) & ~clear);
+}
+
+static int open_errno(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* errno of each change a protected file refuses, as one string */
+static void refusals(const char *dir, const char *rel, char *out, size_t size)
+{
+	char *p = ufs_path(dir, "%s", rel), *q = ufs_path(dir, "%s.moved", rel);
+	int err[7], i = 0;
+
+	/* in this order: each one only if the ones before were refused */
+	err[i++] = open_errno(p, O_WRONLY);
+	err[i++] = open_errno(p, O_RDWR | O_TRUNC);
+	err[i++] = truncate(p, 0) ? errno : 0;
+	err[i++] = chmod(p, 0600) ? errno : 0;
+	err[i++] = setxattr(p, "user.x", "1", 1, 0) ? errno : 0;
+	err[i++] = rename(p, q) ? errno : 0;
+	err[i++] = unlink(p) ? errno : 0;
+	snprintf(out, size, "wronly %d trunc %d truncate %d chmod %d xattr %d rename %d unlink %d",
+		 err[0], err[1], err[2], err[3], err[4], err[5], err[6]);
+	free(p);
+	free(q);
+}
+
+/*
+ * Issue 14 item 4: S_APPEND and S_IMMUTABLE of the real inode hold for
+ * the union inode, lsattr/chattr work through the union, and a protected
+ * lower file is never copied up.
+ */
+TEST_F_TIMEOUT(perm, append_only_and_immutable, UFS_TEST_TIMEOUT)
+{
+	static const struct { const char *name; int flag; } prot[] = {
+		{ "imm", FS_IMMUTABLE_FL }, { "app", FS_APPEND_FL },
+	};
+	struct ufs_env *e = &self->e;
+	char *ctl = ufs_path(e->base, "control");
+	char want[256], got[256];
+	int flags, err;
+	unsigned int i;
+
+	ASSERT_EQ(0, mkdir(ctl, 0755));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ufs_put(ctl, prot[i].name, "data"));
+		ASSERT_EQ(0, ufs_put(e->lower[0], prot[i].name, "data"));
+		err = chflags(ufs_path(ctl, "%s", prot[i].name), prot[i].flag, 0);
+		if (err == ENOTTY || err == EOPNOTSUPP)
+			SKIP(return, "backing fs has no append-only/immutable");
+		ASSERT_EQ(0, err);
+		ASSERT_EQ(0, chflags(ufs_path(e->lower[0], "%s", prot[i].name),
+				     prot[i].flag, 0));
+	}
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	/* lower files: every change refused as by the bare fs, no copy-up */
+	for (i = 0; i < 2; i++) {
+		refusals(ctl, prot[i].name, want, sizeof(want));
+		refusals(e->mnt, prot[i].name, got, sizeof(got));
+		EXPECT_STREQ(want, got) TH_LOG("%s", prot[i].name);
+		flags = 0;
+		EXPECT_EQ(0, get_flags(ufs_path(e->mnt, "%s", prot[i].name), &flags));
+		EXPECT_TRUE(flags & prot[i].flag) TH_LOG("lsattr %s: %x", prot[i].name, flags);
+		EXPECT_FALSE(ufs_exists(e->upper, prot[i].name));
+	}
+	EXPECT_STREQ("data", ufs_get(e->mnt, "imm"));
+	/* appending to a lower append-only file would copy it up: refused */
+	EXPECT_EQ(EPERM, open_errno(ufs_path(e->mnt, "app"), O_WRONLY | O_APPEND));
+	EXPECT_FALSE(ufs_exists(e->upper, "app"));
+
+	/* chattr +a through the union on an upper file */
+	ASSERT_EQ(0, ufs_put(e->mnt, "new", "data"));
+	ASSERT_EQ(0, ufs_put(ctl, "new", "data"));
+	EXPECT_EQ(0, chflags(ufs_path(ctl, "new"), FS_APPEND_FL, 0));
+	EXPECT_EQ(0, chflags(ufs_path(e->mnt, "new"), FS_APPEND_FL, 0));
+	flags = 0;
+	EXPECT_EQ(0, get_flags(ufs_path(e->upper, "new"), &flags));
+	EXPECT_TRUE(flags & FS_APPEND_FL);
+	EXPECT_EQ(0, open_errno(ufs_path(e->mnt, "new"), O_WRONLY | O_APPEND));
+	refusals(ctl, "new", want, sizeof(want));
+	refusals(e->mnt, "new", got, sizeof(got));
+	EXPECT_STREQ(want, got);
+	EXPECT_STREQ("data", ufs_get(e->mnt, "new"));
+	/* and off again */
+	EXPECT_EQ(0, chflags(ufs_path(e->mnt, "new"), 0, FS_APPEND_FL));
+	EXPECT_EQ(0, open_errno(ufs_path(e->mnt, "new"), O_WRONLY | O_TRUNC));
+
+	/* what the teardown must be able to remove */
+	for (i = 0; i < 2; i++) {
+		chflags(ufs_path(ctl, "%s", prot[i].name), 0, prot[i].flag);
+		chflags(ufs_path(e->lower[0], "%s", prot[i].name), 0, prot[i].flag);
+	}
+	chflags(ufs_path(ctl, "new"), 0, FS_APPEND_FL);
+	chflags(ufs_path(e->upper, "new"), 0, FS_APPEND_FL);
+	free(ctl);
+}
+
 /* Whole-stack tests that build their own layers. */
 FIXTURE(big) {
 	int unused;
