@@ -13,6 +13,7 @@
 #include <linux/namei.h>
 #include <linux/xattr.h>
 #include <linux/cred.h>
+#include <linux/posix_acl.h>
 #include "unionfs.h"
 
 /*
@@ -73,9 +74,83 @@ static int ufs_set_opaque(struct dentry *upper)
 }
 
 /*
+ * What a plain create in an upper directory gives a new object, and
+ * making it in staging does not: the directory's group when it is
+ * set-group-id (and the bit, for a directory), its default ACL and the
+ * mode that implies (posix_acl_create(); the umask where it has none).
+ */
+struct ufs_inherit {
+	struct iattr attr;
+	struct posix_acl *acl;
+	struct posix_acl *default_acl;
+};
+
+static int ufs_inherit_prepare(struct inode *udir,
+			       const struct ufs_new_object *obj,
+			       struct ufs_inherit *inh)
+{
+	umode_t mode = obj->mode;
+	int err;
+
+	memset(inh, 0, sizeof(*inh));
+	if (obj->hardlink)
+		return 0;
+	if (udir->i_mode & S_ISGID) {
+		inh->attr.ia_valid |= ATTR_GID;
+		inh->attr.ia_gid = udir->i_gid;
+		if (S_ISDIR(mode))
+			mode |= S_ISGID;
+	}
+	if (S_ISLNK(mode))
+		return 0;
+	err = posix_acl_create(udir, &mode, &inh->default_acl, &inh->acl);
+	if (err)
+		return err;
+	inh->attr.ia_valid |= ATTR_MODE;
+	inh->attr.ia_mode = mode;
+	return 0;
+}
+
+/* Give @tmp, just made in staging, what ufs_inherit_prepare() found. */
+static int ufs_inherit_apply(struct vfsmount *umnt, struct dentry *tmp,
+			     struct ufs_inherit *inh)
+{
+	struct inode *inode = d_inode(tmp);
+	struct iattr *attr = &inh->attr;
+	int err = 0;
+
+	if ((attr->ia_valid & ATTR_GID) && gid_eq(inode->i_gid, attr->ia_gid))
+		attr->ia_valid &= ~ATTR_GID;
+	if (attr->ia_valid & ATTR_MODE) {
+		attr->ia_mode = (attr->ia_mode & S_IALLUGO) |
+				(inode->i_mode & ~S_IALLUGO);
+		if (attr->ia_mode == inode->i_mode)
+			attr->ia_valid &= ~ATTR_MODE;
+	}
+	if (attr->ia_valid) {
+		inode_lock(inode);
+		err = notify_change(UFS_NOP_IDMAP, tmp, attr, NULL);
+		inode_unlock(inode);
+	}
+	if (!err && inh->acl)
+		err = ufs_layer_set_acl(umnt, tmp, ACL_TYPE_ACCESS, inh->acl);
+	if (!err && inh->default_acl)
+		err = ufs_layer_set_acl(umnt, tmp, ACL_TYPE_DEFAULT,
+					inh->default_acl);
+	return err;
+}
+
+static void ufs_inherit_release(struct ufs_inherit *inh)
+{
+	posix_acl_release(inh->acl);
+	posix_acl_release(inh->default_acl);
+}
+
+/*
  * Replace the whiteout at @uparent/@name by a new object, atomically: the
  * object is made in staging, then renamed over the whiteout (a directory
- * is exchanged with it and the whiteout removed from staging).
+ * is exchanged with it and the whiteout removed from staging). It gets
+ * the group, mode and ACLs a plain create in @uparent would give it.
  */
 static struct dentry *ufs_create_over_whiteout(struct unionfs_fs *fs,
 					       struct dentry *uparent,
@@ -84,14 +159,21 @@ static struct dentry *ufs_create_over_whiteout(struct unionfs_fs *fs,
 {
 	bool dir = S_ISDIR(obj->mode);
 	struct dentry *tmp, *target, *trap;
+	struct ufs_inherit inh;
 	int err;
 
+	err = ufs_inherit_prepare(d_inode(uparent), obj, &inh);
+	if (err)
+		return ERR_PTR(err);
 	trap = lock_rename(fs->staging, uparent);
-	if (IS_ERR(trap))
+	if (IS_ERR(trap)) {
+		ufs_inherit_release(&inh);
 		return trap;
+	}
 	tmp = ufs_staging_lookup(fs);
 	if (IS_ERR(tmp)) {
 		unlock_rename(fs->staging, uparent);
+		ufs_inherit_release(&inh);
 		return tmp;
 	}
 	target = lookup_one_len(name->name, uparent, name->len);
@@ -104,6 +186,8 @@ static struct dentry *ufs_create_over_whiteout(struct unionfs_fs *fs,
 	if (!ufs_is_whiteout(target) || target == trap)
 		goto out;
 	err = ufs_make_real(d_inode(fs->staging), tmp, obj);
+	if (!err)
+		err = ufs_inherit_apply(fs->layers[0].mnt, tmp, &inh);
 	if (!err && dir)
 		err = ufs_set_opaque(tmp);
 	if (!err)
@@ -117,6 +201,7 @@ static struct dentry *ufs_create_over_whiteout(struct unionfs_fs *fs,
 out:
 	dput(target);
 	unlock_rename(fs->staging, uparent);
+	ufs_inherit_release(&inh);
 	if (err) {
 		dput(tmp);
 		return ERR_PTR(err);

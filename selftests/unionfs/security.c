@@ -859,4 +859,50 @@ TEST_F_TIMEOUT(sec, setgid_dropped_for_owner_outside_group, UFS_TEST_TIMEOUT)
 	free(ctl);
 }
 
+/*
+ * Issue 14 item 6: a name made again where a lower entry was removed
+ * (over a whiteout: made in the staging directory, then renamed into
+ * place) gets what a plain create gives it: the set-group-id directory's
+ * group (and bit, for a directory), its default ACL, the mode that
+ * implies. Oracle: the same by hand in a directory outside any union.
+ */
+TEST_F_TIMEOUT(sec, create_over_whiteout_inherits_like_plain_create, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *ctl = ufs_path(e->base, "control/sg");
+	char want[1024], got[1024];
+	const char *names[] = { "newfile", "newdir" };
+	unsigned int i;
+
+	if (setup_sgid_dir(L(e, 1, "sg")))
+		SKIP(return, "backing fs has no POSIX ACLs");
+	ASSERT_EQ(0, setup_sgid_dir(ctl));
+	/* lower entries of the names make_in() uses, removed in the union */
+	ASSERT_EQ(0, ufs_put(e->lower[1], "sg/newfile", "old"));
+	ASSERT_EQ(0, ufs_mkdir_in(e->lower[1], "sg/newdir"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, unlink(M(e, "sg/newfile")));
+	ASSERT_EQ(0, rmdir(M(e, "sg/newdir")));
+
+	ASSERT_EQ(0, as_user(make_in, ctl));
+	ASSERT_EQ(0, as_user(make_in, M(e, "sg")));
+	for (i = 0; i < 2; i++) {
+		char *c = ufs_path(ctl, "%s", names[i]);
+		char *m = ufs_path(e->mnt, "sg/%s", names[i]);
+		char *u = ufs_path(e->upper, "sg/%s", names[i]);
+
+		facts(c, want, sizeof(want));
+		facts(m, got, sizeof(got));
+		EXPECT_STREQ(want, got) TH_LOG("%s through the union", names[i]);
+		facts(u, got, sizeof(got));
+		EXPECT_STREQ(want, got) TH_LOG("%s in the upper", names[i]);
+		free(c);
+		free(m);
+		free(u);
+	}
+	/* the lower entries stay hidden */
+	EXPECT_STREQ("", ufs_get(e->mnt, "sg/newfile"));
+	free(ctl);
+}
+
 TEST_HARNESS_MAIN
