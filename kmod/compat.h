@@ -16,6 +16,7 @@
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/xattr.h>
+#include <linux/security.h>
 
 #define UFS_NEW (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0))
 
@@ -138,6 +139,19 @@ static inline int ufs_copy_acl(struct vfsmount *lmnt, struct dentry *lower,
 	return err;
 }
 
+/*
+ * What the LSMs say of copying xattr @name of @src up: 1 to leave it
+ * behind, 0 to copy it, or an error. 6.12: -ECANCELED means leave it.
+ */
+static inline int ufs_lsm_copy_up_xattr(struct dentry *src, const char *name)
+{
+	int err = security_inode_copy_up_xattr(src, name);
+
+	if (err == -ECANCELED)
+		return 1;
+	return err == -EOPNOTSUPP ? 0 : err;
+}
+
 /* O_DIRECT opens need FMODE_CAN_ODIRECT from the open method. */
 static inline void ufs_inherit_odirect(struct file *file, struct file *real)
 {
@@ -255,6 +269,14 @@ static inline int ufs_copy_acl(struct vfsmount *lmnt, struct dentry *lower,
 			       const char *name)
 {
 	return -EINVAL;
+}
+
+/* 6.1: the hook takes no dentry, and returns 1 to leave the xattr. */
+static inline int ufs_lsm_copy_up_xattr(struct dentry *src, const char *name)
+{
+	int err = security_inode_copy_up_xattr(name);
+
+	return err == -EOPNOTSUPP ? 0 : err;
 }
 
 /* 6.1 checks a_ops->direct_IO instead, which union inodes provide. */

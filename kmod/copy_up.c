@@ -121,6 +121,14 @@ static int ufs_copy_xattrs(struct unionfs_fs *fs, const struct path *lower,
 
 		if (ufs_is_private_xattr(name))
 			continue;
+		/* an LSM may keep its own labels (security.evm, selinux) */
+		err = ufs_lsm_copy_up_xattr(lower->dentry, name);
+		if (err < 0)
+			goto out;
+		if (err) {
+			err = 0;
+			continue;
+		}
 		if (ufs_is_acl_xattr(name)) {
 			err = ufs_copy_acl(lower->mnt, lower->dentry,
 					   fs->layers[0].mnt, tmp, name);

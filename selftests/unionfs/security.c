@@ -905,4 +905,61 @@ TEST_F_TIMEOUT(sec, create_over_whiteout_inherits_like_plain_create, UFS_TEST_TI
 	free(ctl);
 }
 
+/*
+ * Issue 14 item 7: the LSMs decide which xattrs a copy-up takes
+ * (security_inode_copy_up_xattr()): EVM leaves behind a security.evm
+ * that is not a portable signature (6.12; 6.1 has no EVM hook there).
+ * Oracle: overlayfs copying up the same lower files in the same kernel.
+ */
+TEST_F_TIMEOUT(sec, lsm_decides_which_xattrs_copy_up, UFS_TEST_TIMEOUT)
+{
+	/* evm_ima_xattr_data: type, then a v2 signature header and bytes */
+	static const unsigned char digsig[] = { 3, 2, 4, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4 };
+	static const unsigned char portable[] = { 5, 2, 4, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4 };
+	static const struct { const char *name; const unsigned char *v; size_t n; } f[] = {
+		{ "evm-digsig", digsig, sizeof(digsig) },
+		{ "evm-portable", portable, sizeof(portable) },
+	};
+	struct ufs_env *e = &self->e;
+	char *ou = ufs_path(e->base, "ovl-upper"), *ow = ufs_path(e->base, "ovl-work");
+	char *om = ufs_path(e->base, "ovl-mnt");
+	char opts[PATH_MAX * 4];
+	int want[2], got;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ufs_put(e->lower[1], f[i].name, "data"));
+		if (setxattr(L(e, 1, f[i].name), "security.evm", f[i].v, f[i].n, 0))
+			SKIP(return, "cannot set security.evm here: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, mkdir(ou, 0755));
+	ASSERT_EQ(0, mkdir(ow, 0755));
+	ASSERT_EQ(0, mkdir(om, 0755));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->lower[1], ou, ow);
+	if (mount("overlay", om, "overlay", 0, opts))
+		SKIP(return, "no overlayfs: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		char *p = ufs_path(om, "%s", f[i].name), *u = ufs_path(ou, "%s", f[i].name);
+
+		EXPECT_EQ(0, write_file(p, "x"));
+		want[i] = getxattr(u, "security.evm", NULL, 0) > 0;
+		free(p);
+		free(u);
+	}
+	umount2(om, 0);
+	/* the fingerprints are taken now: overlayfs changed nothing below */
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, write_file(M(e, f[i].name), "x"));
+		got = getxattr(U(e, f[i].name), "security.evm", NULL, 0) > 0;
+		EXPECT_EQ(want[i], got) TH_LOG("%s: overlayfs %s security.evm, unionfs %s",
+					       f[i].name, want[i] ? "keeps" : "drops",
+					       got ? "keeps" : "drops");
+	}
+	free(ou);
+	free(ow);
+	free(om);
+}
+
 TEST_HARNESS_MAIN
