@@ -6,11 +6,25 @@
  * top down; a name is kept from the first layer that has it; whiteouts hide
  * their name in the layers below and are never shown. An open directory
  * keeps the listing it read first, so positions are stable for telldir and
- * seekdir. Listings are shared: the union directory inode caches the last
- * one until a change through the union (create, remove, rename) drops it,
- * so opening a directory again costs no layer reads. A seek to 0
- * (rewinddir) always builds afresh, so it also sees changes made to the
- * layers directly.
+ * seekdir. A seek to 0 (rewinddir) always builds afresh.
+ *
+ * Listings are shared: the union directory inode keeps the last one, so
+ * opening a directory again costs no layer reads, but only while every
+ * real directory it was read from is unchanged. A build first takes a
+ * change stamp of each (struct ufs_dir_stamp); the first read of an open
+ * directory compares them with the directories as they are now, and a
+ * listing whose stamps differ is dropped and built afresh, so changes
+ * made to the layers directly show on the next opendir, as changes made
+ * through the union (which also drop it at once: ufs_dir_changed()).
+ * Where the stamp is only times and size, a directory changed in the
+ * current clock tick could change again with the same times: such a
+ * listing is not kept.
+ *
+ * Memory: all cached listings of all mounts share one budget, the module
+ * parameter dir_cache_max_kb; past it the least recently used go first.
+ * Per mount, readdir_cache_bytes shows what its listings hold,
+ * readdir_cache_evictions how many went for the budget, readdir_cache_stale
+ * how many were found out of date.
  *
  * d_ino equals st_ino. An object copied up keeps the union inode number it
  * had, recorded in its trusted.unionfs.ino, and so does a copied-up object
@@ -26,7 +40,14 @@
 #include <linux/rbtree.h>
 #include <linux/namei.h>
 #include <linux/file.h>
+#include <linux/iversion.h>
+#include <linux/module.h>
 #include "unionfs.h"
+
+static unsigned int dir_cache_max_kb = 32768;
+module_param(dir_cache_max_kb, uint, 0644);
+MODULE_PARM_DESC(dir_cache_max_kb,
+		 "memory for merged directory listings kept across opens, all mounts (KiB)");
 
 struct ufs_dirent {
 	struct rb_node node;	/* in the name tree, during the build */
@@ -39,14 +60,46 @@ struct ufs_dirent {
 	char name[];
 };
 
-/* Immutable once built; freed with its last reference. */
+/*
+ * What a real directory looked like before a build read it: its i_version
+ * where the filesystem keeps one (any change bumps it), else its times
+ * (with ns) and size.
+ */
+struct ufs_dir_stamp {
+	u64 version;
+	struct timespec64 mtime;
+	struct timespec64 ctime;
+	loff_t size;
+	unsigned long ino;
+};
+
+/*
+ * Immutable once built; freed with its last reference. The cache fields
+ * (@lru, @owner) change under ufs_dir_cache_lock.
+ */
 struct ufs_listing {
 	refcount_t ref;
 	struct ufs_dirent **ents;	/* visible entries, in listing order */
 	unsigned int nr;
 	unsigned int cap;
 	struct rb_root names;
+	size_t bytes;			/* memory it holds */
+	bool keep;			/* its stamps can tell every change */
+	unsigned int first;		/* stack->first at the build */
+	unsigned int nr_stamps;		/* real directories read */
+	struct ufs_dir_stamp *stamps;	/* one per real directory, top down */
+	struct unionfs_fs *fs;
+	struct unionfs_inode *owner;	/* whose dir_cache it is, or NULL */
+	struct list_head lru;		/* in ufs_dir_lru while cached */
 };
+
+/*
+ * Cached listings of every mount, least recently used first, and what
+ * they hold. Also protects every union inode's dir_cache and dir_version.
+ */
+static DEFINE_SPINLOCK(ufs_dir_cache_lock);
+static LIST_HEAD(ufs_dir_lru);
+static size_t ufs_dir_cached_bytes;
 
 /* Per open directory. */
 struct ufs_dir_file {
@@ -76,6 +129,7 @@ static void ufs_listing_free(struct ufs_listing *l)
 	rbtree_postorder_for_each_entry_safe(e, tmp, &l->names, node)
 		kfree(e);
 	kvfree(l->ents);
+	kfree(l->stamps);
 	kfree(l);
 }
 
@@ -85,54 +139,166 @@ static void ufs_listing_put(struct ufs_listing *l)
 		ufs_listing_free(l);
 }
 
+/* Take @l out of the cache (ufs_dir_cache_lock held); the caller puts it. */
+static void ufs_dir_cache_unlink(struct ufs_listing *l)
+{
+	lockdep_assert_held(&ufs_dir_cache_lock);
+	l->owner->dir_cache = NULL;
+	l->owner = NULL;
+	list_del_init(&l->lru);
+	ufs_dir_cached_bytes -= l->bytes;
+	atomic64_sub(l->bytes, &l->fs->stats.readdir_cache_bytes);
+}
+
 /* Forget the cached listing of a union directory (it changed). */
 void ufs_dir_changed(struct inode *dir)
 {
 	struct unionfs_inode *ui = UFS_I(dir);
 	struct ufs_listing *old;
 
-	spin_lock(&ui->dir_lock);
+	spin_lock(&ufs_dir_cache_lock);
 	ui->dir_version++;
 	old = ui->dir_cache;
-	ui->dir_cache = NULL;
-	spin_unlock(&ui->dir_lock);
-	ufs_listing_put(old);
-}
-
-static struct ufs_listing *ufs_dir_cache_get(struct inode *dir)
-{
-	struct unionfs_inode *ui = UFS_I(dir);
-	struct ufs_listing *l;
-
-	spin_lock(&ui->dir_lock);
-	l = ui->dir_cache;
-	if (l)
-		refcount_inc(&l->ref);
-	spin_unlock(&ui->dir_lock);
-	return l;
-}
-
-/* Cache @l unless the directory changed since @version (taken before the build). */
-static void ufs_dir_cache_set(struct inode *dir, struct ufs_listing *l,
-			      u64 version)
-{
-	struct unionfs_inode *ui = UFS_I(dir);
-	struct ufs_listing *old = NULL;
-
-	spin_lock(&ui->dir_lock);
-	if (ui->dir_version == version) {
-		old = ui->dir_cache;
-		refcount_inc(&l->ref);
-		ui->dir_cache = l;
-	}
-	spin_unlock(&ui->dir_lock);
+	if (old)
+		ufs_dir_cache_unlink(old);
+	spin_unlock(&ufs_dir_cache_lock);
 	ufs_listing_put(old);
 }
 
 void ufs_dir_cache_evict(struct inode *dir)
 {
-	ufs_listing_put(UFS_I(dir)->dir_cache);
-	UFS_I(dir)->dir_cache = NULL;
+	ufs_dir_changed(dir);
+}
+
+/* Take a stamp of @dir, before reading it; false: it may change unseen. */
+static bool ufs_stamp_take(struct inode *dir, struct ufs_dir_stamp *st)
+{
+	struct timespec64 now;
+
+	st->ino = dir->i_ino;
+	if (IS_I_VERSION(dir)) {
+		/* queried: the next change bumps it */
+		st->version = inode_query_iversion(dir);
+		return true;
+	}
+	st->version = 0;
+	st->ctime = inode_get_ctime(dir);
+	st->mtime = inode_get_mtime(dir);
+	st->size = i_size_read(dir);
+	/*
+	 * Changed in this clock tick: one more change in it could leave
+	 * the same times (and size, for a rename). Not worth keeping.
+	 */
+	now = current_time(dir);
+	return timespec64_compare(&st->ctime, &now) < 0;
+}
+
+static bool ufs_stamp_same(struct inode *dir, const struct ufs_dir_stamp *st)
+{
+	struct timespec64 t;
+
+	if (dir->i_ino != st->ino)
+		return false;
+	if (IS_I_VERSION(dir))
+		return inode_peek_iversion(dir) == st->version;
+	t = inode_get_ctime(dir);
+	if (!timespec64_equal(&t, &st->ctime))
+		return false;
+	t = inode_get_mtime(dir);
+	return timespec64_equal(&t, &st->mtime) &&
+	       i_size_read(dir) == st->size;
+}
+
+/* Are the real directories of @dentry those of @l, all unchanged? */
+static bool ufs_listing_current(struct ufs_listing *l, struct dentry *dentry)
+{
+	struct unionfs_stack *stack = ufs_stack(dentry);
+	unsigned int i, first = ufs_stack_first(stack);
+
+	if (first != l->first || stack->end - first != l->nr_stamps)
+		return false;
+	for (i = 0; i < l->nr_stamps; i++)
+		if (!ufs_stamp_same(d_inode(stack->real[first + i].dentry),
+				    &l->stamps[i]))
+			return false;
+	return true;
+}
+
+/* The cached listing of @dentry's directory if it is still true, or NULL. */
+static struct ufs_listing *ufs_dir_cache_get(struct dentry *dentry)
+{
+	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
+	struct ufs_listing *l, *stale = NULL;
+
+	spin_lock(&ufs_dir_cache_lock);
+	l = ui->dir_cache;
+	if (l && !ufs_listing_current(l, dentry)) {
+		atomic64_inc(&l->fs->stats.readdir_cache_stale);
+		ufs_dir_cache_unlink(l);
+		stale = l;
+		l = NULL;
+	}
+	if (l) {
+		refcount_inc(&l->ref);
+		list_move_tail(&l->lru, &ufs_dir_lru);
+	}
+	spin_unlock(&ufs_dir_cache_lock);
+	ufs_listing_put(stale);
+	return l;
+}
+
+/* Drop the oldest listings until @need more bytes fit; false: never. */
+static bool ufs_dir_cache_make_room(size_t need, struct list_head *victims)
+{
+	size_t max = (size_t)READ_ONCE(dir_cache_max_kb) << 10;
+	struct ufs_listing *l;
+
+	lockdep_assert_held(&ufs_dir_cache_lock);
+	if (need > max)
+		return false;
+	while (ufs_dir_cached_bytes + need > max &&
+	       !list_empty(&ufs_dir_lru)) {
+		l = list_first_entry(&ufs_dir_lru, struct ufs_listing, lru);
+		atomic64_inc(&l->fs->stats.readdir_cache_evictions);
+		ufs_dir_cache_unlink(l);
+		list_add_tail(&l->lru, victims);
+	}
+	return true;
+}
+
+/*
+ * Cache @l unless the directory changed since @version (taken before the
+ * build), its stamps cannot tell, or it does not fit.
+ */
+static void ufs_dir_cache_set(struct inode *dir, struct ufs_listing *l,
+			      u64 version)
+{
+	struct unionfs_inode *ui = UFS_I(dir);
+	struct ufs_listing *old = NULL, *v, *tmp;
+	LIST_HEAD(victims);
+
+	if (!l->keep)
+		return;
+	spin_lock(&ufs_dir_cache_lock);
+	if (ui->dir_version == version && !l->owner) {
+		old = ui->dir_cache;
+		if (old)
+			ufs_dir_cache_unlink(old);
+		if (ufs_dir_cache_make_room(l->bytes, &victims)) {
+			refcount_inc(&l->ref);
+			l->owner = ui;
+			ui->dir_cache = l;
+			list_add_tail(&l->lru, &ufs_dir_lru);
+			ufs_dir_cached_bytes += l->bytes;
+			atomic64_add(l->bytes, &l->fs->stats.readdir_cache_bytes);
+		}
+	}
+	spin_unlock(&ufs_dir_cache_lock);
+	ufs_listing_put(old);
+	list_for_each_entry_safe(v, tmp, &victims, lru) {
+		list_del_init(&v->lru);
+		ufs_listing_put(v);
+	}
 }
 
 static int ufs_name_cmp(const char *a, unsigned int alen, const struct ufs_dirent *e)
@@ -179,6 +345,7 @@ static int ufs_listing_append(struct ufs_listing *l, struct ufs_dirent *e)
 			memcpy(n, l->ents, l->nr * sizeof(*n));
 		kvfree(l->ents);
 		l->ents = n;
+		l->bytes += (cap - l->cap) * sizeof(*n);
 		l->cap = cap;
 	}
 	l->ents[l->nr++] = e;
@@ -203,6 +370,7 @@ static bool ufs_fill_merge(struct dir_context *ctx, const char *name, int len,
 		fc->err = -ENOMEM;
 		return false;
 	}
+	fc->listing->bytes += struct_size(e, name, len + 1);
 	memcpy(e->name, name, len);
 	e->name[len] = '\0';
 	e->len = len;
@@ -290,7 +458,7 @@ int ufs_set_impure(struct unionfs_fs *fs, struct dentry *udir,
 }
 
 static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
-			  struct unionfs_real *real)
+			  struct unionfs_real *real, struct ufs_dir_stamp *stamp)
 {
 	struct path path = {
 		.mnt = ufs_layer_mnt(sb, real->layer),
@@ -299,6 +467,9 @@ static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
 	struct file *file;
 	int err;
 
+	/* before the read: a change while it reads shows in the stamp */
+	if (!ufs_stamp_take(d_inode(real->dentry), stamp))
+		fc->listing->keep = false;
 	file = dentry_open(&path, O_RDONLY | O_DIRECTORY, current_cred());
 	if (IS_ERR(file))
 		return PTR_ERR(file);
@@ -327,21 +498,35 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
 		.fs = UFS_FS(sb),
 		.want_ino = want_ino,
 	};
+	unsigned int i, first = ufs_stack_first(stack);
+	struct ufs_listing *l;
 	const struct cred *old;
-	unsigned int i;
 	int err = 0;
 
-	fc.listing = kzalloc(sizeof(*fc.listing), GFP_KERNEL);
-	if (!fc.listing)
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
 		return ERR_PTR(-ENOMEM);
-	refcount_set(&fc.listing->ref, 1);
-	fc.listing->names = RB_ROOT;
+	refcount_set(&l->ref, 1);
+	l->names = RB_ROOT;
+	INIT_LIST_HEAD(&l->lru);
+	l->fs = fc.fs;
+	l->first = first;
+	l->nr_stamps = stack->end - first;
+	l->stamps = kcalloc(l->nr_stamps, sizeof(*l->stamps), GFP_KERNEL);
+	if (!l->stamps) {
+		kfree(l);
+		return ERR_PTR(-ENOMEM);
+	}
+	l->bytes = sizeof(*l) + l->nr_stamps * sizeof(*l->stamps);
+	l->keep = want_ino;
+	fc.listing = l;
 	INIT_LIST_HEAD(&fc.pending);
 
 	ufs_stat_inc(fc.fs, readdir_builds);
 	old = ufs_override_creds(sb);
-	for (i = ufs_stack_first(stack); i < stack->end && !err; i++)
-		err = ufs_read_layer(&fc, sb, &stack->real[i]);
+	for (i = 0; i < l->nr_stamps && !err; i++)
+		err = ufs_read_layer(&fc, sb, &stack->real[first + i],
+				     &l->stamps[i]);
 	revert_creds(old);
 	if (err) {
 		ufs_listing_free(fc.listing);
@@ -430,13 +615,17 @@ static int unionfs_iterate(struct file *file, struct dir_context *ctx)
 
 	mutex_lock(&od->lock);
 	if (!od->listing && !od->rewound) {
-		od->listing = ufs_dir_cache_get(d_inode(dentry));
+		od->listing = ufs_dir_cache_get(dentry);
 		if (od->listing)
 			ufs_stat_inc(UFS_FS(dentry->d_sb), readdir_cache_hits);
 	}
 	if (!od->listing) {
 		struct unionfs_inode *ui = UFS_I(d_inode(dentry));
-		u64 version = READ_ONCE(ui->dir_version);
+		u64 version;
+
+		spin_lock(&ufs_dir_cache_lock);
+		version = ui->dir_version;
+		spin_unlock(&ufs_dir_cache_lock);
 
 		l = ufs_build_listing(dentry, true);
 		if (IS_ERR(l)) {

@@ -924,7 +924,6 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	ui->data_file = NULL;
 	ui->map_file = NULL;
 	mutex_init(&ui->copy_up_lock);
-	spin_lock_init(&ui->dir_lock);
 	ui->dir_cache = NULL;
 	ui->dir_version = 0;
 	return &ui->vfs_inode;

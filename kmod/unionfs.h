@@ -47,6 +47,9 @@ struct unionfs_stats {
 	atomic64_t lookup_layers;	/* real lookups done by union lookups */
 	atomic64_t readdir_builds;
 	atomic64_t readdir_cache_hits;
+	atomic64_t readdir_cache_bytes;	/* held by cached listings now */
+	atomic64_t readdir_cache_evictions; /* dropped for the memory budget */
+	atomic64_t readdir_cache_stale;	/* found out of date at opendir */
 	atomic64_t copy_ups;
 	atomic64_t copy_up_bytes;
 	atomic64_t metacopy_ups;	/* copy-ups that left the data below */
@@ -204,8 +207,10 @@ struct unionfs_inode {
 	 * once (cmpxchg), put at eviction.
 	 */
 	struct file *map_file;
-	/* directories: the last merged listing, dropped on any change */
-	spinlock_t dir_lock;		/* protects dir_cache and dir_version */
+	/*
+	 * directories: the last merged listing while its layers are
+	 * unchanged (readdir.c), under readdir.c's ufs_dir_cache_lock
+	 */
 	struct ufs_listing *dir_cache;
 	u64 dir_version;
 };

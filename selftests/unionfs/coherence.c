@@ -526,4 +526,217 @@ TEST_F_TIMEOUT(coh, exchange_into_merged_dir_over_deleted_lower_dir, UFS_TEST_TI
 	EXPECT_STREQ("file a", ufs_get(e->mnt, "x"));
 }
 
+/* --- merged listings and changes made to the layers directly --- */
+
+/* Every listed name of @dir must lstat; returns how many do not. */
+static int listed_but_missing(const char *dir)
+{
+	char names[65536], *save = NULL, *n;
+	int bad = 0;
+
+	if (list_names(dir, names, sizeof(names)))
+		return -1;
+	for (n = strtok_r(names, " ", &save); n; n = strtok_r(NULL, " ", &save))
+		if (ufs_errno_of_lstat(dir, n)) {
+			fprintf(stderr, "# %s/%s listed, lstat: %s\n", dir, n,
+			       strerror(ufs_errno_of_lstat(dir, n)));
+			bad++;
+		}
+	return bad;
+}
+
+/*
+ * Wait until the clock has moved past the last change of @path: a listing
+ * read now can be kept however coarse the filesystem's timestamps are.
+ * (Not a timing assumption: it waits for a condition.)
+ */
+static void wait_past_change(const char *path)
+{
+	struct timespec now;
+	struct stat st;
+
+	if (lstat(path, &st))
+		return;
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec > st.st_ctim.tv_sec + 1 ||
+		    (now.tv_sec - st.st_ctim.tv_sec) * 1000000000LL +
+		    now.tv_nsec - st.st_ctim.tv_nsec > 50000000LL)
+			return;
+		usleep(10000);
+	}
+}
+
+static void expect_ls(struct __test_metadata *_metadata, const char *dir,
+		      const char *want, const char *why)
+{
+	char buf[65536];
+
+	ASSERT_EQ(0, list_names(dir, buf, sizeof(buf)));
+	EXPECT_STREQ(want, buf) TH_LOG("%s", why);
+	EXPECT_EQ(0, listed_but_missing(dir)) TH_LOG("%s", why);
+}
+
+TEST_F_TIMEOUT(coh, listing_follows_changes_made_to_lowers_directly, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *d;
+
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/a", "a"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/b", "b"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	d = ufs_path(e->mnt, "d");
+	expect_ls(_metadata, d, "a b", "first listing");
+	expect_ls(_metadata, d, "a b", "second listing");
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/c", "c"));
+	expect_ls(_metadata, d, "a b c", "file added to the bottom lower");
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/e", "e"));
+	expect_ls(_metadata, d, "a b c e", "file added to the top lower");
+	ASSERT_EQ(0, unlink(ufs_path(e->lower[1], "d/a")));
+	expect_ls(_metadata, d, "b c e", "file removed from a lower");
+	ASSERT_EQ(0, rename(ufs_path(e->lower[0], "d/b"), ufs_path(e->lower[0], "d/z")));
+	expect_ls(_metadata, d, "c e z", "file renamed in a lower");
+	/* the directory gets an upper part, then a lower changes again */
+	ASSERT_EQ(0, ufs_put(d, "u", "made in the union"));
+	expect_ls(_metadata, d, "c e u z", "file made through the union");
+	ASSERT_EQ(0, unlink(ufs_path(e->lower[1], "d/c")));
+	expect_ls(_metadata, d, "e u z", "file removed below a copied-up dir");
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/f", "f"));
+	expect_ls(_metadata, d, "e f u z", "file added below a copied-up dir");
+	/* the root too */
+	ASSERT_EQ(0, ufs_put(e->lower[1], "top-level", "t"));
+	expect_ls(_metadata, e->mnt, "d top-level", "file added to a lower root");
+	free(d);
+	/* changes to lowers: the fingerprint check does not apply */
+	e->fp[0] = ufs_fingerprint(e->lower[0]);
+	e->fp[1] = ufs_fingerprint(e->lower[1]);
+}
+
+/* Changes in quick succession, each followed by a fresh opendir. */
+TEST_F_TIMEOUT(coh, listing_follows_changes_in_quick_succession, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char name[32], buf[65536], *d;
+	int i, n = ufs_heavy() ? 400 : 100;
+
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/base", "b"));
+	ASSERT_EQ(0, ufs_env_mount(e, 0, MS_RDONLY));
+	d = ufs_path(e->mnt, "d");
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d/f%04d", i);
+		ASSERT_EQ(0, ufs_put(e->lower[i % 2], name, "x"));
+		ASSERT_EQ(0, list_names(d, buf, sizeof(buf)));
+		ASSERT_NE(NULL, strstr(buf, name + 2)) TH_LOG("%s not listed", name);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d/f%04d", i);
+		ASSERT_EQ(0, unlink(ufs_path(e->lower[i % 2], name)));
+		ASSERT_EQ(0, list_names(d, buf, sizeof(buf)));
+		ASSERT_EQ(NULL, strstr(buf, name + 2)) TH_LOG("%s still listed", name);
+	}
+	EXPECT_STREQ("base", buf);
+	free(d);
+	e->fp[0] = ufs_fingerprint(e->lower[0]);
+	e->fp[1] = ufs_fingerprint(e->lower[1]);
+}
+
+/* Unchanged layers: a new opendir is served from the kept listing. */
+TEST_F_TIMEOUT(coh, listing_kept_while_layers_unchanged, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	long long hits, builds, stale;
+	char buf[256], *d;
+
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/a", "a"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/b", "b"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	d = ufs_path(e->mnt, "d");
+	wait_past_change(ufs_path(e->lower[0], "d"));
+	wait_past_change(ufs_path(e->lower[1], "d"));
+	expect_ls(_metadata, d, "a b", "first listing");
+	hits = ufs_counter(e->mnt, "readdir_cache_hits");
+	builds = ufs_counter(e->mnt, "readdir_builds");
+	stale = ufs_counter(e->mnt, "readdir_cache_stale");
+	ASSERT_LE(0, hits);
+	ASSERT_LE(0, stale);
+	ASSERT_EQ(0, list_names(d, buf, sizeof(buf)));
+	EXPECT_STREQ("a b", buf);
+	ASSERT_EQ(0, list_names(d, buf, sizeof(buf)));
+	EXPECT_STREQ("a b", buf);
+	EXPECT_EQ(hits + 2, ufs_counter(e->mnt, "readdir_cache_hits"));
+	EXPECT_EQ(builds, ufs_counter(e->mnt, "readdir_builds"));
+	EXPECT_LT(0, ufs_counter(e->mnt, "readdir_cache_bytes"));
+	/* a change below: found stale, built again */
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/c", "c"));
+	ASSERT_EQ(0, list_names(d, buf, sizeof(buf)));
+	EXPECT_STREQ("a b c", buf);
+	EXPECT_EQ(stale + 1, ufs_counter(e->mnt, "readdir_cache_stale"));
+	EXPECT_EQ(builds + 1, ufs_counter(e->mnt, "readdir_builds"));
+	free(d);
+	e->fp[1] = ufs_fingerprint(e->lower[1]);
+}
+
+#define DIR_CACHE_PARAM "/sys/module/unionfs/parameters/dir_cache_max_kb"
+
+static int set_param(const char *path, const char *val, char *old, size_t size)
+{
+	FILE *f = fopen(path, "r+");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (old && !fgets(old, size, f))
+		goto out;
+	rewind(f);
+	if (fputs(val, f) >= 0)
+		ret = 0;
+out:
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
+/* The cached listings of all directories stay within dir_cache_max_kb. */
+TEST_F_TIMEOUT(coh, listing_cache_memory_is_bounded, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	long long hits, bytes, max = 0;
+	char old[32], name[64], *d;
+	int i, j;
+
+	for (i = 0; i < 8; i++)
+		for (j = 0; j < 100; j++) {
+			snprintf(name, sizeof(name), "d%d/file-%04d", i, j);
+			ASSERT_EQ(0, ufs_put(e->lower[1], name, ""));
+		}
+	for (j = 0; j < 2000; j++) {
+		snprintf(name, sizeof(name), "huge/file-%04d", j);
+		ASSERT_EQ(0, ufs_put(e->lower[1], name, ""));
+	}
+	ASSERT_EQ(0, ufs_env_mount(e, 0, MS_RDONLY));
+	wait_past_change(ufs_path(e->lower[1], "huge"));
+	ASSERT_EQ(0, set_param(DIR_CACHE_PARAM, "64", old, sizeof(old)));
+	for (i = 0; i < 8; i++) {
+		d = ufs_path(e->mnt, "d%d", i);
+		EXPECT_EQ(0, listed_but_missing(d));
+		EXPECT_EQ(0, listed_but_missing(d));
+		free(d);
+		bytes = ufs_counter(e->mnt, "readdir_cache_bytes");
+		EXPECT_GE(64 * 1024, bytes);
+		max = bytes > max ? bytes : max;
+	}
+	EXPECT_LT(0, max);
+	EXPECT_LT(0, ufs_counter(e->mnt, "readdir_cache_evictions"));
+	/* a listing bigger than the whole budget is never kept */
+	d = ufs_path(e->mnt, "huge");
+	EXPECT_EQ(0, listed_but_missing(d));
+	hits = ufs_counter(e->mnt, "readdir_cache_hits");
+	EXPECT_EQ(0, listed_but_missing(d));
+	EXPECT_EQ(hits, ufs_counter(e->mnt, "readdir_cache_hits"));
+	EXPECT_GE(64 * 1024, ufs_counter(e->mnt, "readdir_cache_bytes"));
+	free(d);
+	TH_LOG("largest readdir_cache_bytes under a 64 KiB budget: %lld", max);
+	EXPECT_EQ(0, set_param(DIR_CACHE_PARAM, old, NULL, 0));
+}
+
 TEST_HARNESS_MAIN
