@@ -5,6 +5,14 @@
  * A name is looked up in each layer of its parent's stack, top down. The
  * first non-directory wins and hides everything below; directories merge
  * until one is opaque; a whiteout hides the name in every layer below it.
+ *
+ * Lower layers written by overlayfs (docker overlay2, containerd): its
+ * whiteouts and opaque marks are ours too; a directory it renamed
+ * (trusted.overlay.redirect) merges with the lower directories at the
+ * place the redirect names, as in overlayfs. A file it left as metadata
+ * only (trusted.overlay.metacopy: the data is in a layer below, maybe at
+ * another name) is refused with EIO and a message naming it: its own
+ * bytes are not its data.
  */
 #include <linux/slab.h>
 #include <linux/namei.h>
@@ -120,30 +128,98 @@ static bool ufs_redirect_is_canonical(const char *path)
  * A renamed directory records where its lower directories are: an
  * absolute path from the layer roots, "/a/b". Anything else is corrupt.
  */
-static char *ufs_get_redirect(struct dentry *upper)
+static char *ufs_get_xattr_str(struct dentry *real, const char *name)
 {
 	char *buf;
 	ssize_t len;
 
-	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_REDIRECT, NULL, 0);
+	len = vfs_getxattr(UFS_NOP_IDMAP, real, name, NULL, 0);
 	if (len == -ENODATA || len == -EOPNOTSUPP)
 		return NULL;
-	if (len <= 1 || len >= PATH_MAX)
+	if (len < 1 || len >= PATH_MAX)
 		return ERR_PTR(-EIO);
 	buf = kmalloc(len + 1, GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_REDIRECT, buf, len);
-	if (len <= 1) {
+	len = vfs_getxattr(UFS_NOP_IDMAP, real, name, buf, len);
+	if (len < 1) {
 		kfree(buf);
 		return ERR_PTR(len < 0 ? len : -EIO);
 	}
 	buf[len] = '\0';
-	if (strlen(buf) != len || !ufs_redirect_is_canonical(buf)) {
+	if (strlen(buf) != len) {
 		kfree(buf);
 		return ERR_PTR(-EIO);
 	}
 	return buf;
+}
+
+static char *ufs_get_redirect(struct dentry *upper)
+{
+	char *buf = ufs_get_xattr_str(upper, UNIONFS_XATTR_REDIRECT);
+
+	if (!IS_ERR_OR_NULL(buf) && !ufs_redirect_is_canonical(buf)) {
+		kfree(buf);
+		return ERR_PTR(-EIO);
+	}
+	return buf;
+}
+
+/* A single name: no '/', neither "." nor "..". */
+static bool ufs_is_plain_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n <= NAME_MAX && !strchr(name, '/') &&
+	       strcmp(name, ".") && strcmp(name, "..");
+}
+
+/*
+ * The directory @real of a lower layer, at @path ("/a/b", "" for the
+ * root), was renamed by overlayfs: replace @path by where its lower part
+ * is. Absolute redirects are taken as they are, relative ones (a sibling)
+ * in the same parent. Nothing to do without a redirect.
+ */
+static int ufs_follow_ovl_redirect(struct dentry *real, char **path)
+{
+	char *to = ufs_get_xattr_str(real, OVERLAY_XATTR_REDIRECT);
+	char *slash, *full;
+
+	if (IS_ERR_OR_NULL(to))
+		return PTR_ERR_OR_ZERO(to);
+	if (to[0] == '/' ? !ufs_redirect_is_canonical(to) :
+			   !ufs_is_plain_name(to)) {
+		pr_warn_ratelimited("unionfs: %pd2: invalid trusted.overlay.redirect\n",
+				    real);
+		kfree(to);
+		return -EIO;
+	}
+	if (to[0] == '/') {
+		kfree(*path);
+		*path = to;
+		return 0;
+	}
+	slash = strrchr(*path, '/');
+	full = kasprintf(GFP_KERNEL, "%.*s/%s",
+			 slash ? (int)(slash - *path) : 0, *path, to);
+	kfree(to);
+	if (!full)
+		return -ENOMEM;
+	kfree(*path);
+	*path = full;
+	return 0;
+}
+
+/* A file overlayfs copied up without its data. */
+static bool ufs_is_ovl_metacopy(struct dentry *real)
+{
+	if (!d_is_reg(real) ||
+	    vfs_getxattr(UFS_NOP_IDMAP, real, OVERLAY_XATTR_METACOPY,
+			 NULL, 0) < 0)
+		return false;
+	pr_warn_ratelimited("unionfs: %pd2: an overlayfs metacopy file in a lower layer: its data is in another layer, not followed (EIO)\n",
+			    real);
+	return true;
 }
 
 /* Walk @path ("/a/b") down from a layer root; NULL if not a directory there. */
@@ -176,21 +252,65 @@ static struct dentry *ufs_walk_layer(struct vfsmount *mnt, const char *path,
 	return cur;
 }
 
-/* The lower directories of a redirected upper directory. */
-static int ufs_lookup_redirect(struct unionfs_fs *fs,
-			       struct unionfs_stack *stack, const char *path)
+/* The path of @real from its layer's @root: "/a/b", "" for the root. */
+static char *ufs_real_relpath(struct dentry *real, struct dentry *root)
 {
-	unsigned int i;
+	char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	char *end, *p;
+	struct dentry *d;
 
-	for (i = fs->has_upper; i < fs->nr_layers; i++) {
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	end = buf + PATH_MAX - 1;
+	*end = '\0';
+	p = end;
+	for (d = dget(real); d != root;) {
+		struct dentry *parent;
+		int len = d->d_name.len;
+
+		if (p - buf < len + 1 || IS_ROOT(d)) {
+			dput(d);
+			kfree(buf);
+			return ERR_PTR(-ENAMETOOLONG);
+		}
+		p -= len;
+		memcpy(p, d->d_name.name, len);
+		*--p = '/';
+		parent = dget_parent(d);
+		dput(d);
+		d = parent;
+	}
+	dput(d);
+	memmove(buf, p, end - p + 1);
+	return buf;
+}
+
+/*
+ * The lower directories of a redirected directory, at @redirect in the
+ * layers from @start down; a directory there that overlayfs renamed sends
+ * the layers below it to where its own redirect points.
+ */
+static int ufs_lookup_redirect(struct unionfs_fs *fs,
+			       struct unionfs_stack *stack,
+			       const char *redirect, unsigned int start)
+{
+	char *path = kstrdup(redirect, GFP_KERNEL);
+	unsigned int i;
+	int err = 0;
+
+	if (!path)
+		return -ENOMEM;
+	for (i = start; i < fs->nr_layers; i++) {
 		struct vfsmount *mnt = fs->layers[i].mnt;
 		bool stop = false;
 		struct dentry *real;
 
 		ufs_stat_inc(fs, lookup_layers);
 		real = ufs_walk_layer(mnt, path, &stop);
-		if (IS_ERR(real))
-			return PTR_ERR(real);
+		if (IS_ERR(real)) {
+			err = PTR_ERR(real);
+			break;
+		}
 		if (stop)
 			break;
 		if (!real)
@@ -202,8 +322,97 @@ static int ufs_lookup_redirect(struct unionfs_fs *fs,
 			stack->opaque = true;
 			break;
 		}
+		err = ufs_follow_ovl_redirect(real, &path);
+		if (err)
+			break;
 	}
-	return 0;
+	kfree(path);
+	return err;
+}
+
+/*
+ * Room for an entry from every lower layer (a redirect may reach each):
+ * the entries move to a bigger stack.
+ */
+static struct unionfs_stack *ufs_stack_grow(struct unionfs_fs *fs,
+					    struct unionfs_stack *stack)
+{
+	struct unionfs_stack *big = ufs_stack_alloc(fs->nr_lowers);
+
+	if (!big)
+		return NULL;
+	memcpy(big->real, stack->real, stack->end * sizeof(stack->real[0]));
+	big->first = stack->first;
+	big->end = stack->end;
+	big->opaque = stack->opaque;
+	big->metacopy = stack->metacopy;
+	stack->end = stack->first;	/* moved, not put */
+	ufs_stack_free(stack);
+	return big;
+}
+
+/*
+ * @real, a directory in the lower layer below @p, was renamed by
+ * overlayfs: *@to gets the path of its lower part, or NULL.
+ */
+static int ufs_lower_ovl_redirect(struct unionfs_fs *fs,
+				  struct unionfs_real *p, struct dentry *real,
+				  char **to)
+{
+	struct dentry *root = fs->layers[p->layer].mnt->mnt_root;
+	char *path;
+	int err;
+
+	*to = NULL;
+	if (vfs_getxattr(UFS_NOP_IDMAP, real, OVERLAY_XATTR_REDIRECT,
+			 NULL, 0) < 0)
+		return 0;
+	path = ufs_real_relpath(p->dentry, root);
+	if (IS_ERR(path))
+		return PTR_ERR(path);
+	/* the parent's path and this name: where a sibling redirect starts */
+	*to = kasprintf(GFP_KERNEL, "%s/%pd", path, real);
+	kfree(path);
+	if (!*to)
+		return -ENOMEM;
+	err = ufs_follow_ovl_redirect(real, to);
+	if (err) {
+		kfree(*to);
+		*to = NULL;
+	}
+	return err;
+}
+
+/*
+ * A redirected directory (ours in the upper layer, overlayfs's in a lower
+ * one) just added to *@stackp from below @p: fill in the lower part from
+ * where the redirect points. 1: done so; 0: no redirect; or an error.
+ */
+static int ufs_dir_redirect(struct unionfs_fs *fs,
+			    struct unionfs_stack **stackp,
+			    struct unionfs_real *p, struct dentry *real)
+{
+	struct unionfs_stack *big;
+	char *redirect;
+	int err;
+
+	if (p->layer == 0 && fs->has_upper) {
+		redirect = ufs_get_redirect(real);
+		err = PTR_ERR_OR_ZERO(redirect);
+	} else {
+		err = ufs_lower_ovl_redirect(fs, p, real, &redirect);
+	}
+	if (err || !redirect)
+		return err;
+	big = ufs_stack_grow(fs, *stackp);
+	if (!big) {
+		kfree(redirect);
+		return -ENOMEM;
+	}
+	*stackp = big;
+	err = ufs_lookup_redirect(fs, big, redirect, p->layer + 1);
+	kfree(redirect);
+	return err ? err : 1;
 }
 
 /*
@@ -251,6 +460,11 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 				dput(real);
 				break;
 			}
+			if (ufs_is_ovl_metacopy(real)) {
+				dput(real);
+				err = -EIO;
+				goto fail;
+			}
 			if (!ufs_metacopy_size_ok(stack->real[0].dentry, real)) {
 				stack->metacopy = false;
 				dput(real);
@@ -287,6 +501,10 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 		slot->dentry = real;
 		slot->layer = p->layer;
 		found++;
+		if (slot != &stack->real[0] && ufs_is_ovl_metacopy(real)) {
+			err = -EIO;
+			goto fail;
+		}
 		if (slot == &stack->real[0] && i + 1 < parent->end &&
 		    ufs_is_metacopy(real)) {
 			stack->metacopy = true;
@@ -298,35 +516,11 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 			stack->opaque = true;
 			break;
 		}
-		if (slot == &stack->real[0]) {
-			char *redirect = ufs_get_redirect(real);
-
-			if (IS_ERR(redirect)) {
-				err = PTR_ERR(redirect);
-				goto fail;
-			}
-			if (redirect) {
-				/* A redirect may reach every lower layer. */
-				struct unionfs_stack *big;
-
-				big = ufs_stack_alloc(fs->nr_lowers);
-				if (!big) {
-					kfree(redirect);
-					err = -ENOMEM;
-					goto fail;
-				}
-				big->real[0] = stack->real[0];
-				big->first = 0;
-				stack->first = 1;	/* moved, not freed */
-				ufs_stack_free(stack);
-				stack = big;
-				err = ufs_lookup_redirect(fs, stack, redirect);
-				kfree(redirect);
-				if (err)
-					goto fail;
-				break;
-			}
-		}
+		err = ufs_dir_redirect(fs, &stack, p, real);
+		if (err < 0)
+			goto fail;
+		if (err)	/* the layers below came from the redirect */
+			break;
 	}
 	if (!found) {
 		ufs_stack_free(stack);
@@ -419,35 +613,9 @@ char *ufs_lower_relpath(struct dentry *dentry)
 {
 	struct unionfs_stack *stack = ufs_stack(dentry);
 	struct unionfs_real *lower = &stack->real[1];
-	struct dentry *root = ufs_layer_mnt(dentry->d_sb, lower->layer)->mnt_root;
-	char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	char *end, *p;
-	struct dentry *d;
 
-	if (!buf)
-		return ERR_PTR(-ENOMEM);
-	end = buf + PATH_MAX - 1;
-	*end = '\0';
-	p = end;
-	for (d = dget(lower->dentry); d != root;) {
-		struct dentry *parent;
-		int len = d->d_name.len;
-
-		if (p - buf < len + 1 || IS_ROOT(d)) {
-			dput(d);
-			kfree(buf);
-			return ERR_PTR(-ENAMETOOLONG);
-		}
-		p -= len;
-		memcpy(p, d->d_name.name, len);
-		*--p = '/';
-		parent = dget_parent(d);
-		dput(d);
-		d = parent;
-	}
-	dput(d);
-	memmove(buf, p, end - p + 1);
-	return buf;
+	return ufs_real_relpath(lower->dentry,
+				ufs_layer_mnt(dentry->d_sb, lower->layer)->mnt_root);
 }
 
 struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,

@@ -30,6 +30,10 @@
 #define UNIONFS_XATTR_METACOPY	UNIONFS_XATTR_PREFIX "metacopy"
 #define OVERLAY_XATTR_PREFIX	XATTR_TRUSTED_PREFIX "overlay."
 #define OVERLAY_XATTR_OPAQUE	OVERLAY_XATTR_PREFIX "opaque"
+/* a renamed directory: where its lower part is ("/a/b", or a sibling "b") */
+#define OVERLAY_XATTR_REDIRECT	OVERLAY_XATTR_PREFIX "redirect"
+/* a file with overlayfs's attributes whose data is in a layer below */
+#define OVERLAY_XATTR_METACOPY	OVERLAY_XATTR_PREFIX "metacopy"
 
 /* Name of the staging directory inside workdir. */
 #define UNIONFS_WORK_STAGING	"staging"

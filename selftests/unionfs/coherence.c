@@ -739,4 +739,106 @@ TEST_F_TIMEOUT(coh, listing_cache_memory_is_bounded, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(0, set_param(DIR_CACHE_PARAM, old, NULL, 0));
 }
 
+/* --- layers written by overlayfs: metacopy files, redirected dirs --- */
+
+/*
+ * What one path shows: "d:<names>" for a directory, "f:<bytes>" for a
+ * file, "e:<errno>" when it cannot be read.
+ */
+static void show_path(const char *root, const char *rel, char *buf,
+		      size_t size)
+{
+	char *p = ufs_path(root, "%s", rel);
+	struct stat st;
+	int n;
+
+	if (lstat(p, &st)) {
+		snprintf(buf, size, "e:%d", errno);
+	} else if (S_ISDIR(st.st_mode)) {
+		n = snprintf(buf, size, "d:");
+		if (list_names(p, buf + n, size - n))
+			snprintf(buf, size, "e:%d", errno);
+	} else {
+		n = snprintf(buf, size, "f:");
+		if (read_small(p, buf + n, size - n) < 0)
+			snprintf(buf, size, "e:%d", errno);
+	}
+	free(p);
+}
+
+static const char * const ovl_paths[] = {
+	"", "dir", "dir2", "dir2/sub", "dir2/f1", "dir2/sub/f2",
+	"meta", "chmodded", "moved-meta", "plain", "gone",
+};
+
+/*
+ * overlayfs (metacopy=on, redirect_dir=on) makes a layer: chown and chmod
+ * leave metacopy files, rename of a lower directory leaves a redirect,
+ * rename of a metacopy file both. Its upper and lower, mounted as unionfs
+ * lowers, must show what overlayfs showed; a file whose data cannot be
+ * found may fail with EIO instead, never read other bytes.
+ */
+TEST_F_TIMEOUT(coh, overlayfs_metacopy_and_redirect_layers, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char want[ARRAY_SIZE(ovl_paths)][4096], got[4096], opts[4096];
+	char *ovl = ufs_path(e->base, "ovl"), *ow = ufs_path(e->base, "ovlwork");
+	char *lo = e->lower[1], *up = e->lower[0];
+	char val[256];
+	unsigned int i;
+
+	ASSERT_EQ(0, ufs_put(lo, "dir/f1", "file one"));
+	ASSERT_EQ(0, ufs_put(lo, "dir/sub/f2", "file two"));
+	ASSERT_EQ(0, ufs_put(lo, "meta", "the data of meta"));
+	ASSERT_EQ(0, ufs_put(lo, "chmodded", "the data of chmodded"));
+	ASSERT_EQ(0, ufs_put(lo, "to-move", "the data of a moved file"));
+	ASSERT_EQ(0, ufs_put(lo, "plain", "plain"));
+	ASSERT_EQ(0, ufs_put(lo, "gone", "deleted"));
+	ASSERT_EQ(0, mkdir(ovl, 0755));
+	ASSERT_EQ(0, mkdir(ow, 0755));
+	snprintf(opts, sizeof(opts),
+		 "lowerdir=%s,upperdir=%s,workdir=%s,metacopy=on,redirect_dir=on",
+		 lo, up, ow);
+	ASSERT_EQ(0, mount("overlay", ovl, "overlay", 0, opts)) TH_LOG("overlay: %s", strerror(errno));
+	EXPECT_EQ(0, chown(ufs_path(ovl, "meta"), 1000, 1000));
+	EXPECT_EQ(0, chmod(ufs_path(ovl, "chmodded"), 0600));
+	EXPECT_EQ(0, chown(ufs_path(ovl, "to-move"), 1000, 1000));
+	EXPECT_EQ(0, rename(ufs_path(ovl, "to-move"), ufs_path(ovl, "moved-meta")));
+	EXPECT_EQ(0, rename(ufs_path(ovl, "dir"), ufs_path(ovl, "dir2")));
+	EXPECT_EQ(0, unlink(ufs_path(ovl, "gone")));
+	for (i = 0; i < ARRAY_SIZE(ovl_paths); i++)
+		show_path(ovl, ovl_paths[i], want[i], sizeof(want[i]));
+	ASSERT_EQ(0, umount(ovl));
+	/* overlayfs did write what this test is about */
+	ASSERT_LE(0, getxattr(ufs_path(up, "meta"), "trusted.overlay.metacopy", val, sizeof(val)));
+	ASSERT_LE(0, getxattr(ufs_path(up, "moved-meta"), "trusted.overlay.metacopy", val, sizeof(val)));
+	ASSERT_LT(0, getxattr(ufs_path(up, "dir2"), "trusted.overlay.redirect", val, sizeof(val)));
+
+	for (i = 0; i < 2; i++)
+		e->fp[i] = ufs_fingerprint(e->lower[i]);
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	for (i = 0; i < ARRAY_SIZE(ovl_paths); i++) {
+		show_path(e->mnt, ovl_paths[i], got, sizeof(got));
+		if (!strcmp(got, want[i]))
+			continue;
+		/* a file whose data is out of reach: refused, never other bytes */
+		if (!strncmp(want[i], "f:", 2) && !strcmp(got, "e:5")) {
+			TH_LOG("%s: EIO (overlayfs read %s)", ovl_paths[i], want[i]);
+			continue;
+		}
+		EXPECT_STREQ(want[i], got) TH_LOG("/%s", ovl_paths[i]);
+	}
+	/* the directory moved by overlayfs keeps its content when moved again */
+	ASSERT_EQ(0, rename(ufs_path(e->mnt, "dir2"), ufs_path(e->mnt, "dir3")));
+	show_path(e->mnt, "dir3", got, sizeof(got));
+	EXPECT_STREQ(want[2], got);
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	show_path(e->mnt, "dir3/sub", got, sizeof(got));
+	EXPECT_STREQ(want[3], got) TH_LOG("/dir3/sub after remount");
+	free(ovl);
+	free(ow);
+}
+
 TEST_HARNESS_MAIN
