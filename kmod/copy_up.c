@@ -615,16 +615,21 @@ int ufs_copy_up_flags(struct dentry *dentry, int flags)
 }
 
 /*
- * For an open for write (@flags are the open's): as ufs_copy_up_flags(),
+ * For an open for write (@flags are the open's): the data is copied up,
  * but where the mount copies up partially, a big file opened for write
  * gets only its attributes now and each chunk of data just before it is
  * first written (chunks.c); a whole-file clone is still taken where the
  * upper can.
+ *
+ * O_TRUNC drops nothing here: the VFS truncates (unionfs_setattr()) only
+ * once the open has succeeded, and an open may still fail after this
+ * (ETXTBSY, the upper refusing the open's flags). Where the mount can,
+ * only the attributes come up now, so an O_TRUNC open copies no data.
  */
 int ufs_copy_up_for_write(struct dentry *dentry, int flags)
 {
-	if (flags & O_TRUNC)
-		return ufs_copy_up_mode(dentry, UFS_COPY_NO_DATA);
+	if ((flags & O_TRUNC) && UFS_FS(dentry->d_sb)->metacopy)
+		return ufs_copy_up_mode(dentry, UFS_COPY_META);
 	/*
 	 * Read-write opens too: pages written through a shared mapping come
 	 * up at writeback, chunk by chunk, like writes (unionfs_writepages()).

@@ -19,9 +19,10 @@ static struct file *ufs_real_file(struct file *file)
 }
 
 /*
- * Opening for write (or with O_TRUNC) copies the file up first (without
- * its data when O_TRUNC drops it anyway; chunk by chunk as it is written
- * where the mount copies up partially); a read-only open never does. A
+ * Opening for write (or with O_TRUNC) copies the file up first (only its
+ * attributes for O_TRUNC, whose truncate comes after the open succeeded;
+ * chunk by chunk as it is written where the mount copies up partially); a
+ * read-only open never does. A
  * descriptor opened read-only before a copy-up keeps reading the lower
  * file it opened. A metacopy file is opened in the upper layer and its
  * reads take each chunk from where it is (ufs_read_merged()).

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
 
@@ -308,6 +309,200 @@ TEST_F_TIMEOUT(ig, rwf_nowait_never_waits_for_a_chunk_copy, UFS_TEST_TIMEOUT)
 	close(fd);
 	EXPECT_EQ('W', byte_at(path, 128 << 10));
 	EXPECT_EQ('L', byte_at(path, (128 << 10) + 1));
+}
+
+/* The whole of @path (malloc'd, *len bytes), or NULL. */
+static char *slurp(const char *path, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	while ((r = read(fd, buf + n, cap - n)) > 0) {
+		n += r;
+		if (n == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	size_t len;
+	char *data = slurp(from, &len);
+	int fd, ret = -1;
+
+	if (!data)
+		return -1;
+	fd = open(to, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	if (fd >= 0 && write(fd, data, len) == (ssize_t)len)
+		ret = 0;
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	return ret;
+}
+
+/* Does @path hold exactly @len bytes of @want? */
+static int same_data(const char *path, const char *want, size_t len)
+{
+	size_t n;
+	char *got = slurp(path, &n);
+	int ret = got && n == len && !memcmp(got, want, len);
+
+	free(got);
+	return ret;
+}
+
+/*
+ * Run @prog (cat, blocked reading a pipe) until it has been executed: its
+ * /proc/PID/exe names @prog. Returns the pid; *wfd the pipe's write end.
+ */
+static pid_t run_blocked(const char *prog, int *wfd)
+{
+	char exe[PATH_MAX], link[64];
+	int p[2];
+	pid_t pid;
+	ssize_t n;
+	long i;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		dup2(p[0], 0);
+		close(p[1]);
+		execl(prog, "cat", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	*wfd = p[1];
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	for (i = 0; i < 100000000; i++) {
+		n = readlink(link, exe, sizeof(exe) - 1);
+		if (n > 0) {
+			exe[n] = '\0';
+			if (!strcmp(exe, prog))
+				return pid;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		sched_yield();
+	}
+	return -1;
+}
+
+/*
+ * An open with O_TRUNC that fails after the union has opened the file
+ * (the VFS truncates after ->open, and refuses with ETXTBSY a file being
+ * executed, even for O_RDONLY|O_TRUNC) leaves the data as it was: for a
+ * lower file (copied up by the open) and a metacopy file (chmod'ed). The
+ * same open on a bare file of the backing fs fails the same way.
+ */
+TEST_F_TIMEOUT(ig, o_trunc_open_that_fails_keeps_the_data, UFS_TEST_TIMEOUT)
+{
+	static const char *const names[] = { "prog", "prog-chmod" };
+	struct ufs_env *e = &self->e;
+	char *bare = ufs_path(self->bare, "prog");
+	size_t len;
+	char *want = slurp("/usr/bin/cat", &len);
+	unsigned int i;
+	int fd, wfd;
+	pid_t pid;
+
+	ASSERT_NE(NULL, want);
+	ASSERT_EQ(0, umount2(e->mnt, 0));
+	e->mounted = 0;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, copy_file("/usr/bin/cat",
+				       ufs_path(e->lower[0], "%s", names[i]), 0755));
+	ASSERT_EQ(0, copy_file("/usr/bin/cat", bare, 0755));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "prog-chmod"), 0700));
+
+	/* the bare fs: ETXTBSY, nothing truncated */
+	pid = run_blocked(bare, &wfd);
+	ASSERT_LT(0, pid);
+	fd = open(bare, O_RDONLY | O_TRUNC);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(ETXTBSY, errno);
+	close(wfd);
+	waitpid(pid, NULL, 0);
+	EXPECT_TRUE(same_data(bare, want, len));
+
+	for (i = 0; i < 2; i++) {
+		char *path = ufs_path(e->mnt, "%s", names[i]);
+
+		pid = run_blocked(path, &wfd);
+		ASSERT_LT(0, pid) TH_LOG("name %u did not run", i);
+		fd = open(path, O_RDONLY | O_TRUNC);
+		EXPECT_EQ(-1, fd);
+		EXPECT_EQ(ETXTBSY, errno);
+		close(wfd);
+		waitpid(pid, NULL, 0);
+		EXPECT_TRUE(same_data(path, want, len)) TH_LOG("name %u emptied", i);
+		free(path);
+	}
+	/* and so it stays on disk */
+	ASSERT_EQ(0, umount2(e->mnt, 0));
+	e->mounted = 0;
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	for (i = 0; i < 2; i++)
+		EXPECT_TRUE(same_data(ufs_path(e->mnt, "%s", names[i]), want, len))
+			TH_LOG("name %u emptied after remount", i);
+	/* an O_TRUNC open that succeeds still empties it */
+	fd = open(ufs_path(e->mnt, "prog"), O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_TRUE(same_data(ufs_path(e->mnt, "prog"), "", 0));
+	free(want);
+	free(bare);
+}
+
+/*
+ * O_DIRECT|O_TRUNC where the backing fs may refuse O_DIRECT (tmpfs on
+ * 6.1): the union's open fails as the bare fs's does, and then the data
+ * is still there; where it succeeds the file is empty.
+ */
+TEST_F_TIMEOUT(ig, o_trunc_o_direct_as_on_the_bare_fs, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *bare = ufs_path(self->bare, "f");
+	char *path = ufs_path(e->mnt, "f");
+	char want_bare[32], got_union[32];
+	const char *got;
+	int fd;
+
+	ASSERT_EQ(0, ufs_put(self->bare, "f", "AAAA"));
+	fd = open(bare, O_WRONLY | O_TRUNC | O_DIRECT);
+	snprintf(want_bare, sizeof(want_bare), "%s",
+		 fd >= 0 ? "ok" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	fd = open(path, O_WRONLY | O_TRUNC | O_DIRECT);
+	snprintf(got_union, sizeof(got_union), "%s",
+		 fd >= 0 ? "ok" : strerror(errno));
+	EXPECT_STREQ(want_bare, got_union);
+	if (fd >= 0)
+		close(fd);
+	got = ufs_get(e->mnt, "f");
+	ASSERT_NE(NULL, got);
+	EXPECT_STREQ(fd >= 0 ? "" : "AAAA", got);
+	free(bare);
+	free(path);
 }
 
 TEST_HARNESS_MAIN
