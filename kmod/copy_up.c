@@ -228,6 +228,32 @@ static int ufs_create_staging(struct unionfs_fs *fs, struct dentry *tmp,
 	}
 }
 
+/*
+ * Make the staging object with the credentials an LSM asks for a copy of
+ * @dentry (security_inode_copy_up(): SELinux gives it the label of the
+ * object copied, not the mounter's).
+ */
+static int ufs_create_staging_as(struct unionfs_fs *fs, struct dentry *dentry,
+				 struct dentry *tmp, struct dentry *lower,
+				 const struct kstat *stat)
+{
+	struct cred *cred = NULL;
+	const struct cred *old = NULL;
+	int err;
+
+	err = security_inode_copy_up(dentry, &cred);
+	if (err)
+		return err;
+	if (cred)
+		old = override_creds(cred);
+	err = ufs_create_staging(fs, tmp, lower, stat);
+	if (cred) {
+		revert_creds(old);
+		put_cred(cred);
+	}
+	return err;
+}
+
 /* Record the union inode number so st_ino survives umount/mount. */
 static int ufs_set_origin_ino(struct unionfs_fs *fs, struct dentry *tmp,
 			      u64 ino)
@@ -314,7 +340,8 @@ static int ufs_copy_up_one(struct dentry *dentry, enum ufs_copy_mode mode)
 		err = PTR_ERR(tmp);
 		tmp = NULL;
 	} else {
-		err = ufs_create_staging(fs, tmp, lower.dentry, &stat);
+		err = ufs_create_staging_as(fs, dentry, tmp, lower.dentry,
+					    &stat);
 	}
 	inode_unlock(d_inode(fs->staging));
 	mnt_drop_write(umnt);

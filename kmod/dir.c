@@ -14,26 +14,36 @@
 #include <linux/xattr.h>
 #include <linux/cred.h>
 #include <linux/posix_acl.h>
+#include <linux/security.h>
 #include "unionfs.h"
 
 /*
- * Credentials for creating objects: the mounter's, but owned by the
- * caller (fsuid/fsgid), as if the caller had created them.
+ * Credentials for creating @dentry: the mounter's, but owned by the
+ * caller (fsuid/fsgid), as if the caller had created it; an LSM may
+ * adjust them too (security_dentry_create_files_as(): SELinux labels
+ * the object as one the caller made).
  */
-static const struct cred *ufs_creator_as_caller(struct super_block *sb)
+static const struct cred *ufs_creator_as_caller(struct dentry *dentry,
+						umode_t mode)
 {
-	kuid_t fsuid = current_fsuid();
-	kgid_t fsgid = current_fsgid();
+	const struct cred *caller = current_cred();
 	const struct cred *old;
 	struct cred *cred;
+	int err;
 
-	old = ufs_override_creds(sb);
+	old = ufs_override_creds(dentry->d_sb);
 	cred = prepare_creds();		/* a copy of the mounter's */
 	revert_creds(old);
 	if (!cred)
 		return ERR_PTR(-ENOMEM);
-	cred->fsuid = fsuid;
-	cred->fsgid = fsgid;
+	cred->fsuid = caller->fsuid;
+	cred->fsgid = caller->fsgid;
+	err = security_dentry_create_files_as(dentry, mode, &dentry->d_name,
+					      caller, cred);
+	if (err) {
+		put_cred(cred);
+		return ERR_PTR(err);
+	}
 	return cred;
 }
 
@@ -245,7 +255,7 @@ static int ufs_create_object(struct inode *dir, struct dentry *dentry,
 		return err;
 	uparent = ufs_upper(dentry->d_parent);
 
-	cred = ufs_creator_as_caller(sb);
+	cred = ufs_creator_as_caller(dentry, obj->mode);
 	if (IS_ERR(cred))
 		return PTR_ERR(cred);
 	old = override_creds(cred);
@@ -402,7 +412,7 @@ static int unionfs_tmpfile(UFS_IDMAP_T *idmap, struct inode *dir,
 	stack = ufs_stack_alloc(0);
 	if (!stack)
 		return -ENOMEM;
-	cred = ufs_creator_as_caller(sb);
+	cred = ufs_creator_as_caller(dentry, mode);
 	if (IS_ERR(cred)) {
 		ufs_stack_free(stack);
 		return PTR_ERR(cred);
