@@ -70,6 +70,12 @@ static inline int ufs_layer_set_acl(struct vfsmount *mnt, struct dentry *real,
 	return vfs_set_acl(mnt_idmap(mnt), real, posix_acl_xattr_name(type), acl);
 }
 
+static inline int ufs_layer_remove_acl(struct vfsmount *mnt,
+				       struct dentry *real, int type)
+{
+	return vfs_remove_acl(mnt_idmap(mnt), real, posix_acl_xattr_name(type));
+}
+
 #define UFS_ACL_OPS(inode_acl_fn, acl_fn, set_acl_fn)	\
 	.get_inode_acl	= inode_acl_fn,			\
 	.get_acl	= acl_fn,			\
@@ -205,6 +211,19 @@ static inline int ufs_layer_set_acl(struct vfsmount *mnt, struct dentry *real,
 				    int type, struct posix_acl *acl)
 {
 	return set_posix_acl(mnt_user_ns(mnt), d_inode(real), type, acl);
+}
+
+/* 6.1's removexattr path holds the inode lock around set_posix_acl. */
+static inline int ufs_layer_remove_acl(struct vfsmount *mnt,
+				       struct dentry *real, int type)
+{
+	struct inode *inode = d_inode(real);
+	int err;
+
+	inode_lock(inode);
+	err = set_posix_acl(mnt_user_ns(mnt), inode, type, NULL);
+	inode_unlock(inode);
+	return err;
 }
 
 /* 6.1 reads ACLs through ->get_acl and sets them through xattr handlers. */

@@ -560,6 +560,27 @@ static int ufs_check_dtype(struct fs_context *fc, struct unionfs_fs *fs)
 }
 
 /*
+ * Copy-ups are made in workdir/staging, and a new object there inherits
+ * staging's default ACL, which staging inherits from a workdir that has
+ * one: the copy would then carry ACL entries (and a mode cut by their mask)
+ * that the lower object never had. Staging holds no ACL of its own.
+ */
+static int ufs_staging_drop_acls(struct fs_context *fc, struct unionfs_fs *fs)
+{
+	static const int types[] = { ACL_TYPE_DEFAULT, ACL_TYPE_ACCESS };
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		err = ufs_layer_remove_acl(fs->workdir.mnt, fs->staging,
+					   types[i]);
+		if (err && err != -ENODATA && err != -EOPNOTSUPP)
+			return ufs_invalfc(fc, "workdir: cannot remove the ACLs of \"%s\" (%d)",
+					   UNIONFS_WORK_STAGING, err);
+	}
+	return 0;
+}
+
+/*
  * Prepare workdir/staging (created if missing) and check that the upper
  * filesystem takes trusted xattrs, which whiteouts and opaque dirs need,
  * and reports file types in readdir.
@@ -605,6 +626,9 @@ static int ufs_setup_workdir(struct fs_context *fc, struct unionfs_fs *fs)
 
 		ufs_clean_dir(&spath, true);
 	}
+	err = ufs_staging_drop_acls(fc, fs);
+	if (err)
+		goto out;
 
 	err = vfs_setxattr(idmap, staging, UNIONFS_XATTR_PREFIX "check",
 			   "y", 1, 0);

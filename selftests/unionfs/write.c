@@ -884,6 +884,54 @@ TEST_F_TIMEOUT(w, acls_copied_up_exactly, UFS_TEST_TIMEOUT)
 			      "system.posix_acl_access", got, sizeof(got)));
 }
 
+/*
+ * A default ACL on workdir must not reach copy-ups: they are made in
+ * workdir/staging, which would inherit it (overlayfs strips its work dir's
+ * ACLs at mount for the same reason; fstests overlay/023).
+ */
+TEST_F_TIMEOUT(w, workdir_default_acl_reaches_no_copy_up, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	/* user:1000:rwx, and a mask that would cut the group bits */
+	static const unsigned char acl[] = {
+		2, 0, 0, 0,
+		1, 0, 7, 0, 0xff, 0xff, 0xff, 0xff,
+		2, 0, 7, 0, 0xe8, 3, 0, 0,
+		4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+		0x10, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+		0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+	};
+	unsigned char got[128];
+	struct stat lst, ust;
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	if (setxattr(e->work, "system.posix_acl_default", acl, sizeof(acl), 0))
+		SKIP(return, "backing fs has no POSIX ACLs");
+	/* the next mount makes workdir/staging afresh, under that ACL */
+	rmdir(ufs_path(e->work, "staging"));
+	ASSERT_EQ(0, chmod(ufs_path(e->lower[1], "dir/b"), 0664));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	ASSERT_EQ(0, ufs_put(e->mnt, "dir/b", "B"));
+	ASSERT_EQ(0, ufs_mkdir_in(e->mnt, "dir/newdir"));
+	ASSERT_EQ(0, stat(ufs_path(e->lower[1], "dir/b"), &lst));
+	ASSERT_EQ(0, stat(ufs_path(e->upper, "dir/b"), &ust));
+	EXPECT_EQ(lst.st_mode, ust.st_mode);
+	EXPECT_EQ(-1, getxattr(ufs_path(e->upper, "dir/b"),
+			       "system.posix_acl_access", got, sizeof(got)));
+	EXPECT_EQ(ENODATA, errno);
+	EXPECT_EQ(-1, getxattr(ufs_path(e->upper, "dir"),
+			       "system.posix_acl_default", got, sizeof(got)));
+	EXPECT_EQ(ENODATA, errno);
+	EXPECT_EQ(-1, getxattr(ufs_path(e->upper, "dir/newdir"),
+			       "system.posix_acl_default", got, sizeof(got)));
+	EXPECT_EQ(ENODATA, errno);
+	EXPECT_EQ(-1, getxattr(ufs_path(e->work, "staging"),
+			       "system.posix_acl_default", got, sizeof(got)));
+	EXPECT_EQ(ENODATA, errno);
+}
+
 /* Whole-stack tests that build their own layers. */
 FIXTURE(big) {
 	int unused;
