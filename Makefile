@@ -4,6 +4,7 @@
 #   make KVER=K     only for kernel K
 #   make check      the whole suite in QEMU on 6.1 and 6.12, summary by prove
 #   make check-debug  the suite on a KASAN+lockdep 6.1 kernel (built once, cached)
+#   make check-mutants  one-line breakages of kmod/ the suite must catch (KVER=, default 6.1)
 #   make soak       the differential oracle for hours: SOAK_SEQS sequences (0: until SOAK_TIMEOUT)
 #   make lint       checkpatch --strict, sparse on both kernels, userspace -Werror
 #   make demo       boot a guest and show a union at work
@@ -32,7 +33,7 @@ EXTRA_KFLAGS := W=1
 CC := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: all kmod userspace selftests check check-run check-debug soak soak-run lint demo demo-run shell bench deps clean reliability-report \
+.PHONY: all kmod userspace selftests check check-run check-debug check-mutants soak soak-run lint demo demo-run shell bench deps clean reliability-report \
 	fstests fstests-run fstests-ci fstests-ci-run fstests-report
 all: kmod userspace selftests
 
@@ -65,6 +66,10 @@ check-run:
 check-debug: deps
 	$(MAKE) all
 	$(TOP)/scripts/vm/check --debug
+
+check-mutants: deps
+	$(MAKE) all
+	$(TOP)/scripts/check-mutants $(if $(KVER),--kver $(KVER))
 
 # Long run of the differential oracle (overlayfs vs unionfs) in one guest:
 # 100 000 seeded sequences of 100 operations by default, SOAK_SEQS=0 for no
