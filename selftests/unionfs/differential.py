@@ -138,11 +138,15 @@ def visible(dirpath, names):
                   if lstat_err(os.path.join(dirpath, n)) != errno.ENOENT)
 
 
-def describe(root, owners=False):
+def describe(root, owners=False, ours=False):
     """Map relative path -> description of what the union shows there.
 
     One lstat per name: a listed name that does not look up (ENOENT) is
-    left out, as visible() does."""
+    left out, as visible() does, on overlayfs (it lists whiteouts of a
+    directory only one lower holds). With @ours (the unionfs side), such a
+    name is kept, marked, so that it differs: unionfs never lists what it
+    cannot look up (a stale listing). Also with @ours: its private
+    trusted.unionfs.* xattrs never show."""
     out = {}
 
     def walk(dirpath, prefix):
@@ -154,6 +158,8 @@ def describe(root, owners=False):
                 st = os.lstat(p)
             except OSError as e:
                 if e.errno == errno.ENOENT:
+                    if ours:
+                        out[prefix + name] = "listed, but lstat says ENOENT"
                     continue
                 raise
             shown.append(name)
@@ -177,6 +183,11 @@ def describe(root, owners=False):
                 # unionfs hides both (deliberate): compare overlay's.
                 d["private"] = [n for n in names
                                 if n.startswith("trusted.overlay.")]
+                if ours:
+                    leaked = [n for n in names
+                              if n.startswith("trusted.unionfs.")]
+                    if leaked:
+                        d["leaked"] = leaked
             except OSError as e:
                 d["xattrs"] = "errno %d" % e.errno
             out[rel] = d
@@ -442,7 +453,7 @@ def run_batch(seqs, base, listing=False):
                                      % ((i,) + op + (eo, eu)))
                         break
                 diffs += compare_trees(describe(ro, True),
-                                       describe(ru, True))
+                                       describe(ru, True, ours=True))
                 if diffs:
                     results[k] = diffs
             # What the upper holds (metacopy marks, redirects, whiteouts)
@@ -455,7 +466,8 @@ def run_batch(seqs, base, listing=False):
                     continue
                 diffs = compare_trees(
                     describe(os.path.join(mounts["overlay"], "s%d" % k), True),
-                    describe(os.path.join(mounts["unionfs"], "s%d" % k), True))
+                    describe(os.path.join(mounts["unionfs"], "s%d" % k), True,
+                             ours=True))
                 if diffs:
                     results[k] = ["after unionfs remount: " + d for d in diffs]
         finally:
@@ -557,7 +569,7 @@ def run_seed(seed, base):
             return ["unionfs refused a stack overlayfs mounts: %s" % e]
         try:
             o = describe(omnt)
-            u = describe(umnt)
+            u = describe(umnt, ours=True)
             diffs = compare_trees(o, u)
             # lookups of every name either side knows, plus absent ones
             probes = set(o) | set(u)
