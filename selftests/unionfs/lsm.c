@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The LSM hooks of a union (issue 14 item 7): a copy-up asks
+ * security_inode_copy_up(), an object made as the caller asks
+ * security_dentry_create_files_as(). Proof without SELinux or Smack: a BPF
+ * LSM program (lsm_hooks.bpf.c) refuses both hooks to this test's process
+ * only; what the union then does shows whether it asked.
+ */
+#include <bpf/libbpf.h>
+#include "ufs_test.h"
+#include "kselftest_harness.h"
+#include "lsm_hooks.skel.h"
+
+/* 1: "bpf" is an active LSM, 0: it is not, -1: cannot tell */
+static int bpf_lsm_active(void)
+{
+	const char *lsm = "/sys/kernel/security/lsm";
+	char buf[512], *tok, *save;
+	ssize_t n;
+	int fd;
+
+	fd = open(lsm, O_RDONLY);
+	if (fd < 0 && errno == ENOENT &&
+	    !mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL))
+		fd = open(lsm, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (!strcmp(tok, "bpf"))
+			return 1;
+	return 0;
+}
+
+/* The hooks, refusing this process from now until lsm_hooks__destroy(). */
+static struct lsm_hooks *refuse_hooks(void)
+{
+	struct lsm_hooks *skel = lsm_hooks__open();
+
+	if (!skel)
+		return NULL;
+	skel->rodata->target_tgid = getpid();
+	if (lsm_hooks__load(skel) || lsm_hooks__attach(skel)) {
+		lsm_hooks__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+FIXTURE(lsm) {
+	struct ufs_env e;
+};
+
+FIXTURE_SETUP(lsm)
+{
+	int active = bpf_lsm_active();
+
+	ASSERT_EQ(0, ufs_env_init(&self->e, 1));
+	ASSERT_NE(-1, active) TH_LOG("cannot read /sys/kernel/security/lsm: %s",
+				     strerror(errno));
+	if (!active)
+		SKIP(return, "the kernel runs without the BPF LSM (not in /sys/kernel/security/lsm)");
+}
+
+FIXTURE_TEARDOWN(lsm)
+{
+	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
+	ufs_env_fini(&self->e);
+}
+
+static char *M(struct ufs_env *e, const char *rel)
+{
+	return ufs_path(e->mnt, "%s", rel);
+}
+
+static int write_str(const char *path, int flags, const char *s)
+{
+	int fd = open(path, O_WRONLY | flags, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/*
+ * Copying a lower file up asks the LSM: refused, the write fails with the
+ * LSM's EPERM and nothing reaches the upper; allowed again, it works.
+ */
+TEST_F_TIMEOUT(lsm, copy_up_asks_the_lsm, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct lsm_hooks *skel;
+	char *data = M(e, "data"), *meta = M(e, "meta");
+
+	ASSERT_EQ(0, ufs_put(e->lower[0], "data", "lower"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "meta", "lower"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	skel = refuse_hooks();
+	ASSERT_NE(NULL, skel) TH_LOG("cannot load/attach the BPF LSM program");
+	errno = 0;
+	EXPECT_EQ(-1, write_str(data, 0, "union"));
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(-1, chmod(meta, 0600));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_LE(2, skel->bss->copy_up_denied);
+	EXPECT_EQ(0, ufs_exists(e->upper, "data"));
+	EXPECT_EQ(0, ufs_exists(e->upper, "meta"));
+	EXPECT_STREQ("lower", ufs_get(e->mnt, "data"));
+	lsm_hooks__destroy(skel);
+
+	EXPECT_EQ(0, write_str(data, O_TRUNC, "union"));
+	EXPECT_STREQ("union", ufs_get(e->mnt, "data"));
+	EXPECT_STREQ("union", ufs_get(e->upper, "data"));
+	EXPECT_EQ(0, chmod(meta, 0600));
+	EXPECT_EQ(1, ufs_exists(e->upper, "meta"));
+	free(data);
+	free(meta);
+}
+
+/*
+ * Making an object as the caller asks the LSM, over a whiteout (made in
+ * the staging directory, renamed into place) as for a new name.
+ */
+TEST_F_TIMEOUT(lsm, create_as_caller_asks_the_lsm, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct lsm_hooks *skel;
+	char *gone = M(e, "gone"), *dir = M(e, "newdir");
+
+	ASSERT_EQ(0, ufs_put(e->lower[0], "gone", "lower"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, unlink(gone));
+
+	skel = refuse_hooks();
+	ASSERT_NE(NULL, skel) TH_LOG("cannot load/attach the BPF LSM program");
+	errno = 0;
+	EXPECT_EQ(-1, write_str(gone, O_CREAT | O_EXCL, "new"));
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(-1, mkdir(dir, 0755));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_LE(2, skel->bss->create_as_denied);
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "gone"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "newdir"));
+	lsm_hooks__destroy(skel);
+
+	EXPECT_EQ(0, write_str(gone, O_CREAT | O_EXCL, "new"));
+	EXPECT_STREQ("new", ufs_get(e->mnt, "gone"));
+	EXPECT_EQ(0, mkdir(dir, 0755));
+	free(gone);
+	free(dir);
+}
+
+TEST_HARNESS_MAIN
