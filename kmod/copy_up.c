@@ -426,6 +426,7 @@ out_drop:
 	ui->upper = igrab(d_inode(tmp));
 	/* pairs with ufs_real_inode(): upper is complete before it shows */
 	smp_store_release(&ui->real, ui->upper);
+	ufs_inode_rehash(d_inode(dentry));
 	ufs_stat_inc(fs, copy_ups);
 	goto out_put;
 

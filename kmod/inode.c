@@ -138,6 +138,23 @@ static void ufs_origin_ino(struct super_block *sb, struct dentry *upper,
 	revert_creds(old);
 }
 
+/*
+ * Copy-up gave @inode its upper inode: from now on it is found by that,
+ * as a new lookup of its name looks for it. An inode that outlives its
+ * dentry (pages written through a mapping still dirty, an inotify watch)
+ * must not get a twin with its own page cache and chunk map. Lookups of
+ * the name cannot run meanwhile: the dentry being copied up is positive
+ * and hashed, and a fresh upper file has no other name.
+ */
+void ufs_inode_rehash(struct inode *inode)
+{
+	struct unionfs_inode *ui = UFS_I(inode);
+
+	remove_inode_hash(inode);
+	ui->key = ui->upper;
+	__insert_inode_hash(inode, (unsigned long)ui->upper);
+}
+
 struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_stack *stack,
 			    bool merged_dir)
 {

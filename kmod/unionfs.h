@@ -348,6 +348,7 @@ extern const struct xattr_handler **unionfs_xattr_handlers;
 struct inode *ufs_get_inode(struct super_block *sb, struct unionfs_stack *stack,
 			    bool merged_dir);
 void ufs_copy_attr(struct inode *inode, struct inode *real);
+void ufs_inode_rehash(struct inode *inode);
 u64 ufs_ino(struct unionfs_fs *fs, unsigned int layer, u64 real_ino);
 bool ufs_read_origin_ino(struct dentry *upper, u64 *ino);
 bool ufs_is_private_xattr(const char *name);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/mman.h>
+#include <sys/inotify.h>
 #include <linux/capability.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
@@ -774,6 +775,101 @@ TEST_F_TIMEOUT(mc, shared_writable_mapping_of_a_partial_file, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(pattern_at(BIG - 1), read_at(ufs_path(e->mnt, "d/big"), BIG - 1, 1)[0]);
 	if (!can_clone())
 		EXPECT_TRUE(marked(ufs_path(e->upper, "d/big")));
+}
+
+/* Write @val to /proc/sys/vm/@name; its old value in @old (if not NULL). */
+static int set_vm(const char *name, const char *val, char *old, size_t len)
+{
+	char path[128];
+	int fd, ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/vm/%s", name);
+	/* drop_caches is write-only */
+	fd = open(path, old ? O_RDWR : O_WRONLY);
+	if (fd < 0)
+		return -1;
+	if (old) {
+		ssize_t n = read(fd, old, len - 1);
+
+		if (n <= 0)
+			goto out;
+		old[n] = '\0';
+	}
+	if (pwrite(fd, val, strlen(val), 0) == (ssize_t)strlen(val))
+		ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+/*
+ * A union inode that outlives its dentry after a copy-up (pages written
+ * through a mapping, still dirty; an inotify watch) is the inode a new
+ * lookup of the name finds: a second inode would have its own chunk map,
+ * and writeback of the first one would copy the chunk up again over the
+ * second one's write; the watch would not see writes to the name.
+ *
+ * The pages must wait for the sync: periodic writeback is set to an hour
+ * while they do. (0 would not do: a bdi's first dirty inode then wakes
+ * its flusher at once, and the background flush of a new bdi writes
+ * whatever it has.)
+ */
+TEST_F_TIMEOUT(mc, copied_up_inode_outliving_its_dentry_is_found_again, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *path = ufs_path(e->mnt, "d/big");
+	char old_wb[32], ev[256];
+	struct stat st1, st2;
+	int fd, in, i;
+	char *map;
+
+	ASSERT_EQ(0, set_vm("dirty_writeback_centisecs", "360000", old_wb, sizeof(old_wb)));
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st1));
+	map = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[0] = 'X';
+	munmap(map, BIG);
+	close(fd);
+	/* the watch holds the union inode whatever writeback does */
+	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	ASSERT_LE(0, in);
+	ASSERT_LE(0, inotify_add_watch(in, path, IN_MODIFY));
+	/*
+	 * The dentry goes, the inode stays: the first round of drop_caches
+	 * only takes the dentry's "referenced" mark, the second frees it.
+	 * Nothing touches the name between them; the stat after them looks
+	 * it up again (the lookups counter says when).
+	 */
+	for (i = 0; i < 20; i++) {
+		long long before = counter(e->upper, "lookups");
+
+		ASSERT_EQ(0, set_vm("drop_caches", "2", NULL, 0));
+		ASSERT_EQ(0, set_vm("drop_caches", "2", NULL, 0));
+		ASSERT_EQ(0, set_vm("drop_caches", "2", NULL, 0));
+		ASSERT_EQ(0, stat(path, &st2));
+		if (counter(e->upper, "lookups") > before)
+			break;
+	}
+	ASSERT_GT(20, i);
+	EXPECT_EQ(st1.st_ino, st2.st_ino);
+	ASSERT_EQ(0, pwrite_at(path, O_WRONLY, "Y", 8192));
+	/* the write went to the watched inode */
+	EXPECT_LT(0, read(in, ev, sizeof(ev)));
+	ASSERT_EQ(0, stat(path, &st2));
+	EXPECT_EQ(st1.st_ino, st2.st_ino);
+	sync();
+	set_vm("dirty_writeback_centisecs", old_wb, NULL, 0);
+	close(in);
+	EXPECT_STREQ("X", read_at(path, 0, 1));
+	EXPECT_STREQ("Y", read_at(path, 8192, 1));
+	EXPECT_EQ(pattern_at(8193), read_at(path, 8193, 1)[0]);
+	ASSERT_EQ(0, remount(e));
+	EXPECT_STREQ("X", read_at(path, 0, 1));
+	EXPECT_STREQ("Y", read_at(path, 8192, 1));
+	EXPECT_EQ(pattern_at(BIG - 1), read_at(path, BIG - 1, 1)[0]);
+	free(path);
 }
 
 /*
