@@ -567,7 +567,9 @@ int unionfs_fileattr_get(struct dentry *dentry, struct fileattr *fa)
  * chattr, after the VFS checked the caller (owner, CAP_LINUX_IMMUTABLE
  * for append-only and immutable): on the upper copy, which gets all its
  * data first, as an append-only or immutable upper file cannot take it
- * later.
+ * later. That includes pages written through a shared mapping of a
+ * partial file: they go out (and bring their chunks up) before the rest
+ * of the data is copied and the flag is set.
  */
 int unionfs_fileattr_set(UFS_IDMAP_T *idmap, struct dentry *dentry,
 			 struct fileattr *fa)
@@ -578,6 +580,9 @@ int unionfs_fileattr_set(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	struct dentry *upper;
 	int err;
 
+	err = ufs_flush_mapped(d_inode(dentry), 0, LLONG_MAX);
+	if (err)
+		return err;
 	err = ufs_copy_up(dentry);
 	if (err)
 		return err;

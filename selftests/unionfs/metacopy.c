@@ -9,9 +9,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/inotify.h>
 #include <linux/capability.h>
+#include <linux/fs.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
 
@@ -870,6 +872,75 @@ TEST_F_TIMEOUT(mc, copied_up_inode_outliving_its_dentry_is_found_again, UFS_TEST
 	EXPECT_STREQ("Y", read_at(path, 8192, 1));
 	EXPECT_EQ(pattern_at(BIG - 1), read_at(path, BIG - 1, 1)[0]);
 	free(path);
+}
+
+/* Set @set and clear @clear in the inode flags of @path: 0 or errno. */
+static int chflags(const char *path, int set, int clear)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK), flags = 0, err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags))
+		err = errno;
+	flags = (flags | set) & ~clear;
+	if (!err && ioctl(fd, FS_IOC_SETFLAGS, &flags))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * chattr +i or +a of a partial file whose shared mapping holds written
+ * pages not yet written back: the pages reach the upper file before it
+ * gets the rest of the data and the flag, which would refuse them later.
+ * Periodic writeback waits an hour meanwhile (see above).
+ */
+static void chattr_of_a_mapped_partial_file(struct __test_metadata *_metadata,
+					    struct ufs_env *e, int flag)
+{
+	char *path = ufs_path(e->mnt, "d/big");
+	char *upper = ufs_path(e->upper, "d/big");
+	char old_wb[32];
+	char *map;
+	int fd, err;
+
+	ASSERT_EQ(0, set_vm("dirty_writeback_centisecs", "360000", old_wb, sizeof(old_wb)));
+	map = map_big(e, &fd);
+	ASSERT_NE(MAP_FAILED, map);
+	map[2 * CHUNK + 5] = 'M';
+	memcpy(map + BIG - 6, "mapped", 6);
+	err = chflags(path, flag, 0);
+	munmap(map, BIG);
+	close(fd);
+	ASSERT_EQ(0, err);
+	/* the upper file: the mapping's writes and all the rest, no mark */
+	EXPECT_STREQ("M", read_at(upper, 2 * CHUNK + 5, 1));
+	EXPECT_STREQ("mapped", read_at(upper, BIG - 6, 6));
+	EXPECT_EQ(pattern_at(2 * CHUNK + 4), read_at(upper, 2 * CHUNK + 4, 1)[0]);
+	EXPECT_EQ(pattern_at(0), read_at(upper, 0, 1)[0]);
+	EXPECT_FALSE(marked(upper));
+	EXPECT_STREQ("M", read_at(path, 2 * CHUNK + 5, 1));
+	EXPECT_STREQ("mapped", read_at(path, BIG - 6, 6));
+	/* off again: the teardown removes the file */
+	EXPECT_EQ(0, chflags(path, 0, flag));
+	sync();
+	set_vm("dirty_writeback_centisecs", old_wb, NULL, 0);
+	ASSERT_EQ(0, remount(e));
+	EXPECT_STREQ("M", read_at(path, 2 * CHUNK + 5, 1));
+	EXPECT_STREQ("mapped", read_at(path, BIG - 6, 6));
+	free(upper);
+	free(path);
+}
+
+TEST_F_TIMEOUT(mc, chattr_immutable_of_a_mapped_partial_file, UFS_TEST_TIMEOUT)
+{
+	chattr_of_a_mapped_partial_file(_metadata, &self->e, FS_IMMUTABLE_FL);
+}
+
+TEST_F_TIMEOUT(mc, chattr_append_only_of_a_mapped_partial_file, UFS_TEST_TIMEOUT)
+{
+	chattr_of_a_mapped_partial_file(_metadata, &self->e, FS_APPEND_FL);
 }
 
 /*
