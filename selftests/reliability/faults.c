@@ -454,4 +454,174 @@ TEST_F_TIMEOUT(f, eio_flakey_error_writes, UFS_TEST_TIMEOUT)
 	eio_run(_metadata, self, "flakey %s 0 0 1 1 error_writes", 1);
 }
 
+/*
+ * @path is pattern @seed of @size bytes, except that byte @must_off is
+ * @must, and byte @may_off is @may or the pattern. 0: so; 1: different
+ * (a zeroed or stale range); -errno: unreadable.
+ */
+static int pattern_with_writes(const char *path, size_t size, unsigned int seed,
+			       long must_off, char must, long may_off, char may)
+{
+	static unsigned char buf[65536];
+	int fd = open(path, O_RDONLY), diff = 0;
+	size_t off = 0, j;
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || (size_t)st.st_size != size) {
+		close(fd);
+		return 1;
+	}
+	while (!diff && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (j = 0; j < (size_t)n && !diff; j++) {
+			long i = off + j;
+			unsigned char want = rel_byte(seed, i);
+
+			if (i == must_off)
+				want = (unsigned char)must;
+			else if (i == may_off && buf[j] == (unsigned char)may)
+				want = (unsigned char)may;
+			diff = buf[j] != want;
+		}
+		off += n;
+	}
+	if (!diff && n < 0)
+		diff = -errno;
+	close(fd);
+	return diff ? diff : off != size;
+}
+
+/* an I/O error, or the read-only state ext4 falls into after one */
+static int io_failed(long ret)
+{
+	return ret < 0 && (errno == EIO || errno == EROFS);
+}
+
+/*
+ * Partial copy-ups (64 KiB chunks) and the completion of a metadata-only
+ * copy-up while every write to the upper's device fails (dm-flakey
+ * error_writes: the chunk data, the chunk map xattr and the journal all
+ * fail to reach the disk). The writes that were synced before the failure
+ * are kept; what could not be written is reported (EIO, or EROFS once ext4
+ * gave up); reads never show zeros or stale bytes, neither on the failed
+ * device nor after recovery (fsck, remount): each file is its lower
+ * content plus exactly the writes that were made durable, and a chunk the
+ * map marks copied holds its data.
+ */
+TEST_F_TIMEOUT(f, eio_during_partial_copy_up_and_fill, UFS_TEST_TIMEOUT)
+{
+	const size_t big = 8 << 20, meta = 2 << 20;
+	const long late = (1 << 20) + 5;	/* chunk 16 */
+	char buf[65536];
+	struct stat st;
+	int fd, mfd, ret;
+	size_t i;
+
+	ASSERT_EQ(0, setup_upper(self, 64, 1));
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s,upperdir=%s,workdir=%s,chunk=64k",
+		 self->e.lower[0], self->up, self->work);
+	ASSERT_EQ(0, rel_fill(ufs_path(self->e.lower[0], "p"), big, 7));
+	ASSERT_EQ(0, rel_fill(ufs_path(self->e.lower[0], "m"), meta, 9));
+	ASSERT_EQ(0, mount_union(self));
+
+	/* a chunk copied up and synced; a metadata-only copy-up, synced */
+	fd = open(ufs_path(self->e.mnt, "p"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, pwrite(fd, "A", 1, 0));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, chmod(ufs_path(self->e.mnt, "m"), 0600));
+	ASSERT_EQ(0, syncfs(fd));
+	/* the partial copy-up really is partial: the upper file is sparse */
+	ASSERT_EQ(0, stat(ufs_path(self->up, "p"), &st));
+	ASSERT_LT((size_t)st.st_blocks * 512, big / 2);
+
+	dm_table("flakey %s 0 0 1 1 error_writes", self->loop);
+
+	/* a new chunk: its copy or the sync after it fails */
+	ret = pwrite(fd, "B", 1, late);
+	if (ret == 1)
+		ret = fsync(fd);
+	EXPECT_TRUE(io_failed(ret))
+		TH_LOG("a chunk copy-up on a failing device: %d (%s)", ret,
+		       strerror(errno));
+	/* reading that chunk back: its data or an error, never zeros */
+	ret = pread(fd, buf, sizeof(buf), late & ~0xffffL);
+	if (ret >= 0) {
+		EXPECT_EQ((int)sizeof(buf), ret);
+		for (i = 0; i < sizeof(buf); i++) {
+			long at = (late & ~0xffffL) + i;
+
+			if (at == late && buf[i] == 'B')
+				continue;
+			if ((unsigned char)buf[i] != rel_byte(7, at)) {
+				EXPECT_EQ(rel_byte(7, at), (unsigned char)buf[i])
+					TH_LOG("byte %ld", at);
+				break;
+			}
+		}
+	} else {
+		EXPECT_TRUE(io_failed(ret));
+	}
+	close(fd);
+
+	/* completing the metadata-only copy-up (truncate fills it first) */
+	mfd = open(ufs_path(self->e.mnt, "m"), O_RDWR);
+	if (mfd >= 0) {
+		ret = ftruncate(mfd, meta / 2);
+		if (!ret)
+			ret = fsync(mfd);
+		EXPECT_TRUE(io_failed(ret))
+			TH_LOG("completing a metadata-only copy-up on a failing device: %d",
+			       ret);
+		close(mfd);
+	} else {
+		EXPECT_TRUE(io_failed(mfd));
+	}
+
+	/* both unmount; the device works again: fsck, remount, check */
+	EXPECT_EQ(0, rel_umount(self->e.mnt));
+	self->e.mounted = 0;
+	EXPECT_EQ(0, rel_umount(self->fs));
+	self->fs_mounted = 0;
+	dm_table("linear %s 0", self->loop);
+	rel_sh("e2fsck -fy %s >/dev/null 2>&1", self->dev);
+	ASSERT_EQ(0, mount(self->dev, self->fs, "ext4", 0, ""));
+	self->fs_mounted = 1;
+	ASSERT_EQ(0, ufs_mount(self->e.mnt, self->opts));
+	self->e.mounted = 1;
+
+	EXPECT_EQ(0, pattern_with_writes(ufs_path(self->e.mnt, "p"), big, 7,
+					 0, 'A', late, 'B'));
+	ASSERT_EQ(0, stat(ufs_path(self->e.mnt, "m"), &st));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	/* the fill or truncate was not made durable, or all of it was */
+	EXPECT_EQ(0, rel_check(ufs_path(self->e.mnt, "m"),
+			       (size_t)st.st_size == meta ? meta : meta / 2, 9));
+	EXPECT_EQ(0, rel_staging_left(self->work));
+
+	/* and the union works on: the lost write can be made again */
+	fd = open(ufs_path(self->e.mnt, "p"), O_RDWR);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(1, pwrite(fd, "B", 1, late));
+	EXPECT_EQ(0, fsync(fd));
+	close(fd);
+	EXPECT_EQ(0, rel_umount(self->e.mnt));
+	self->e.mounted = 0;
+	ASSERT_EQ(0, ufs_mount(self->e.mnt, self->opts));
+	self->e.mounted = 1;
+	EXPECT_EQ(0, pattern_with_writes(ufs_path(self->e.mnt, "p"), big, 7,
+					 0, 'A', late, 'B'));
+	fd = open(ufs_path(self->e.mnt, "p"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(1, pread(fd, buf, 1, late));
+	EXPECT_EQ('B', buf[0]);
+	close(fd);
+	EXPECT_EQ(0, rel_umount(self->e.mnt));
+	self->e.mounted = 0;
+	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
+}
+
 TEST_HARNESS_MAIN
