@@ -78,6 +78,7 @@ SOAK_SEQS ?= 100000
 SOAK_FIRST ?= 1
 SOAK_TIMEOUT ?= 86400
 SOAK_KVER ?= $(firstword $(KVERS))
+SOAK_FS ?= tmpfs
 soak: deps
 	$(MAKE) all
 	$(MAKE) soak-run
@@ -86,7 +87,7 @@ soak-run:
 	$(TOP)/scripts/vm/run --kver $(SOAK_KVER) --timeout $(SOAK_TIMEOUT) \
 		--results $(BUILD)/results/soak-$(SOAK_KVER) -- \
 		env UNIONFS_DIFF_BUDGET=0 $(TOP)/selftests/unionfs/differential.py \
-		--seeds 0 --seqs $(SOAK_SEQS) --first $(SOAK_FIRST)
+		--seeds 0 --seqs $(SOAK_SEQS) --first $(SOAK_FIRST) --fs "$(SOAK_FS)"
 
 lint: all
 	$(TOP)/scripts/lint $(KVERS)

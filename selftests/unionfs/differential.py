@@ -11,10 +11,14 @@ either tree has.
 
 Write side: seeded sequences of operations (create, write, truncate, chmod,
 chown, unlink, rmdir, mkdir, rename, exchange, link, symlink, mkfifo, xattrs,
-reads, listings...) run through both, each operation's result compared, and
-the trees compared at the end of each sequence, and again after unionfs is
+reads, listings...) run through both, a fifth of them as an unprivileged
+uid, each operation's result compared, and the trees compared at the end of
+each sequence (also owners and link counts), and again after unionfs is
 unmounted and mounted anew (metacopy files, redirects and whiteouts must
-read back the same). To be fast, one pair of
+read back the same). On the unionfs side, also what README promises beyond
+overlayfs: d_ino equals st_ino and d_type the lstat type, st_ino survives
+copy-up and remount, no trusted.unionfs.* xattr shows, and a listed name
+looks up. The layers are on tmpfs, ext4 and xfs in turn. To be fast, one pair of
 mounts serves a batch of sequences: sequence K lives in its own directory sK
 of every layer. A disagreement is replayed alone on fresh mounts and shrunk
 (delta debugging of the operation list) to a minimal reproducer, which is
@@ -24,9 +28,12 @@ usage: differential.py [--seeds N] [--first S] [--seed S]      read side
        differential.py [--seqs N] [--ops N] [--batch N]         write side
        differential.py --replay SEED[:I,J,...]                  one sequence
 --seqs 0 runs write sequences until killed (make soak). Defaults: 20 read
-seeds and 2000 sequences of 100 operations (5 and 200 on the debug kernel),
-within a 900 s budget (UNIONFS_DIFF_SEEDS, UNIONFS_DIFF_SEQS,
-UNIONFS_DIFF_BUDGET).
+seeds, then sequences of 100 operations with the layers on tmpfs (400),
+ext4 (100) and xfs (100; the guest's scratch disks; 5 seeds, tmpfs:100 and
+ext4:30 on the debug kernel); a fifth of the operations run as an
+unprivileged uid. A filesystem whose sequences do not all run within the
+900 s budget fails (UNIONFS_DIFF_SEEDS; UNIONFS_DIFF_SEQS: sequences on
+every filesystem; UNIONFS_DIFF_FS; UNIONFS_DIFF_BUDGET).
 """
 import argparse
 import ctypes
@@ -146,13 +153,27 @@ def describe(root, owners=False, ours=False):
     directory only one lower holds). With @ours (the unionfs side), such a
     name is kept, marked, so that it differs: unionfs never lists what it
     cannot look up (a stale listing). Also with @ours: its private
-    trusted.unionfs.* xattrs never show."""
+    trusted.unionfs.* xattrs never show, the type readdir gives (d_type)
+    is the one lstat gives, and d_ino equals st_ino (README promises both;
+    overlayfs does not promise d_ino without xino)."""
     out = {}
+
+    def dtype_of(entry):
+        if entry.is_symlink():
+            return "lnk"
+        if entry.is_dir(follow_symlinks=False):
+            return "dir"
+        if entry.is_file(follow_symlinks=False):
+            return "reg"
+        return "other"
 
     def walk(dirpath, prefix):
         shown = []
         subdirs = []
-        for name in sorted(os.listdir(dirpath)):
+        with os.scandir(dirpath) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            name = entry.name
             p = os.path.join(dirpath, name)
             try:
                 st = os.lstat(p)
@@ -167,6 +188,18 @@ def describe(root, owners=False, ours=False):
             d = {"mode": oct(st.st_mode), "nlink_dir": None}
             if owners:
                 d["owner"] = (st.st_uid, st.st_gid)
+            if ours:
+                stype = ("lnk" if S_ISLNK(st.st_mode) else
+                         "dir" if S_ISDIR(st.st_mode) else
+                         "reg" if S_ISREG(st.st_mode) else "other")
+                if dtype_of(entry) != stype:
+                    d["d_type"] = "readdir says %s, lstat %s" % (
+                        dtype_of(entry), stype)
+                if entry.inode() != st.st_ino:
+                    d["d_ino"] = "d_ino %d != st_ino %d" % (entry.inode(),
+                                                           st.st_ino)
+            if not S_ISDIR(st.st_mode):
+                d["nlink"] = st.st_nlink
             if S_ISLNK(st.st_mode):
                 d["target"] = os.readlink(p)
             elif S_ISREG(st.st_mode):
@@ -199,6 +232,12 @@ def describe(root, owners=False, ours=False):
     return out
 
 
+def inode_numbers(root):
+    """Relative path -> st_ino of everything below @root."""
+    return {rel: os.lstat(os.path.join(root, rel)).st_ino
+            for rel in all_paths(root)}
+
+
 def compare_trees(o, u):
     return ["%s: overlay=%s unionfs=%s" % (rel, o.get(rel), u.get(rel))
             for rel in sorted(set(o) | set(u)) if o.get(rel) != u.get(rel)]
@@ -225,10 +264,57 @@ OP_KINDS = sorted(OP_WEIGHTS)
 OP_CUM = [OP_WEIGHTS[k] for k in OP_KINDS]
 
 
+USER = 1000          # the unprivileged identity of "u:" operations
+SYS_SETGROUPS = 116  # x86_64
+ROOT_GROUPS = os.getgroups()
+
+
+def set_thread_groups(groups):
+    # the raw system call changes this thread's groups only (glibc's
+    # setgroups() would change every thread's)
+    arr = (ctypes.c_uint * max(len(groups), 1))(*groups)
+    if libc.syscall(SYS_SETGROUPS, len(groups), arr) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "setgroups: " + os.strerror(e))
+
+
+class AsUser:
+    """Filesystem identity of uid/gid USER, no supplementary groups.
+
+    While the filesystem uid is not 0, the kernel drops the filesystem
+    capabilities (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID...)
+    from the effective set: permission checks, set-id rules and ownership
+    of new files are those of an unprivileged user."""
+
+    def __enter__(self):
+        set_thread_groups([])
+        libc.setfsgid(USER)
+        libc.setfsuid(USER)
+        # setfsuid(-1) changes nothing and returns the current one
+        if libc.setfsuid(-1) != USER or libc.setfsgid(-1) != USER:
+            raise OSError(errno.EPERM, "setfsuid/setfsgid(%d) failed" % USER)
+
+    def __exit__(self, *exc):
+        libc.setfsuid(0)
+        libc.setfsgid(0)
+        set_thread_groups(ROOT_GROUPS)
+        if libc.setfsuid(-1) != 0:
+            raise OSError(errno.EPERM, "cannot return to fsuid 0")
+
+
 def apply_op(root, op):
     """Run one operation below @root; return what it gave: its errno (0 on
-    success) or, for reads, what was read. Opens are non-blocking: a FIFO
-    without a reader must not stop the run."""
+    success) or, for reads, what was read. A kind "u:K" runs K as the
+    unprivileged USER (so EACCES/EPERM paths are compared too)."""
+    if op[0].startswith("u:"):
+        with AsUser():
+            return apply_op_as_caller(root, (op[0][2:],) + tuple(op[1:]))
+    return apply_op_as_caller(root, op)
+
+
+def apply_op_as_caller(root, op):
+    """Run one operation below @root as the caller. Opens are non-blocking:
+    a FIFO without a reader must not stop the run."""
     kind, a, b = op
     pa = os.path.join(root, a)
     pb = os.path.join(root, b) if b else None
@@ -327,7 +413,16 @@ def random_ops(rng, names, count):
     pool = names + fresh + [os.path.join(d, f) for d in names[:6]
                             for f in fresh[:2]]
     kinds = rng.choices(OP_KINDS, weights=OP_CUM, k=count)
-    return [(k, rng.choice(pool), rng.choice(pool)) for k in kinds]
+    ops = []
+    for k in kinds:
+        # a fifth of the operations run as the unprivileged user
+        if rng.random() < USER_SHARE:
+            k = "u:" + k
+        ops.append((k, rng.choice(pool), rng.choice(pool)))
+    return ops
+
+
+USER_SHARE = 0.2
 
 
 WRITE_LAYERS = 3
@@ -393,13 +488,123 @@ def layer_listing(layers, sub):
 
 
 excluded = [0]     # operations left out as documented differences
+# The filesystem the write side's layers, upper and workdir are on: "tmpfs"
+# (a fresh one per batch) or the scratch disk's ext4 or xfs (mounted once).
+LAYER_FS = ["tmpfs"]
+
+
+def rerun(extra):
+    return "%s --fs %s %s" % (sys.argv[0], LAYER_FS[0], extra)
+
+
+def canon(root, rel):
+    """@rel below @root with the symlinks of its parents resolved (the
+    operations follow them; the last component is the name itself)."""
+    parent = os.path.realpath(os.path.join(root, os.path.dirname(rel)))
+    return os.path.relpath(os.path.join(parent, os.path.basename(rel)), root)
+
+
+def is_dir(root, rel):
+    try:
+        return S_ISDIR(os.lstat(os.path.join(root, rel)).st_mode)
+    except OSError:
+        return False
+
+
+class LowerDirs:
+    """Which directories of a sequence lower layers hold, followed through
+    the sequence's operations independently of either filesystem: at the
+    start every directory comes from a lower layer (the upper is empty);
+    mkdir makes one no lower layer holds, rmdir removes one, rename moves
+    a subtree and exchange swaps two. unionfs returns EXDEV for an
+    exchange of a directory lower layers hold (a documented limit); that
+    exemption must not cover any other exchange."""
+
+    def __init__(self, root):
+        self.dirs = {rel for rel in all_paths(root) if is_dir(root, rel)}
+
+    def held(self, root, rel):
+        return rel in self.dirs and is_dir(root, rel)
+
+    def _take(self, rel):
+        sub = {d for d in self.dirs if d == rel or d.startswith(rel + "/")}
+        self.dirs -= sub
+        return {d[len(rel):] for d in sub}
+
+    def _put(self, rel, tails):
+        self.dirs |= {rel + t for t in tails}
+
+    def update(self, kind, a, b):
+        """After @kind on canonical names @a, @b succeeded."""
+        if kind == "mkdir":
+            self.dirs.discard(a)
+        elif kind == "rmdir":
+            self._take(a)
+        elif kind in ("rename", "noreplace"):
+            tails = self._take(a)
+            if tails:
+                self._take(b)
+                self._put(b, tails)
+        elif kind == "exchange":
+            ta, tb = self._take(a), self._take(b)
+            self._put(b, ta)
+            self._put(a, tb)
+
+
+def run_ops(seq, ro, ru):
+    """Run @seq's operations on the overlayfs (@ro) and unionfs (@ru)
+    trees; return the first disagreement, if any."""
+    lowers = LowerDirs(ro)
+    for i, op in zip(seq.idx, seq.ops):
+        kind = op[0][2:] if op[0].startswith("u:") else op[0]
+        a, b = canon(ro, op[1]), canon(ro, op[2])
+        before = stat_for(ru, op)
+        if kind == "exchange":
+            eu = apply_op(ru, op)
+            if eu == errno.EXDEV and (lowers.held(ro, a) or
+                                      lowers.held(ro, b)):
+                excluded[0] += 1
+                continue
+            eo = apply_op(ro, op)
+        else:
+            eo = apply_op(ro, op)
+            eu = apply_op(ru, op)
+        if eo != eu:
+            return ["op %d %s %s %s: overlay %s, unionfs %s"
+                    % ((i,) + op + (eo, eu))]
+        if eo == 0:
+            lowers.update(kind, a, b)
+        after = stat_for(ru, op)
+        if kind in KEEP_INODE and before and after and before != after:
+            return ["op %d %s %s %s: st_ino %d became %d (copy-up must keep "
+                    "it)" % ((i,) + op + (before, after))]
+    return []
+
+
+# Operations that change an object in place: its inode number stays.
+KEEP_INODE = {"append", "pwrite", "truncate", "grow", "chmod", "chown",
+              "setxattr", "rmxattr", "rdwr", "mmapw", "read", "stat"}
+
+
+def stat_for(root, op):
+    """st_ino of what @op works on (lstat for the operations that do not
+    follow a symlink), or None."""
+    kind = op[0][2:] if op[0].startswith("u:") else op[0]
+    if kind not in KEEP_INODE:
+        return None
+    try:
+        p = os.path.join(root, op[1])
+        follow = kind not in ("chown", "setxattr", "rmxattr", "stat")
+        return (os.stat if follow else os.lstat)(p).st_ino
+    except OSError:
+        return None
 
 
 def run_batch(seqs, base, listing=False):
     """Run @seqs on one pair of mounts; return {index: [differences]} (and
     the starting layers of each sequence when @listing)."""
     work = tempfile.mkdtemp(prefix="wdiff-", dir=base)
-    fresh_tmpfs = os.geteuid() == 0 and \
+    fresh_tmpfs = LAYER_FS[0] == "tmpfs" and os.geteuid() == 0 and \
         libc.mount(b"tmpfs", work.encode(), b"tmpfs", 0,
                    b"size=512m,mode=755") == 0
     results, listings = {}, {}
@@ -431,31 +636,14 @@ def run_batch(seqs, base, listing=False):
             for k, s in enumerate(seqs):
                 ro = os.path.join(mounts["overlay"], "s%d" % k)
                 ru = os.path.join(mounts["unionfs"], "s%d" % k)
-                diffs = []
-                for i, op in zip(s.idx, s.ops):
-                    if op[0] == "exchange":
-                        # Documented limit: RENAME_EXCHANGE of directories
-                        # that lower layers hold is EXDEV in unionfs. Such
-                        # an exchange changes nothing there: skip it on
-                        # overlayfs too.
-                        eu = apply_op(ru, op)
-                        if eu == errno.EXDEV and (
-                                os.path.isdir(os.path.join(ru, op[1])) or
-                                os.path.isdir(os.path.join(ru, op[2]))):
-                            excluded[0] += 1
-                            continue
-                        eo = apply_op(ro, op)
-                    else:
-                        eo = apply_op(ro, op)
-                        eu = apply_op(ru, op)
-                    if eo != eu:
-                        diffs.append("op %d %s %s %s: overlay %s, unionfs %s"
-                                     % ((i,) + op + (eo, eu)))
-                        break
+                diffs = run_ops(s, ro, ru)
                 diffs += compare_trees(describe(ro, True),
                                        describe(ru, True, ours=True))
                 if diffs:
                     results[k] = diffs
+            inodes = {k: inode_numbers(os.path.join(mounts["unionfs"],
+                                                    "s%d" % k))
+                      for k in range(len(seqs)) if k not in results}
             # What the upper holds (metacopy marks, redirects, whiteouts)
             # must give the same view after umount/mount.
             umount(mounts.pop("unionfs"))
@@ -464,10 +652,15 @@ def run_batch(seqs, base, listing=False):
             for k in range(len(seqs)):
                 if k in results:
                     continue
+                ru = os.path.join(mounts["unionfs"], "s%d" % k)
                 diffs = compare_trees(
                     describe(os.path.join(mounts["overlay"], "s%d" % k), True),
-                    describe(os.path.join(mounts["unionfs"], "s%d" % k), True,
-                             ours=True))
+                    describe(ru, True, ours=True))
+                now = inode_numbers(ru)
+                diffs += ["st_ino of %s: %d before, %d after" %
+                          (rel, ino, now[rel])
+                          for rel, ino in sorted(inodes[k].items())
+                          if rel in now and now[rel] != ino]
                 if diffs:
                     results[k] = ["after unionfs remount: " + d for d in diffs]
         finally:
@@ -524,8 +717,8 @@ def report_seq(seed, nops, diffs, base, out):
     first_op = None
     if diffs and diffs[0].startswith("op "):
         first_op = int(diffs[0].split()[1])
-    out("disagreement in sequence %d (rerun: %s --ops %d --replay %d)"
-        % (seed, sys.argv[0], nops, seed))
+    out("disagreement in sequence %d on %s (rerun: %s)"
+        % (seed, LAYER_FS[0], rerun("--ops %d --replay %d" % (nops, seed))))
     for d in diffs[:8]:
         out("  " + d)
     keep, tries = shrink(seed, nops, base, first_op)
@@ -535,9 +728,10 @@ def report_seq(seed, nops, diffs, base, out):
         return
     seq = Seq(seed, nops, keep)
     res, lst = run_batch([seq], base, listing=True)
-    out("shrunk to %d of %d operations in %d runs (rerun: %s --ops %d "
-        "--replay %d:%s)" % (len(keep), nops, tries, sys.argv[0], nops, seed,
-                             ",".join(map(str, keep))))
+    out("shrunk to %d of %d operations in %d runs (rerun: %s)"
+        % (len(keep), nops, tries,
+           rerun("--ops %d --replay %d:%s"
+                 % (nops, seed, ",".join(map(str, keep))))))
     out("  starting layers (top first), all under one directory:")
     for line in lst[0]:
         out("    " + line)
@@ -597,6 +791,79 @@ def out(s):
     sys.stdout.flush()
 
 
+def layer_base(fs, scratch):
+    """A directory on @fs for the write side's layers: @scratch itself for
+    tmpfs (each batch mounts a fresh tmpfs below it), else the guest's
+    scratch disk for @fs, made anew and mounted (returned with the mount
+    point to unmount)."""
+    if fs == "tmpfs":
+        return scratch, None
+    dev = os.environ.get("SCRATCH_" + fs.upper())
+    if not dev:
+        raise OSError(errno.ENODEV, "no scratch disk for %s (SCRATCH_%s)"
+                      % (fs, fs.upper()))
+    mkfs = ["mkfs." + fs, "-q", "-f" if fs == "xfs" else "-F", dev]
+    subprocess.run(mkfs, check=True, stdout=subprocess.DEVNULL)
+    mnt = tempfile.mkdtemp(prefix="diff-%s-" % fs, dir=scratch)
+    mount_dev(dev, mnt, fs)
+    return mnt, mnt
+
+
+def mount_dev(dev, mnt, fs):
+    if libc.mount(dev.encode(), mnt.encode(), fs.encode(), 0, None) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "mount %s on %s: %s" % (dev, mnt, os.strerror(e)))
+
+
+def run_write_side(args, base, n):
+    """The write sequences on LAYER_FS[0]; returns (TAP lines used, failed
+    lines)."""
+    t0 = time.time()
+    done_seqs = done_ops = bad = shrunk = failed = 0
+    excluded[0] = 0
+    nxt = args.first
+    fs = LAYER_FS[0]
+    while args.seqs == 0 or done_seqs < args.seqs:
+        if args.budget and done_seqs and time.time() - t0 > args.budget:
+            n += 1
+            failed += 1
+            print("not ok %d - %s: the time budget of %.0f s ran out after "
+                  "%d of %d sequences (raise UNIONFS_DIFF_BUDGET or lower "
+                  "UNIONFS_DIFF_SEQS)" % (n, fs, args.budget, done_seqs,
+                                          args.seqs))
+            break
+        count = args.batch if args.seqs == 0 else \
+            min(args.batch, args.seqs - done_seqs)
+        seeds = list(range(nxt, nxt + count))
+        nxt += count
+        res = run_batch([Seq(s, args.ops) for s in seeds], base)
+        done_seqs += count
+        done_ops += count * args.ops
+        n += 1
+        what = "%s: write seqs %d-%d: %d sequences of %d operations" % (
+            fs, seeds[0], seeds[-1], count, args.ops)
+        if res:
+            failed += 1
+            bad += len(res)
+            print("not ok %d - %s, %d disagree" % (n, what, len(res)))
+            for k in sorted(res):
+                if shrunk < args.shrink_max:
+                    shrunk += 1
+                    report_seq(seeds[k], args.ops, res[k], base, out)
+                else:
+                    out("sequence %d disagrees (rerun: %s): %s"
+                        % (seeds[k], rerun("--ops %d --replay %d"
+                                           % (args.ops, seeds[k])),
+                           res[k][0]))
+        else:
+            print("ok %d - %s" % (n, what))
+        out("oracle on %s: %d sequences, %d operations (%d left out as "
+            "documented differences), %d disagreements, %.0f s"
+            % (fs, done_seqs, done_ops, excluded[0], bad, time.time() - t0))
+        sys.stdout.flush()
+    return n, failed
+
+
 def main():
     debug = os.environ.get("UNIONFS_DEBUG_KERNEL") == "1"
     ap = argparse.ArgumentParser()
@@ -606,10 +873,16 @@ def main():
                     help="read-side seeds")
     ap.add_argument("--first", type=int, default=1)
     ap.add_argument("--seed", type=int, help="one read-side seed")
-    ap.add_argument("--seqs", type=int,
-                    default=int(os.environ.get("UNIONFS_DIFF_SEQS",
-                                               "200" if debug else "2000")),
-                    help="write sequences (0: until killed)")
+    seqs = os.environ.get("UNIONFS_DIFF_SEQS")
+    ap.add_argument("--seqs", type=int, default=int(seqs) if seqs else None,
+                    help="write sequences per filesystem, instead of the "
+                    "counts --fs gives (0: until killed)")
+    # Disk filesystems take ~3x as long per sequence as tmpfs.
+    ap.add_argument("--fs", default=os.environ.get(
+        "UNIONFS_DIFF_FS",
+        "tmpfs:100 ext4:30" if debug else "tmpfs:400 ext4:100 xfs:100"),
+                    help="filesystems for the write side's layers, each "
+                    "with its number of sequences (tmpfs:N ext4:N xfs:N)")
     ap.add_argument("--ops", type=int, default=100,
                     help="operations per write sequence (0: read side only)")
     ap.add_argument("--batch", type=int, default=100,
@@ -618,20 +891,35 @@ def main():
                     help="disagreements shrunk per run")
     ap.add_argument("--budget", type=float,
                     default=float(os.environ.get("UNIONFS_DIFF_BUDGET", "900")),
-                    help="stop starting write batches after this many "
-                    "seconds (0: no limit); the count run is reported")
+                    help="seconds per filesystem: a write side that has not "
+                    "run all its sequences by then fails (0: no limit)")
     ap.add_argument("--replay", help="SEED or SEED:I,J,...: one write "
                     "sequence (or those of its operations) alone")
     args = ap.parse_args()
+    counts = {}
+    for spec in args.fs.split():
+        fs, _, count = spec.partition(":")
+        if fs not in ("tmpfs", "ext4", "xfs") or \
+                (count and not count.isdigit()):
+            ap.error("--fs: %s is not tmpfs, ext4 or xfs[:COUNT]" % spec)
+        counts[fs] = int(count or 100) if args.seqs is None else args.seqs
+    fses = list(counts)
 
     subprocess.run(["modprobe", "overlay"], check=False)
-    base = os.environ.get("UNIONFS_SCRATCH", "/tmp")
+    scratch = os.environ.get("UNIONFS_SCRATCH", "/tmp")
 
     if args.replay:
-        seed, _, idx = args.replay.partition(":")
-        keep = [int(i) for i in idx.split(",")] if idx else None
-        seq = Seq(int(seed), args.ops, keep)
-        res, lst = run_batch([seq], base, listing=True)
+        LAYER_FS[0] = fses[0]
+        base, mnt = layer_base(fses[0], scratch)
+        try:
+            seed, _, idx = args.replay.partition(":")
+            keep = [int(i) for i in idx.split(",")] if idx else None
+            seq = Seq(int(seed), args.ops, keep)
+            res, lst = run_batch([seq], base, listing=True)
+        finally:
+            if mnt:
+                umount(mnt)
+                os.rmdir(mnt)
         print("1..1")
         for line in lst[0]:
             out(line)
@@ -639,19 +927,20 @@ def main():
             out("%d: %s %s %s" % ((i,) + op))
         for d in res.get(0, []):
             out(d)
-        print("%s 1 - replay %s" % ("not ok" if res else "ok", args.replay))
+        print("%s 1 - replay %s on %s" % ("not ok" if res else "ok",
+                                          args.replay, fses[0]))
         return 1 if res else 0
 
     read = [args.seed] if args.seed is not None else \
         list(range(args.first, args.first + args.seeds))
     if args.seed is not None or not args.ops:
-        args.seqs = -1
-    # The plan goes last: a time budget or --seqs 0 leave the count open.
+        fses = []
+    # The plan goes last: --seqs 0 leaves the count open.
     failed = 0
     n = 0
     for seed in read:
         n += 1
-        diffs = run_seed(seed, base)
+        diffs = run_seed(seed, scratch)
         if diffs:
             failed += 1
             print("not ok %d - read seed %d (rerun: %s --seed %d)" %
@@ -662,44 +951,24 @@ def main():
             print("ok %d - read seed %d" % (n, seed))
         sys.stdout.flush()
 
-    t0 = time.time()
-    done_seqs = done_ops = bad = shrunk = 0
-    nxt = args.first
-    while args.seqs == 0 or (args.seqs > 0 and
-                             done_seqs < args.seqs):
-        if args.budget and done_seqs and time.time() - t0 > args.budget:
-            out("time budget of %.0f s spent: stopped after %d of %d "
-                "sequences (the guest is slow or loaded)"
-                % (args.budget, done_seqs, args.seqs))
-            break
-        count = args.batch if args.seqs == 0 else \
-            min(args.batch, args.seqs - done_seqs)
-        seeds = list(range(nxt, nxt + count))
-        nxt += count
-        res = run_batch([Seq(s, args.ops) for s in seeds], base)
-        done_seqs += count
-        done_ops += count * args.ops
-        n += 1
-        what = "write seqs %d-%d: %d sequences of %d operations" % (
-            seeds[0], seeds[-1], count, args.ops)
-        if res:
+    for fs in fses:
+        LAYER_FS[0] = fs
+        args.seqs = counts[fs]
+        try:
+            base, mnt = layer_base(fs, scratch)
+        except (OSError, subprocess.CalledProcessError) as e:
+            n += 1
             failed += 1
-            bad += len(res)
-            print("not ok %d - %s, %d disagree" % (n, what, len(res)))
-            for k in sorted(res):
-                if shrunk < args.shrink_max:
-                    shrunk += 1
-                    report_seq(seeds[k], args.ops, res[k], base, out)
-                else:
-                    out("sequence %d disagrees (rerun: %s --ops %d "
-                        "--replay %d): %s" % (seeds[k], sys.argv[0],
-                                              args.ops, seeds[k], res[k][0]))
-        else:
-            print("ok %d - %s" % (n, what))
-        out("oracle: %d sequences, %d operations (%d left out as documented "
-            "differences), %d disagreements, %.0f s"
-            % (done_seqs, done_ops, excluded[0], bad, time.time() - t0))
-        sys.stdout.flush()
+            print("not ok %d - %s: cannot make the layers' filesystem: %s"
+                  % (n, fs, e))
+            continue
+        try:
+            n, f = run_write_side(args, base, n)
+            failed += f
+        finally:
+            if mnt:
+                umount(mnt)
+                os.rmdir(mnt)
     print("1..%d" % n)
     return 1 if failed else 0
 
