@@ -28,8 +28,8 @@ usage: differential.py [--seeds N] [--first S] [--seed S]      read side
        differential.py [--seqs N] [--ops N] [--batch N]         write side
        differential.py --replay SEED[:I,J,...]                  one sequence
 --seqs 0 runs write sequences until killed (make soak). Defaults: 20 read
-seeds, then sequences of 100 operations with the layers on tmpfs (400),
-ext4 (100) and xfs (100; the guest's scratch disks; 5 seeds, tmpfs:100 and
+seeds, then sequences of 100 operations with the layers on tmpfs (1000),
+ext4 (200) and xfs (200; the guest's scratch disks; 5 seeds, tmpfs:100 and
 ext4:30 on the debug kernel); a fifth of the operations run as an
 unprivileged uid. A filesystem whose sequences do not all run within the
 900 s budget fails (UNIONFS_DIFF_SEEDS; UNIONFS_DIFF_SEQS: sequences on
@@ -880,7 +880,7 @@ def main():
     # Disk filesystems take ~3x as long per sequence as tmpfs.
     ap.add_argument("--fs", default=os.environ.get(
         "UNIONFS_DIFF_FS",
-        "tmpfs:100 ext4:30" if debug else "tmpfs:400 ext4:100 xfs:100"),
+        "tmpfs:100 ext4:30" if debug else "tmpfs:1000 ext4:200 xfs:200"),
                     help="filesystems for the write side's layers, each "
                     "with its number of sequences (tmpfs:N ext4:N xfs:N)")
     ap.add_argument("--ops", type=int, default=100,
