@@ -207,10 +207,17 @@ static inline int ufs_vfs_getattr(const struct path *path, struct kstat *stat,
 	return vfs_getattr(path, stat, request_mask, flags);
 }
 
+/* 6.1's setxattr path holds the inode lock around set_posix_acl: so do we. */
 static inline int ufs_layer_set_acl(struct vfsmount *mnt, struct dentry *real,
 				    int type, struct posix_acl *acl)
 {
-	return set_posix_acl(mnt_user_ns(mnt), d_inode(real), type, acl);
+	struct inode *inode = d_inode(real);
+	int err;
+
+	inode_lock(inode);
+	err = set_posix_acl(mnt_user_ns(mnt), inode, type, acl);
+	inode_unlock(inode);
+	return err;
 }
 
 /* 6.1's removexattr path holds the inode lock around set_posix_acl. */
