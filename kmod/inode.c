@@ -413,6 +413,20 @@ static int ufs_acl_kill_sgid(UFS_IDMAP_T *idmap, struct dentry *dentry,
 }
 
 /*
+ * ACLs are kept by the upper layer: when it cannot store them, the union
+ * refuses them before it changes anything (no copy-up, no set-group-id
+ * bit dropped), as a filesystem without ACLs does.
+ */
+static int ufs_upper_takes_acls(struct super_block *sb)
+{
+	if (!UFS_FS(sb)->has_upper)
+		return 0;	/* the copy-up refuses: read-only union */
+	if (!(ufs_layer_mnt(sb, 0)->mnt_sb->s_flags & SB_POSIXACL))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
  * system.posix_acl_* writes on 6.1 (6.12 takes ->set_acl): the checks
  * set_posix_acl() makes for a plain filesystem, on the union inode with
  * the caller's credentials, before the catch-all handler writes the
@@ -426,6 +440,9 @@ static int unionfs_acl_xattr_set(const struct xattr_handler *handler,
 	struct posix_acl *acl;
 	int err;
 
+	err = ufs_upper_takes_acls(dentry->d_sb);
+	if (err)
+		return err;
 	if (handler->flags == ACL_TYPE_DEFAULT && !S_ISDIR(inode->i_mode))
 		return value ? -EACCES : 0;
 	if (!inode_owner_or_capable(idmap, inode))
@@ -456,6 +473,9 @@ int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	struct dentry *upper;
 	int err;
 
+	err = ufs_upper_takes_acls(sb);
+	if (err)
+		return err;
 	err = ufs_acl_kill_sgid(idmap, dentry, type);
 	if (err)
 		return err;

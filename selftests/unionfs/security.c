@@ -860,6 +860,71 @@ TEST_F_TIMEOUT(sec, setgid_dropped_for_owner_outside_group, UFS_TEST_TIMEOUT)
 }
 
 /*
+ * An upper that cannot store ACLs (btrfs mounted noacl, on a loop device
+ * in @e->base; ext4 has no noacl any more): an ACL write is refused with
+ * EOPNOTSUPP before anything changes, as on that filesystem itself: no
+ * copy-up, no set-group-id bit dropped (the union dropped the bit and
+ * copied up, then failed). Makes @e's upper and workdir live there;
+ * unmount with noacl_upper_done().
+ */
+static int noacl_upper(struct ufs_env *e, const char *fsdir)
+{
+	char cmd[PATH_MAX * 3];
+
+	if (mkdir(fsdir, 0755))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "modprobe -q loop 2>/dev/null; truncate -s 256M %s.img && "
+		 "mkfs.btrfs -q -f %s.img >&2 && mount -t btrfs -o loop,noacl %s.img %s",
+		 fsdir, fsdir, fsdir, fsdir);
+	if (system(cmd))
+		return -1;
+	free(e->upper);
+	free(e->work);
+	e->upper = ufs_path(fsdir, "upper");
+	e->work = ufs_path(fsdir, "work");
+	return mkdir(e->upper, 0755) || mkdir(e->work, 0755) ||
+	       ufs_mkdirs(ufs_path(fsdir, "control"), 0755);
+}
+
+static void noacl_upper_done(struct ufs_env *e, const char *fsdir)
+{
+	if (e->mounted && !umount2(e->mnt, 0))
+		e->mounted = 0;
+	umount2(fsdir, 0);
+}
+
+TEST_F_TIMEOUT(sec, acl_refused_before_changes_when_upper_has_none, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *fsdir = ufs_path(e->base, "noacl");
+	char *ctl = ufs_path(fsdir, "control/acl");
+	int (*fns[])(void *) = { try_set_min_acl, try_set_acl, try_remove_acl };
+	unsigned int i;
+
+	ASSERT_EQ(0, twin(e, "acl", 0, 02755, USER_UID, 5000));
+	ASSERT_EQ(0, noacl_upper(e, fsdir)) TH_LOG("cannot make a noacl btrfs upper");
+	ASSERT_EQ(0, ufs_put(fsdir, "control/acl", "data"));
+	ASSERT_EQ(0, chown(ctl, USER_UID, 5000));
+	ASSERT_EQ(0, chmod(ctl, 02755));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+
+	for (i = 0; i < 3; i++) {
+		int want = as_user(fns[i], ctl);
+
+		EXPECT_EQ(EOPNOTSUPP, want) TH_LOG("noacl btrfs itself, op %u", i);
+		EXPECT_EQ(want, as_user(fns[i], M(e, "acl"))) TH_LOG("op %u by the owner", i);
+		EXPECT_EQ(want, fns[i](M(e, "acl"))) TH_LOG("op %u by root", i);
+		EXPECT_EQ(02755, mode_of(ctl));
+		EXPECT_EQ(02755, mode_of(M(e, "acl"))) TH_LOG("op %u", i);
+		EXPECT_EQ(0, ufs_exists(e->upper, "acl")) TH_LOG("op %u copied up", i);
+	}
+	noacl_upper_done(e, fsdir);
+	free(ctl);
+	free(fsdir);
+}
+
+/*
  * Issue 14 item 6: a name made again where a lower entry was removed
  * (over a whiteout: made in the staging directory, then renamed into
  * place) gets what a plain create gives it: the set-group-id directory's
