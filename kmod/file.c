@@ -650,6 +650,47 @@ static int unionfs_fsync(struct file *file, loff_t start, loff_t end,
 }
 
 /*
+ * The range checks a filesystem makes of a clone before it changes anything
+ * (generic_remap_file_range_prep(): block-aligned offsets, a source range
+ * inside the source file, no overlap within one file), made on the real
+ * files: a clone they refuse must not drop set-id bits first. Returns 1
+ * when there is nothing to clone, 0 to go on, or the error.
+ */
+static int ufs_clone_range_check(struct file *real_in, loff_t pos_in,
+				 struct file *real_out, loff_t pos_out,
+				 loff_t len)
+{
+	struct inode *in = file_inode(real_in);
+	loff_t size_in = i_size_read(in);
+	loff_t bs = file_inode(real_out)->i_sb->s_blocksize;
+	loff_t span;
+
+	if (!len) {		/* to the end of the source */
+		if (pos_in > size_in)
+			return -EINVAL;
+		len = size_in - pos_in;
+		if (!len)
+			return 1;
+	}
+	if (!IS_ALIGNED(pos_in, bs) || !IS_ALIGNED(pos_out, bs))
+		return -EINVAL;
+	if (pos_in + len < pos_in || pos_out + len < pos_out)
+		return -EINVAL;
+	if (pos_in >= size_in)
+		return -EINVAL;
+	len = min(len, size_in - pos_in);
+	/* a range up to the source's end takes its last partial block */
+	if (pos_in + len == size_in)
+		span = ALIGN(size_in, bs) - pos_in;
+	else
+		span = ALIGN_DOWN(len, bs);
+	if (in == file_inode(real_out) && pos_out + span > pos_in &&
+	    pos_out < pos_in + span)
+		return -EINVAL;
+	return span ? 0 : 1;
+}
+
+/*
  * FICLONE, FIDEDUPERANGE and copy_file_range between union files: the real
  * files do it (a reflink when both are on one filesystem that can share
  * extents; otherwise the VFS falls back to copying). The destination was
@@ -697,10 +738,19 @@ static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
 	ret = -EXDEV;
 	if (file_inode(real_in)->i_sb != file_inode(real_out)->i_sb)
 		goto out_unlock;
-	/* a dedupe leaves the data as it was, and set-id bits with it */
+	/*
+	 * a dedupe leaves the data as it was, and set-id bits with it; a
+	 * clone drops them once its range is known to be good
+	 */
 	ret = 0;
-	if (!(flags & REMAP_FILE_DEDUP))
-		ret = ufs_remove_privs(out, real_out);
+	if (!(flags & REMAP_FILE_DEDUP)) {
+		ret = ufs_clone_range_check(real_in, pos_in, real_out, pos_out,
+					    len);
+		if (!ret)
+			ret = ufs_remove_privs(out, real_out);
+		else if (ret > 0)
+			ret = 0;
+	}
 	if (ret)
 		goto out_unlock;
 

@@ -150,8 +150,11 @@ static int as_user_arg(int (*fn)(void *), void *arg)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 98;
 }
 
-enum { OP_PUNCH, OP_ALLOC, OP_CLONE, NR_OPS };
-static const char *const op_names[NR_OPS] = { "punch", "alloc", "clone" };
+/* the last two are clones the filesystem refuses: unaligned, past EOF */
+enum { OP_PUNCH, OP_ALLOC, OP_CLONE, OP_CLONE_UNALIGNED, OP_CLONE_PAST_EOF, NR_OPS };
+static const char *const op_names[NR_OPS] = {
+	"punch", "alloc", "clone", "badclone", "eofclone"
+};
 
 struct modify {
 	char *path;
@@ -182,6 +185,20 @@ static int do_modify(void *arg)
 		ret = ioctl(fd, FICLONE, sfd);
 		close(sfd);
 		break;
+	case OP_CLONE_UNALIGNED:
+	case OP_CLONE_PAST_EOF: {
+		struct file_clone_range r = {
+			.src_offset = m->op == OP_CLONE_UNALIGNED ? 1 : 1 << 20,
+			.src_length = 4096,
+		};
+
+		r.src_fd = open(m->src, O_RDONLY);
+		if (r.src_fd < 0)
+			return 101;
+		ret = ioctl(fd, FICLONERANGE, &r);
+		close(r.src_fd);
+		break;
+	}
 	}
 	ret = ret ? errno : 0;
 	close(fd);
@@ -220,6 +237,8 @@ static int has_fcap(const char *path)
  * Issue 14 item 3: fallocate and FICLONE into a world-writable set-id (or
  * file-capability) file by uid 1000 drop what the bare filesystem drops;
  * the union ran them with the mounter's CAP_FSETID and dropped nothing.
+ * A clone the filesystem refuses (badclone, eofclone) drops nothing there:
+ * nor may the union (it dropped them before the real clone failed).
  * The oracle: the same files in a directory of the same filesystem.
  */
 TEST_F_TIMEOUT(perm, fallocate_clone_drop_privs, UFS_TEST_TIMEOUT)
