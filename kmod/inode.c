@@ -570,15 +570,43 @@ int unionfs_setattr(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	return err;
 }
 
+/*
+ * The LSMs saw lsattr/chattr of the union file as an ioctl on it; the
+ * real file gets the same question, asked with the mounter's credentials
+ * (called with them) of a file opened for it: there is no hook that takes
+ * an inode.
+ */
+static int ufs_fileattr_lsm(const struct path *real, struct fileattr *fa,
+			    bool set)
+{
+	unsigned int cmd;
+	struct file *file;
+	int err;
+
+	file = dentry_open(real, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	if (set)
+		cmd = fa->fsx_valid ? FS_IOC_FSSETXATTR : FS_IOC_SETFLAGS;
+	else
+		cmd = fa->fsx_valid ? FS_IOC_FSGETXATTR : FS_IOC_GETFLAGS;
+	err = security_file_ioctl(file, cmd, 0);
+	fput(file);
+	return err;
+}
+
 /* lsattr: the flags of the topmost real inode. */
 int unionfs_fileattr_get(struct dentry *dentry, struct fileattr *fa)
 {
-	struct dentry *real = ufs_top(dentry)->dentry;
 	const struct cred *old;
+	struct path real;
 	int err;
 
+	ufs_top_path(dentry, &real);
 	old = ufs_override_creds(dentry->d_sb);
-	err = vfs_fileattr_get(real, fa);
+	err = ufs_fileattr_lsm(&real, fa, false);
+	if (!err)
+		err = vfs_fileattr_get(real.dentry, fa);
 	revert_creds(old);
 	return err;
 }
@@ -611,7 +639,11 @@ int unionfs_fileattr_set(UFS_IDMAP_T *idmap, struct dentry *dentry,
 	old = ufs_override_creds(sb);
 	err = mnt_want_write(umnt);
 	if (!err) {
-		err = vfs_fileattr_set(ufs_mnt_idmap(umnt), upper, fa);
+		struct path real = { .mnt = umnt, .dentry = upper };
+
+		err = ufs_fileattr_lsm(&real, fa, true);
+		if (!err)
+			err = vfs_fileattr_set(ufs_mnt_idmap(umnt), upper, fa);
 		mnt_drop_write(umnt);
 	}
 	revert_creds(old);

@@ -4,8 +4,11 @@
  * security_inode_copy_up(), an object made as the caller asks
  * security_dentry_create_files_as(). Proof without SELinux or Smack: a BPF
  * LSM program (lsm_hooks.bpf.c) refuses both hooks to this test's process
- * only; what the union then does shows whether it asked.
+ * only; what the union then does shows whether it asked. It also counts
+ * the chattr ioctls the LSMs are asked about.
  */
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <bpf/libbpf.h>
 #include "ufs_test.h"
 #include "kselftest_harness.h"
@@ -36,8 +39,11 @@ static int bpf_lsm_active(void)
 	return 0;
 }
 
-/* The hooks, refusing this process from now until lsm_hooks__destroy(). */
-static struct lsm_hooks *refuse_hooks(void)
+/*
+ * The hooks, attached for this process until lsm_hooks__destroy(); they
+ * refuse copy-up and create-as when @refuse.
+ */
+static struct lsm_hooks *attach_hooks(int refuse)
 {
 	struct lsm_hooks *skel = lsm_hooks__open();
 
@@ -48,6 +54,7 @@ static struct lsm_hooks *refuse_hooks(void)
 		lsm_hooks__destroy(skel);
 		return NULL;
 	}
+	skel->bss->refuse = refuse;
 	return skel;
 }
 
@@ -103,7 +110,7 @@ TEST_F_TIMEOUT(lsm, copy_up_asks_the_lsm, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, ufs_put(e->lower[0], "meta", "lower"));
 	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
 
-	skel = refuse_hooks();
+	skel = attach_hooks(1);
 	ASSERT_NE(NULL, skel) TH_LOG("cannot load/attach the BPF LSM program");
 	errno = 0;
 	EXPECT_EQ(-1, write_str(data, 0, "union"));
@@ -140,7 +147,7 @@ TEST_F_TIMEOUT(lsm, create_as_caller_asks_the_lsm, UFS_TEST_TIMEOUT)
 	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
 	ASSERT_EQ(0, unlink(gone));
 
-	skel = refuse_hooks();
+	skel = attach_hooks(1);
 	ASSERT_NE(NULL, skel) TH_LOG("cannot load/attach the BPF LSM program");
 	errno = 0;
 	EXPECT_EQ(-1, write_str(gone, O_CREAT | O_EXCL, "new"));
@@ -158,6 +165,49 @@ TEST_F_TIMEOUT(lsm, create_as_caller_asks_the_lsm, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(0, mkdir(dir, 0755));
 	free(gone);
 	free(dir);
+}
+
+static int setflags(const char *path, int add)
+{
+	int fd = open(path, O_RDONLY), flags, ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!ioctl(fd, FS_IOC_GETFLAGS, &flags)) {
+		flags |= add;
+		ret = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * chattr through the union asks the LSMs about the union file (the VFS)
+ * and about the real file the flags go to (no hook takes an inode: an
+ * ioctl check on a file opened for it, as overlayfs does), once each;
+ * on the bare filesystem, once.
+ */
+TEST_F_TIMEOUT(lsm, chattr_asks_the_lsm_about_the_real_file, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct lsm_hooks *skel;
+	char *bare = ufs_path(e->base, "bare"), *f = M(e, "f");
+	__u64 n;
+
+	ASSERT_EQ(0, ufs_put(e->base, "bare", "data"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "f", "lower"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	skel = attach_hooks(0);
+	ASSERT_NE(NULL, skel) TH_LOG("cannot load/attach the BPF LSM program");
+
+	EXPECT_EQ(0, setflags(bare, FS_NODUMP_FL)) TH_LOG("bare: %s", strerror(errno));
+	n = skel->bss->setflags_asked;
+	EXPECT_EQ(1, n) TH_LOG("bare filesystem");
+	EXPECT_EQ(0, setflags(f, FS_NODUMP_FL)) TH_LOG("union: %s", strerror(errno));
+	EXPECT_EQ(2, skel->bss->setflags_asked - n) TH_LOG("union file, then the upper");
+	lsm_hooks__destroy(skel);
+	free(bare);
+	free(f);
 }
 
 TEST_HARNESS_MAIN

@@ -2,11 +2,13 @@
 /*
  * BPF LSM program of the lsm test: refuses the copy-up and create-as hooks
  * (security_inode_copy_up(), security_dentry_create_files_as()) to one
- * process, the test's, and counts how often it refused. No vmlinux.h: the
- * hooks' arguments are never read, so opaque struct pointers do.
+ * process, the test's, while @refuse is set, and counts how often it
+ * refused; counts the chattr/lsattr ioctls that process is asked about.
+ * No vmlinux.h: no struct is read, so opaque struct pointers do.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include <linux/fs.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -15,14 +17,17 @@
 struct dentry;
 struct cred;
 struct qstr;
+struct file;
 
 const volatile __u32 target_tgid;	/* set by the loader */
+__u32 refuse;				/* set by the test */
 __u64 copy_up_denied;
 __u64 create_as_denied;
+__u64 setflags_asked;			/* FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR */
 
 static __always_inline int is_target(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return (bpf_get_current_pid_tgid() >> 32) == target_tgid && refuse;
 }
 
 SEC("lsm/inode_copy_up")
@@ -42,6 +47,16 @@ int BPF_PROG(deny_create_as, struct dentry *dentry, int mode, struct qstr *name,
 		return ret;
 	__sync_fetch_and_add(&create_as_denied, 1);
 	return -EPERM;
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(count_setflags, struct file *file, unsigned int cmd,
+	     unsigned long arg, int ret)
+{
+	if ((bpf_get_current_pid_tgid() >> 32) == target_tgid &&
+	    (cmd == FS_IOC_SETFLAGS || cmd == FS_IOC_FSSETXATTR))
+		__sync_fetch_and_add(&setflags_asked, 1);
+	return ret;
 }
 
 char LICENSE[] SEC("license") = "GPL";
