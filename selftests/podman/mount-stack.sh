@@ -108,6 +108,17 @@ ok "relative form: the whiteout of the image" test ! -e "$M"/etc/gone
 how=$(driver_unmount "$M")
 ok "relative form: unmounted ($how)" unmounted_by "$how" "$M"
 
+# 2b. The driver mounts a volatile container's layer again (buildah commit,
+#     podman diff: a naive diff mounts it without volatile); it removes
+#     overlayfs's volatile marker first, unionfs-mount must remove unionfs's.
+ok "the volatile mount left its marker in workdir" test -d "$home"/ctr/work/volatile
+out=$(cd "$home" && "$um" -o "lowerdir=$B:$A,upperdir=$home/ctr/diff,workdir=$home/ctr/work," "$M" 2>&1)
+ok "a volatile container's layer mounts again (${out:-no output})" test $? -eq 0 -a -z "$out"
+ok "mounted again: the marker is gone" test ! -e "$home"/ctr/work/volatile
+ok "mounted again: the container's file is there" test "$(cat "$M"/opq/created 2>/dev/null)" = hello
+how=$(driver_unmount "$M")
+ok "mounted again: unmounted ($how)" unmounted_by "$how" "$M"
+
 # 3. The driver's read-only form (an image layer: its diff on top, no upper).
 out=$(cd "$home" && "$um" -o "lowerdir=$home/top/diff:$A" "$home"/top/merged 2>&1)
 ok "read-only form mounts (${out:-no output})" test $? -eq 0 -a -z "$out"

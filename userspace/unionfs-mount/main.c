@@ -6,9 +6,10 @@
  *   mount_program = "/usr/local/bin/unionfs-mount"
  *
  * The driver runs "unionfs-mount -o OPTIONS TARGET" in its home directory;
- * see docs/podman.md. Unmounting needs no helper: the driver's
- * fusermount3 -u (as root) or umount2(MNT_DETACH) fallback unmounts a
- * unionfs mount like any other.
+ * see docs/podman.md. As the driver does for overlayfs, the volatile
+ * marker of an earlier mount is removed first (workdir.h). Unmounting
+ * needs no helper: the driver's fusermount3 -u (as root) or
+ * umount2(MNT_DETACH) fallback unmounts a unionfs mount like any other.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 
 #include "args.h"
 #include "fsmount.h"
+#include "workdir.h"
 
 static void usage(FILE *f)
 {
@@ -52,7 +54,8 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	if (um_args_request(&args, cwd, &req, &err) == 0) {
-		if (um_mount(&req, &err) == 0)
+		if (um_workdir_clear_volatile(&req, &err) == 0 &&
+		    um_mount(&req, &err) == 0)
 			ret = 0;
 		um_request_release(&req);
 	}
