@@ -11,6 +11,8 @@
 #include <linux/pagemap.h>
 #include <linux/writeback.h>
 #include <linux/fs.h>
+#include <linux/moduleparam.h>
+#include <linux/wait.h>
 #include "unionfs.h"
 
 static struct file *ufs_real_file(struct file *file)
@@ -27,6 +29,48 @@ static struct file *ufs_real_file(struct file *file)
  * file it opened. A metacopy file is opened in the upper layer and its
  * reads take each chunk from where it is (ufs_read_merged()).
  */
+/*
+ * Test only (selftests/unionfs/metacopy.c), off by default: with
+ * test_open_pause set to 1, the next open of a file for reading waits
+ * between the two looks it takes at the union inode (the stack top, the
+ * chunk map) until test_open_pause is 0 again, so that a test can run a
+ * copy-up in between. test_open_paused says when an open waits there.
+ */
+static unsigned int test_open_pause;
+static unsigned int test_open_paused;
+static DECLARE_WAIT_QUEUE_HEAD(ufs_test_open_wq);
+
+static int ufs_test_open_pause_set(const char *val,
+				   const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+
+	wake_up_all(&ufs_test_open_wq);
+	return err;
+}
+
+static const struct kernel_param_ops ufs_test_open_pause_ops = {
+	.set	= ufs_test_open_pause_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(test_open_pause, &ufs_test_open_pause_ops,
+		&test_open_pause, 0600);
+MODULE_PARM_DESC(test_open_pause,
+		 "test only: the next read-only open waits midway until this is 0 (default 0)");
+module_param(test_open_paused, uint, 0400);
+MODULE_PARM_DESC(test_open_paused,
+		 "test only: an open waits for test_open_pause");
+
+static void ufs_test_open_point(struct file *file)
+{
+	if (likely(!READ_ONCE(test_open_pause)) ||
+	    (file->f_mode & FMODE_WRITE) || cmpxchg(&test_open_paused, 0, 1))
+		return;
+	wait_event_killable(ufs_test_open_wq, !READ_ONCE(test_open_pause));
+	WRITE_ONCE(test_open_paused, 0);
+}
+
 static int unionfs_open(struct inode *inode, struct file *file)
 {
 	struct dentry *dentry = file->f_path.dentry;
@@ -49,6 +93,7 @@ static int unionfs_open(struct inode *inode, struct file *file)
 		if (err)
 			return err;
 	}
+	ufs_test_open_point(file);
 	ufs_top_path(dentry, &realpath);
 	/* appends are asked for per I/O: see ufs_iocb_rwf() */
 	real = dentry_open(&realpath, flags & ~O_APPEND,

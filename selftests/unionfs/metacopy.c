@@ -162,6 +162,78 @@ TEST_F_TIMEOUT(mc, chmod_copies_attributes_not_data, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(0, counter(e->upper, "data_completions"));
 }
 
+#define PAUSE "/sys/module/unionfs/parameters/test_open_pause"
+#define PAUSED "/sys/module/unionfs/parameters/test_open_paused"
+
+static int put_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) == (ssize_t)strlen(val))
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+static int get_param(const char *path)
+{
+	char buf[16] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -1;
+}
+
+/*
+ * Issue 14 item 15: a read-only open that a chmod's metacopy copy-up
+ * overtakes halfway reads the file's data (neither zeros nor an oops).
+ * The module's test-only knob holds the open between its two looks at
+ * the union inode (the stack top, the chunk map) while the chmod runs.
+ */
+TEST_F_TIMEOUT(mc, read_only_open_overtaken_by_a_metacopy_copy_up, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *path = ufs_path(e->mnt, "d/big");
+	int status, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, put_param(PAUSE, "1"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[4096];
+		int fd = open(path, O_RDONLY);
+
+		if (fd < 0)
+			_exit(2);
+		if (pread(fd, buf, sizeof(buf), 8192) != sizeof(buf))
+			_exit(3);
+		for (i = 0; i < (int)sizeof(buf); i++)
+			if (buf[i] != pattern_at(8192 + i))
+				_exit(4);
+		_exit(0);
+	}
+	/* a state to wait for, not a time: bounded by a count */
+	for (i = 0; i < 20000 && get_param(PAUSED) != 1; i++)
+		usleep(1000);
+	EXPECT_EQ(1, get_param(PAUSED));
+	EXPECT_EQ(0, chmod(path, 0600));
+	EXPECT_TRUE(marked(ufs_path(e->upper, "d/big")));
+	ASSERT_EQ(0, put_param(PAUSE, "0"));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("reader killed by signal %d",
+					      WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("2: open, 3: read, 4: wrong bytes");
+	EXPECT_TRUE(has_pattern(path, BIG));
+	free(path);
+}
+
 TEST_F_TIMEOUT(mc, chown_utimes_xattr_are_metadata_only, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
