@@ -415,15 +415,19 @@ out_drop:
 
 	/*
 	 * tmp now is the upper object: publish it. A metacopy keeps its data
-	 * in the stack's lower entry, real[1], which stays.
+	 * in the stack's lower entry, real[1], which stays. Whoever sees the
+	 * upper in the stack (ufs_stack_first() pairs with the release in
+	 * ufs_stack_set_upper()) must see the metacopy state and ui->upper
+	 * that go with it: an open decides by them how to read (merged with
+	 * the chunk map, or not), so they are set first.
 	 */
 	if (metacopy) {
 		ui->metacopy = true;
 		ufs_stat_inc(fs, metacopy_ups);
 		ufs_stat_add(fs, metacopy_bytes, stat.size);
 	}
-	ufs_stack_set_upper(ufs_stack(dentry), tmp);
 	ui->upper = igrab(d_inode(tmp));
+	ufs_stack_set_upper(ufs_stack(dentry), tmp);
 	/* pairs with ufs_real_inode(): upper is complete before it shows */
 	smp_store_release(&ui->real, ui->upper);
 	ufs_inode_rehash(d_inode(dentry));

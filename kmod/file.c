@@ -86,15 +86,22 @@ static int unionfs_open(struct inode *inode, struct file *file)
 		if (err)
 			return err;
 	}
-	if (ufs_data_in_lower(inode)) {
+	/*
+	 * The stack top first, then the chunk map: a copy-up sets the
+	 * metacopy state and ui->upper before it publishes the upper in the
+	 * stack (ufs_copy_up_one()), so an upper top comes with them, and
+	 * reads through it are merged with a map loaded here. A lower top
+	 * stays the real file: it has all the data.
+	 */
+	ufs_top_path(dentry, &realpath);
+	ufs_test_open_point(file);
+	if (realpath.dentry == ufs_upper(dentry) && ufs_data_in_lower(inode)) {
 		old = ufs_override_creds(inode->i_sb);
 		err = ufs_chunks_load(dentry);
 		revert_creds(old);
 		if (err)
 			return err;
 	}
-	ufs_test_open_point(file);
-	ufs_top_path(dentry, &realpath);
 	/* appends are asked for per I/O: see ufs_iocb_rwf() */
 	real = dentry_open(&realpath, flags & ~O_APPEND,
 			   UFS_FS(inode->i_sb)->creator_cred);
