@@ -241,4 +241,99 @@ TEST_F_TIMEOUT(io, executables_run, UFS_TEST_TIMEOUT)
 	EXPECT_STREQ("ran-from-union\n", out);
 }
 
+/* --- what /proc/PID/maps shows of a mapped union file -------------------- */
+
+FIXTURE(maps) {
+	struct ufs_env e;
+};
+
+FIXTURE_SETUP(maps)
+{
+	char data[8192];
+
+	memset(data, 'x', sizeof(data) - 1);
+	data[sizeof(data) - 1] = '\0';
+	ASSERT_EQ(0, ufs_env_init(&self->e, 1));
+	ASSERT_EQ(0, ufs_put(self->e.lower[0], "lib.so", data));
+	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
+}
+
+FIXTURE_TEARDOWN(maps)
+{
+	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
+	ufs_env_fini(&self->e);
+}
+
+/*
+ * The path /proc/self/maps shows for the mapping at @addr, and the target
+ * of its /proc/self/map_files link, into @path and @link ("" if none).
+ */
+static void maps_entry(void *addr, char *path, char *link, size_t size)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	char line[PATH_MAX + 256], name[64];
+	FILE *f = fopen("/proc/self/maps", "r");
+	ssize_t n;
+	int off;
+
+	path[0] = link[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %*s %*x %*x:%*x %*u %n", &start, &end, &off) < 2 ||
+		    a < start || a >= end)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(path, size, "%s", line + off);
+		snprintf(name, sizeof(name), "/proc/self/map_files/%lx-%lx", start, end);
+		n = readlink(name, link, size - 1);
+		link[n > 0 ? n : 0] = '\0';
+		break;
+	}
+	fclose(f);
+}
+
+/*
+ * Issue 14 item 22: a mapped union file shows as the union path in
+ * /proc/PID/maps and map_files (it showed the layer-relative "/lib.so"),
+ * read-only on the lower file, shared and written after copy-up (msync
+ * reaches the upper file).
+ */
+TEST_F_TIMEOUT(maps, maps_show_the_union_path, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *want = ufs_path(e->mnt, "lib.so");
+	char path[PATH_MAX], link[PATH_MAX];
+	int fd, wfd;
+	char *p, *q;
+
+	fd = open(want, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ('x', p[0]);
+	maps_entry(p, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("lower file: maps");
+	EXPECT_STREQ(want, link) TH_LOG("lower file: map_files");
+
+	wfd = open(want, O_RDWR);	/* copies up */
+	ASSERT_GE(wfd, 0);
+	q = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	q[0] = 'y';
+	EXPECT_EQ(0, msync(q, 8192, MS_SYNC));
+	maps_entry(q, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("upper file: maps");
+	EXPECT_STREQ(want, link) TH_LOG("upper file: map_files");
+	EXPECT_EQ('y', ufs_get(e->upper, "lib.so")[0]);
+	EXPECT_EQ('y', ufs_get(e->mnt, "lib.so")[0]);
+	maps_entry(p, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("lower file after copy-up: maps");
+	munmap(p, 8192);
+	munmap(q, 8192);
+	close(fd);
+	close(wfd);
+	free(want);
+}
+
 TEST_HARNESS_MAIN
