@@ -264,6 +264,28 @@ TEST_F_TIMEOUT(f, enospc_ext4_concurrent_copy_ups, UFS_TEST_TIMEOUT)
 }
 
 /*
+ * The union and the upper's filesystem both unmount (while the device
+ * fails); then the device works again: fsck, mount both anew. 0 or -1.
+ */
+static int unmount_recover_remount(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(f) *self)
+{
+	EXPECT_EQ(0, rel_umount(self->e.mnt));
+	self->e.mounted = 0;
+	EXPECT_EQ(0, rel_umount(self->fs));
+	self->fs_mounted = 0;
+	dm_table("linear %s 0", self->loop);
+	rel_sh("e2fsck -fy %s >/dev/null 2>&1", self->dev);
+	if (mount(self->dev, self->fs, "ext4", 0, ""))
+		return -1;
+	self->fs_mounted = 1;
+	if (ufs_mount(self->e.mnt, self->opts))
+		return -1;
+	self->e.mounted = 1;
+	return 0;
+}
+
+/*
  * Workers copy up and write while the upper's device starts failing. Every
  * operation ends with success or an I/O error (no hang, no signal); files
  * whose copy-up failed still show the lower content; the union and the upper
@@ -403,20 +425,8 @@ static void eio_run(struct __test_metadata *_metadata, FIXTURE_DATA(f) *self,
 	/* readdir and stat on the failed upper: any result but no crash */
 	rel_entries(ufs_path(self->e.mnt, "e"));
 
-	/* both unmount */
-	EXPECT_EQ(0, rel_umount(self->e.mnt));
-	self->e.mounted = 0;
-	EXPECT_EQ(0, rel_umount(self->fs));
-	self->fs_mounted = 0;
 	EXPECT_EQ(-1, ufs_env_lower_changed(&self->e));
-
-	/* the device works again: recover, remount, check the layers */
-	dm_table("linear %s 0", self->loop);
-	rel_sh("e2fsck -fy %s >/dev/null 2>&1", self->dev);
-	ASSERT_EQ(0, mount(self->dev, self->fs, "ext4", 0, ""));
-	self->fs_mounted = 1;
-	ASSERT_EQ(0, ufs_mount(self->e.mnt, self->opts));
-	self->e.mounted = 1;
+	ASSERT_EQ(0, unmount_recover_remount(_metadata, self));
 	EXPECT_EQ(0, rel_staging_left(self->work));
 	for (i = 0; i < EIO_FILES + EIO_LATE; i++) {
 		snprintf(name, sizeof(name), "e/f%d", i);
@@ -581,17 +591,7 @@ TEST_F_TIMEOUT(f, eio_during_partial_copy_up_and_fill, UFS_TEST_TIMEOUT)
 		EXPECT_TRUE(io_failed(mfd));
 	}
 
-	/* both unmount; the device works again: fsck, remount, check */
-	EXPECT_EQ(0, rel_umount(self->e.mnt));
-	self->e.mounted = 0;
-	EXPECT_EQ(0, rel_umount(self->fs));
-	self->fs_mounted = 0;
-	dm_table("linear %s 0", self->loop);
-	rel_sh("e2fsck -fy %s >/dev/null 2>&1", self->dev);
-	ASSERT_EQ(0, mount(self->dev, self->fs, "ext4", 0, ""));
-	self->fs_mounted = 1;
-	ASSERT_EQ(0, ufs_mount(self->e.mnt, self->opts));
-	self->e.mounted = 1;
+	ASSERT_EQ(0, unmount_recover_remount(_metadata, self));
 
 	EXPECT_EQ(0, pattern_with_writes(ufs_path(self->e.mnt, "p"), big, 7,
 					 0, 'A', late, 'B'));
