@@ -173,21 +173,6 @@ static inline struct file *ufs_tmpfile_open(const struct path *parent,
 				   flags, cred);
 }
 
-/*
- * A file of @real's inode for a mapping of the union file @file:
- * /proc/PID/maps and map_files show a backing file's user path, @file's;
- * its f_path stays the real one.
- */
-static inline struct file *ufs_open_for_map(struct file *file,
-					    struct file *real,
-					    const struct cred *cred)
-{
-	return backing_file_open(file, real->f_flags, &real->f_path, cred);
-}
-
-/* file_dentry() of a backing file is its real dentry already. */
-#define UFS_D_REAL_OP
-
 #else /* 6.1 */
 
 #define UFS_IDMAP_T		struct user_namespace
@@ -355,21 +340,6 @@ static inline struct file *ufs_tmpfile_open(const struct path *parent,
 	return vfs_tmpfile_open(mnt_user_ns(parent->mnt), parent, mode,
 				flags, cred);
 }
-
-/*
- * 6.1 has no backing files: the mapping's file has the union path in
- * f_path (what /proc/PID/maps and map_files show) and @real's inode, as
- * overlayfs's real files; file_dentry() of it asks ->d_real.
- */
-static inline struct file *ufs_open_for_map(struct file *file,
-					    struct file *real,
-					    const struct cred *cred)
-{
-	return open_with_fake_path(&file->f_path, real->f_flags,
-				   file_inode(real), cred);
-}
-
-#define UFS_D_REAL_OP	.d_real = ufs_d_real,
 
 #endif
 

@@ -659,7 +659,6 @@ static int unionfs_mmap(struct file *file, struct vm_area_struct *vma)
 	struct unionfs_inode *ui = UFS_I(file_inode(file));
 	struct file *real = ufs_real_file(file);
 	const struct cred *old;
-	struct file *map;
 	int ret;
 
 	if (!real->f_op->mmap)
@@ -674,19 +673,10 @@ static int unionfs_mmap(struct file *file, struct vm_area_struct *vma)
 		}
 		return generic_file_mmap(file, vma);
 	}
-	/*
-	 * The mapping belongs to a file of the real inode from now on, which
-	 * shows the union path in /proc/PID/maps (ufs_open_for_map()).
-	 */
+	/* The mapping belongs to the real file from now on. */
+	vma_set_file(vma, real);
 	old = ufs_override_creds(file_inode(file)->i_sb);
-	map = ufs_open_for_map(file, real, current_cred());
-	if (IS_ERR(map)) {
-		ret = PTR_ERR(map);
-	} else {
-		vma_set_file(vma, map);
-		fput(map);		/* the mapping holds it */
-		ret = call_mmap(map, vma);
-	}
+	ret = call_mmap(real, vma);
 	revert_creds(old);
 	return ret;
 }

@@ -671,35 +671,7 @@ static void unionfs_d_iput(struct dentry *dentry, struct inode *inode)
 	iput(inode);
 }
 
-/*
- * The layer dentry of @dentry whose inode is @inode: for file_dentry() of
- * a file with the union path and a real inode (6.1's mappings, see
- * ufs_open_for_map()). Anything else gets @dentry itself, as without a
- * d_real.
- */
-struct dentry *ufs_d_real(struct dentry *dentry, const struct inode *inode)
-{
-	struct unionfs_stack *stack = dentry->d_fsdata;
-	struct file *data;
-	unsigned int i;
-
-	if (!inode || d_inode(dentry) == inode || !stack ||
-	    !d_is_reg(dentry))
-		return dentry;
-	for (i = ufs_stack_first(stack); i < stack->end; i++) {
-		struct dentry *real = stack->real[i].dentry;
-
-		if (real && d_inode(real) == inode)
-			return real;
-	}
-	data = READ_ONCE(UFS_I(d_inode(dentry))->data_file);
-	if (data && file_inode(data) == inode)
-		return data->f_path.dentry;
-	return dentry;
-}
-
 const struct dentry_operations unionfs_dentry_ops = {
 	.d_release	= unionfs_d_release,
 	.d_iput		= unionfs_d_iput,
-	UFS_D_REAL_OP
 };

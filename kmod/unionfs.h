@@ -365,7 +365,6 @@ struct posix_acl *unionfs_get_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 				  int type);
 int unionfs_set_acl(UFS_IDMAP_T *idmap, struct dentry *dentry,
 		    struct posix_acl *acl, int type);
-struct dentry *ufs_d_real(struct dentry *dentry, const struct inode *inode);
 struct fileattr;
 int unionfs_fileattr_get(struct dentry *dentry, struct fileattr *fa);
 int unionfs_fileattr_set(UFS_IDMAP_T *idmap, struct dentry *dentry,
