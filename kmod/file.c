@@ -704,18 +704,20 @@ static int unionfs_fsync(struct file *file, loff_t start, loff_t end,
 /*
  * The range checks a filesystem makes of a clone before it changes anything
  * (generic_remap_file_range_prep(): block-aligned offsets, a source range
- * inside the source file, no overlap within one file), made on the real
- * files: a clone they refuse must not drop set-id bits first. Returns 1
- * when there is nothing to clone, 0 to go on, or the error.
+ * inside the source file, a length that is not shortened unless the caller
+ * allows it, no overlap within one file), made on the real files: a clone
+ * they refuse must not drop set-id bits first. Returns 1 when there is
+ * nothing to clone, 0 to go on, or the error. Limits it does not model
+ * (RLIMIT_FSIZE, s_maxbytes) fail after the drop: the harmless direction.
  */
 static int ufs_clone_range_check(struct file *real_in, loff_t pos_in,
 				 struct file *real_out, loff_t pos_out,
-				 loff_t len)
+				 loff_t len, unsigned int flags)
 {
 	struct inode *in = file_inode(real_in);
 	loff_t size_in = i_size_read(in);
 	loff_t bs = file_inode(real_out)->i_sb->s_blocksize;
-	loff_t span;
+	loff_t count, span;
 
 	if (!len) {		/* to the end of the source */
 		if (pos_in > size_in)
@@ -730,16 +732,20 @@ static int ufs_clone_range_check(struct file *real_in, loff_t pos_in,
 		return -EINVAL;
 	if (pos_in >= size_in)
 		return -EINVAL;
-	len = min(len, size_in - pos_in);
+	count = min(len, size_in - pos_in);
 	/* a range up to the source's end takes its last partial block */
-	if (pos_in + len == size_in)
+	if (pos_in + count == size_in) {
 		span = ALIGN(size_in, bs) - pos_in;
-	else
-		span = ALIGN_DOWN(len, bs);
+	} else {
+		count = ALIGN_DOWN(count, bs);
+		span = count;
+	}
 	if (in == file_inode(real_out) && pos_out + span > pos_in &&
 	    pos_out < pos_in + span)
 		return -EINVAL;
-	return span ? 0 : 1;
+	if (count != len && !(flags & REMAP_FILE_CAN_SHORTEN))
+		return -EINVAL;
+	return count ? 0 : 1;
 }
 
 /*
@@ -792,16 +798,22 @@ static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
 		goto out_unlock;
 	/*
 	 * a dedupe leaves the data as it was, and set-id bits with it; a
-	 * clone drops them once its range is known to be good
+	 * clone drops them once its range is known to be good. A clone of
+	 * nothing is done here: the real clone is not asked, as it would
+	 * measure the source again under its own locks (a writer may have
+	 * grown it meanwhile) and clone data into a file that kept its
+	 * set-id bits.
 	 */
 	ret = 0;
 	if (!(flags & REMAP_FILE_DEDUP)) {
 		ret = ufs_clone_range_check(real_in, pos_in, real_out, pos_out,
-					    len);
+					    len, flags);
+		if (ret > 0) {
+			ret = 0;
+			goto out_unlock;
+		}
 		if (!ret)
 			ret = ufs_remove_privs(out, real_out);
-		else if (ret > 0)
-			ret = 0;
 	}
 	if (ret)
 		goto out_unlock;
