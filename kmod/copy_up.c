@@ -427,10 +427,15 @@ out_drop:
 		ufs_stat_add(fs, metacopy_bytes, stat.size);
 	}
 	ui->upper = igrab(d_inode(tmp));
+	/*
+	 * Found by its upper inode before anyone can reach the upper file:
+	 * a link() that sees the upper and a lookup of that new name must
+	 * find this inode, not make a second one.
+	 */
+	ufs_inode_rehash(d_inode(dentry));
 	ufs_stack_set_upper(ufs_stack(dentry), tmp);
 	/* pairs with ufs_real_inode(): upper is complete before it shows */
 	smp_store_release(&ui->real, ui->upper);
-	ufs_inode_rehash(d_inode(dentry));
 	ufs_stat_inc(fs, copy_ups);
 	goto out_put;
 

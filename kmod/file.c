@@ -35,6 +35,8 @@ static struct file *ufs_real_file(struct file *file)
  * between the two looks it takes at the union inode (the stack top, the
  * chunk map) until test_open_pause is 0 again, so that a test can run a
  * copy-up in between. test_open_paused says when an open waits there.
+ * Only root can set it (0600); an O_TRUNC open, which holds write access
+ * to the union, never waits.
  */
 static unsigned int test_open_pause;
 static unsigned int test_open_paused;
@@ -65,7 +67,8 @@ MODULE_PARM_DESC(test_open_paused,
 static void ufs_test_open_point(struct file *file)
 {
 	if (likely(!READ_ONCE(test_open_pause)) ||
-	    (file->f_mode & FMODE_WRITE) || cmpxchg(&test_open_paused, 0, 1))
+	    (file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC) ||
+	    cmpxchg(&test_open_paused, 0, 1))
 		return;
 	wait_event_killable(ufs_test_open_wq, !READ_ONCE(test_open_pause));
 	WRITE_ONCE(test_open_paused, 0);
