@@ -23,9 +23,13 @@ static int bpf_lsm_active(void)
 	int fd;
 
 	fd = open(lsm, O_RDONLY);
-	if (fd < 0 && errno == ENOENT &&
-	    !mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL))
-		fd = open(lsm, O_RDONLY);
+	if (fd < 0 && errno == ENOENT) {
+		if (!mount("securityfs", "/sys/kernel/security", "securityfs",
+			   0, NULL))
+			fd = open(lsm, O_RDONLY);
+		else if (errno == ENODEV)
+			return 0;	/* a kernel without securityfs: no LSMs */
+	}
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
