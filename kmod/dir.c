@@ -4,6 +4,8 @@
  * unlink, rmdir, rename. Everything happens in the upper layer; a name
  * that a lower layer also has is hidden with a whiteout; a directory made
  * where a whiteout stood is opaque, so old lower content cannot reappear.
+ * With aufs_whiteouts no .wh.* name can be made (EINVAL): the user could
+ * forge a whiteout or an opaque mark of the AUFS format.
  *
  * Locking: the VFS holds the union parent's i_rwsem; we take the upper
  * parent's (and staging's, with lock_rename() when both are involved).
@@ -250,6 +252,8 @@ static int ufs_create_object(struct inode *dir, struct dentry *dentry,
 	const struct cred *cred, *old;
 	int err;
 
+	if (ufs_aufs_reserved(fs, &dentry->d_name))
+		return -EINVAL;
 	err = ufs_copy_up(dentry->d_parent);
 	if (err)
 		return err;
@@ -446,8 +450,12 @@ static int unionfs_tmpfile(UFS_IDMAP_T *idmap, struct inode *dir,
 	return finish_open_simple(file, 0);
 }
 
-/* Remove every whiteout from an upper directory that shows nothing. */
-static int ufs_clear_whiteouts(struct dentry *udir, struct list_head *names)
+/*
+ * Remove every whiteout from an upper directory that shows nothing: ours,
+ * and with aufs_whiteouts every .wh.* entry (whiteouts, the opaque mark).
+ */
+static int ufs_clear_whiteouts(struct unionfs_fs *fs, struct dentry *udir,
+			       struct list_head *names)
 {
 	struct ufs_dirname *n;
 	int err = 0;
@@ -462,6 +470,11 @@ static int ufs_clear_whiteouts(struct dentry *udir, struct list_head *names)
 		}
 		if (ufs_is_whiteout(wh))
 			err = vfs_unlink(UFS_NOP_IDMAP, d_inode(udir), wh, NULL);
+		else if (d_is_positive(wh) && fs->aufs_whiteouts &&
+			 ufs_is_aufs_name(n->name, n->len))
+			err = d_is_dir(wh) ?
+			      vfs_rmdir(UFS_NOP_IDMAP, d_inode(udir), wh) :
+			      vfs_unlink(UFS_NOP_IDMAP, d_inode(udir), wh, NULL);
 		dput(wh);
 		if (err)
 			break;
@@ -561,7 +574,7 @@ static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	if (err)
 		goto out_creds;
 	if (is_dir && upper) {
-		err = ufs_clear_whiteouts(upper, &names);
+		err = ufs_clear_whiteouts(fs, upper, &names);
 		if (err)
 			goto out_drop;
 	}
@@ -635,6 +648,8 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
+	if (ufs_aufs_reserved(fs, &new->d_name))
+		return -EINVAL;
 	/*
 	 * Two names of one multiply-linked lower file have union inodes of
 	 * their own (see ufs_get_inode()); renaming one onto the other is
@@ -688,7 +703,7 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	if (err)
 		goto out_creds;
 	if (nstack && d_is_dir(new) && !(flags & RENAME_EXCHANGE)) {
-		err = ufs_clear_whiteouts(ufs_upper(new), &names);
+		err = ufs_clear_whiteouts(fs, ufs_upper(new), &names);
 		if (err)
 			goto out_drop;
 	}

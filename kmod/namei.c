@@ -13,6 +13,12 @@
  * only (trusted.overlay.metacopy: the data is in a layer below, maybe at
  * another name) is refused with EIO and a message naming it: its own
  * bytes are not its data.
+ *
+ * Lower layers written by containers/storage for a mount_program, with
+ * the mount option aufs_whiteouts: AUFS-format whiteouts. A file .wh.NAME
+ * in a layer hides NAME in the layers below that layer (not in the layer
+ * itself, as in aufs); .wh..wh..opq in a directory makes it opaque; no
+ * .wh.* name is looked up through the union (dir.c refuses to make one).
  */
 #include <linux/slab.h>
 #include <linux/namei.h>
@@ -57,6 +63,49 @@ bool ufs_is_whiteout(struct dentry *real)
 	struct inode *inode = d_inode(real);
 
 	return inode && IS_WHITEOUT(inode);
+}
+
+/*
+ * With aufs_whiteouts: does @dir, a directory of layer @layer, hold
+ * .wh.@name (@name is whited out below @layer)? 1, 0, or an error.
+ * Called with the mounter's credentials.
+ */
+int ufs_aufs_whiteout(struct unionfs_fs *fs, unsigned int layer,
+		      struct dentry *dir, const struct qstr *name)
+{
+	char buf[NAME_MAX + 1];
+	struct dentry *wh;
+	int ret;
+
+	if (!fs->aufs_whiteouts || name->len > NAME_MAX - UFS_AUFS_WH_PREFIX_LEN)
+		return 0;
+	memcpy(buf, UFS_AUFS_WH_PREFIX, UFS_AUFS_WH_PREFIX_LEN);
+	memcpy(buf + UFS_AUFS_WH_PREFIX_LEN, name->name, name->len);
+	wh = lookup_one_unlocked(ufs_mnt_idmap(fs->layers[layer].mnt), buf, dir,
+				 name->len + UFS_AUFS_WH_PREFIX_LEN);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	ret = d_is_positive(wh);
+	dput(wh);
+	return ret;
+}
+
+/* With aufs_whiteouts: does the directory @real hold .wh..wh..opq? */
+static int ufs_aufs_opaque(struct unionfs_fs *fs, unsigned int layer,
+			   struct dentry *real)
+{
+	struct dentry *opq;
+	int ret;
+
+	if (!fs->aufs_whiteouts)
+		return 0;
+	opq = lookup_one_unlocked(ufs_mnt_idmap(fs->layers[layer].mnt),
+				  UFS_AUFS_OPAQUE, real, strlen(UFS_AUFS_OPAQUE));
+	if (IS_ERR(opq))
+		return PTR_ERR(opq);
+	ret = d_is_positive(opq);
+	dput(opq);
+	return ret;
 }
 
 static bool ufs_xattr_is_y(struct dentry *real, const char *name)
@@ -322,6 +371,12 @@ static int ufs_lookup_redirect(struct unionfs_fs *fs,
 			stack->opaque = true;
 			break;
 		}
+		err = ufs_aufs_opaque(fs, i, real);
+		if (err) {
+			stack->opaque = err > 0;
+			err = min(err, 0);
+			break;
+		}
 		err = ufs_follow_ovl_redirect(real, &path);
 		if (err)
 			break;
@@ -448,6 +503,12 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 		}
 		if (d_is_negative(real)) {
 			dput(real);
+			/* an AUFS whiteout: nothing of the name below */
+			err = ufs_aufs_whiteout(fs, p->layer, p->dentry, name);
+			if (err < 0)
+				goto fail;
+			if (err)
+				break;
 			continue;
 		}
 		if (ufs_is_whiteout(real)) {
@@ -513,6 +574,19 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 		if (!d_is_dir(real))
 			break;
 		if (ufs_is_opaque_dir(real)) {
+			stack->opaque = true;
+			break;
+		}
+		/*
+		 * AUFS: the directory is opaque, or a whiteout beside it
+		 * hides its name in the layers below.
+		 */
+		err = ufs_aufs_opaque(fs, p->layer, real);
+		if (!err)
+			err = ufs_aufs_whiteout(fs, p->layer, p->dentry, name);
+		if (err < 0)
+			goto fail;
+		if (err) {
 			stack->opaque = true;
 			break;
 		}
@@ -601,6 +675,15 @@ bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts)
 			return count_whiteouts;
 		if (positive)
 			return true;
+		switch (ufs_aufs_whiteout(fs, p->layer, p->dentry,
+					  &dentry->d_name)) {
+		case 0:
+			break;
+		case 1:
+			return count_whiteouts;
+		default:
+			return true;	/* unsure: as above */
+		}
 	}
 	return false;
 }
@@ -632,6 +715,9 @@ struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
 		return ERR_PTR(-ENAMETOOLONG);
 
 	ufs_stat_inc(fs, lookups);
+	/* AUFS whiteouts and markers are never seen through the union */
+	if (ufs_aufs_reserved(fs, &dentry->d_name))
+		return d_splice_alias(NULL, dentry);
 	old = ufs_override_creds(sb);
 	stack = ufs_lookup_stack(fs, parent, &dentry->d_name);
 	revert_creds(old);

@@ -4,7 +4,9 @@
  *
  * A merged listing is built by reading each layer of the directory's stack
  * top down; a name is kept from the first layer that has it; whiteouts hide
- * their name in the layers below and are never shown. An open directory
+ * their name in the layers below and are never shown. With aufs_whiteouts,
+ * no .wh.* name is shown, and .wh.NAME hides NAME in the layers below its
+ * own (looked at once the whole layer is read, so NAME beside it stays). An open directory
  * keeps the listing it read first, so positions are stable for telldir and
  * seekdir. A seek to 0 (rewinddir) always builds afresh.
  *
@@ -57,6 +59,7 @@ struct ufs_dirent {
 	unsigned int len;
 	unsigned int layer;	/* the layer the name was taken from */
 	bool hidden;		/* a whiteout: hides, is not listed */
+	bool wh_target;		/* hidden by an AUFS .wh. file: no object */
 	char name[];
 };
 
@@ -116,6 +119,7 @@ struct ufs_fill_ctx {
 	bool want_ino;		/* the listing is for readdir: exact d_ino */
 	bool read_ino;		/* this layer's entries may have a recorded ino */
 	struct list_head pending;	/* entries to look at after the read */
+	struct list_head aufs;		/* this layer's .wh.* entries */
 	unsigned int seen;
 	int err;
 };
@@ -352,6 +356,34 @@ static int ufs_listing_append(struct ufs_listing *l, struct ufs_dirent *e)
 	return 0;
 }
 
+/* A new entry of the name tree at @link, from the layer being read. */
+static struct ufs_dirent *ufs_name_insert(struct ufs_fill_ctx *fc,
+					  const char *name, int len,
+					  struct rb_node **link,
+					  struct rb_node *parent)
+{
+	struct ufs_dirent *e;
+
+	e = kmalloc(struct_size(e, name, len + 1), GFP_KERNEL);
+	if (!e) {
+		fc->err = -ENOMEM;
+		return NULL;
+	}
+	fc->listing->bytes += struct_size(e, name, len + 1);
+	memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	e->len = len;
+	e->type = DT_UNKNOWN;
+	e->ino = 0;
+	e->layer = fc->layer;
+	e->hidden = false;
+	e->wh_target = false;
+	INIT_LIST_HEAD(&e->next);
+	rb_link_node(&e->node, parent, link);
+	rb_insert_color(&e->node, &fc->listing->names);
+	return e;
+}
+
 static bool ufs_fill_merge(struct dir_context *ctx, const char *name, int len,
 			   loff_t offset, u64 ino, unsigned int d_type)
 {
@@ -365,22 +397,22 @@ static bool ufs_fill_merge(struct dir_context *ctx, const char *name, int len,
 	if (ufs_name_find(fc->listing, name, len, &link, &parent))
 		return true;	/* a layer above has it (or hides it) */
 
-	e = kmalloc(struct_size(e, name, len + 1), GFP_KERNEL);
-	if (!e) {
-		fc->err = -ENOMEM;
+	e = ufs_name_insert(fc, name, len, link, parent);
+	if (!e)
 		return false;
-	}
-	fc->listing->bytes += struct_size(e, name, len + 1);
-	memcpy(e->name, name, len);
-	e->name[len] = '\0';
-	e->len = len;
 	e->type = d_type;
 	e->ino = ufs_ino(fc->fs, fc->layer, ino);
-	e->layer = fc->layer;
-	e->hidden = false;
-	INIT_LIST_HEAD(&e->next);
-	rb_link_node(&e->node, parent, link);
-	rb_insert_color(&e->node, &fc->listing->names);
+
+	/*
+	 * AUFS whiteouts and markers are never listed; what a .wh.NAME
+	 * hides is decided once the layer is read (ufs_resolve_aufs()).
+	 * Kept in the tree: rmdir removes those of the upper layer.
+	 */
+	if (fc->fs->aufs_whiteouts && ufs_is_aufs_name(name, len)) {
+		e->hidden = true;
+		list_add_tail(&e->next, &fc->aufs);
+		return true;
+	}
 
 	/*
 	 * A character device may be a whiteout, and an entry of an impure
@@ -429,6 +461,34 @@ static int ufs_resolve_pending(struct ufs_fill_ctx *fc, struct dentry *dir,
 		dput(real);
 	}
 	return err;
+}
+
+/*
+ * The .wh.NAME entries of the layer just read hide NAME in the layers
+ * below, unless a layer above or this one has it. .wh..wh.* are aufs's
+ * own markers (.wh..wh..opq is seen at lookup: the stack ends there).
+ */
+static void ufs_resolve_aufs(struct ufs_fill_ctx *fc)
+{
+	struct ufs_dirent *e, *tmp, *t;
+
+	list_for_each_entry_safe(e, tmp, &fc->aufs, next) {
+		const char *name = e->name + UFS_AUFS_WH_PREFIX_LEN;
+		int len = e->len - UFS_AUFS_WH_PREFIX_LEN;
+		struct rb_node **link, *parent;
+
+		list_del_init(&e->next);
+		if (fc->err || !len || ufs_is_aufs_name(name, len) ||
+		    (len <= 2 && name[0] == '.' && (len == 1 || name[1] == '.')))
+			continue;
+		if (ufs_name_find(fc->listing, name, len, &link, &parent))
+			continue;
+		t = ufs_name_insert(fc, name, len, link, parent);
+		if (t) {
+			t->hidden = true;
+			t->wh_target = true;
+		}
+	}
 }
 
 /* May entries of the upper directory @udir have a recorded ino? */
@@ -484,7 +544,11 @@ static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
 	fput(file);
 	if (!err)
 		err = fc->err;
-	return ufs_resolve_pending(fc, real->dentry, err);
+	err = ufs_resolve_pending(fc, real->dentry, err);
+	if (err && !fc->err)
+		fc->err = err;
+	ufs_resolve_aufs(fc);
+	return fc->err;
 }
 
 /* @want_ino: for readdir (exact d_ino), not only for the names. */
@@ -521,6 +585,7 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
 	l->keep = want_ino;
 	fc.listing = l;
 	INIT_LIST_HEAD(&fc.pending);
+	INIT_LIST_HEAD(&fc.aufs);
 
 	ufs_stat_inc(fc.fs, readdir_builds);
 	old = ufs_override_creds(sb);
@@ -564,7 +629,8 @@ int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts)
 	rbtree_postorder_for_each_entry_safe(e, tmp, &l->names, node) {
 		struct ufs_dirname *n;
 
-		if (!e->hidden || e->layer != 0 || !UFS_FS(dentry->d_sb)->has_upper)
+		if (!e->hidden || e->wh_target || e->layer != 0 ||
+		    !UFS_FS(dentry->d_sb)->has_upper)
 			continue;
 		n = kmalloc(struct_size(n, name, e->len + 1), GFP_KERNEL);
 		if (!n) {

@@ -24,6 +24,7 @@ struct unionfs_config {
 	char *upperdir;
 	char *workdir;
 	bool is_volatile;
+	bool aufs_whiteouts;
 	int metacopy;		/* -1: not given */
 	int chunk_shift;	/* -1: not given; 0: whole-file copy-up */
 };
@@ -57,6 +58,7 @@ enum unionfs_param {
 	UFS_OPT_VOLATILE,
 	UFS_OPT_METACOPY,
 	UFS_OPT_CHUNK,
+	UFS_OPT_AUFS_WHITEOUTS,
 };
 
 static const struct constant_table ufs_on_off[] = {
@@ -77,6 +79,7 @@ static const struct fs_parameter_spec unionfs_param_spec[] = {
 	fsparam_flag("volatile", UFS_OPT_VOLATILE),
 	fsparam_enum("metacopy", UFS_OPT_METACOPY, ufs_on_off),
 	fsparam_string("chunk", UFS_OPT_CHUNK),
+	fsparam_flag("aufs_whiteouts", UFS_OPT_AUFS_WHITEOUTS),
 	{}
 };
 
@@ -224,6 +227,9 @@ static int unionfs_parse_param(struct fs_context *fc,
 		return 0;
 	case UFS_OPT_CHUNK:
 		return ufs_parse_chunk(fc, param->string);
+	case UFS_OPT_AUFS_WHITEOUTS:
+		cfg->aufs_whiteouts = true;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -731,6 +737,7 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	fs->dev = sb->s_dev;
 	fs->has_upper = !!cfg->upperdir;
 	fs->is_volatile = cfg->is_volatile;
+	fs->aufs_whiteouts = cfg->aufs_whiteouts;
 	fs->metacopy = cfg->metacopy != 0;	/* on unless turned off */
 	/* partial copy-up: 64 KiB chunks unless set; it needs metacopy */
 	fs->chunk_shift = cfg->chunk_shift < 0 ? 16 : cfg->chunk_shift;
@@ -886,6 +893,9 @@ static bool ufs_config_matches(struct unionfs_config *cfg,
 		return false;
 	if (cfg->chunk_shift >= 0 && cfg->chunk_shift != fs->chunk_shift)
 		return false;
+	/* how the layers read cannot change under cached dentries */
+	if (cfg->aufs_whiteouts && !fs->aufs_whiteouts)
+		return false;
 	return true;
 }
 
@@ -895,7 +905,8 @@ static int unionfs_reconfigure(struct fs_context *fc)
 	struct unionfs_config *cfg = fc->fs_private;
 
 	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
-		return ufs_invalfc(fc, "layers, metacopy and chunk cannot be changed on remount");
+		return ufs_invalfc(fc,
+			"cannot change layers, metacopy, chunk or aufs_whiteouts on remount");
 	sync_filesystem(fc->root->d_sb);
 	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
 		return ufs_invalfc(fc, "no upperdir: the union is read-only");
@@ -1052,6 +1063,8 @@ static int unionfs_show_options(struct seq_file *m, struct dentry *root)
 		else
 			seq_printf(m, ",chunk=%uk", 1U << (fs->chunk_shift - 10));
 	}
+	if (fs->aufs_whiteouts)
+		seq_puts(m, ",aufs_whiteouts");
 	return 0;
 }
 

@@ -35,6 +35,17 @@
 /* a file with overlayfs's attributes whose data is in a layer below */
 #define OVERLAY_XATTR_METACOPY	OVERLAY_XATTR_PREFIX "metacopy"
 
+/*
+ * AUFS-format whiteouts (mount option aufs_whiteouts), as containers/storage
+ * stores layers when it runs a mount_program: a file .wh.NAME in a layer
+ * hides NAME in the layers below, .wh..wh..opq makes its directory opaque,
+ * and .wh..wh.* names are aufs's own. No .wh.* name shows in the union.
+ */
+#define UFS_AUFS_WH_PREFIX	".wh."
+#define UFS_AUFS_WH_PREFIX_LEN	4
+#define UFS_AUFS_OPAQUE		".wh..wh..opq"
+#define UFS_AUFS_META_PREFIX	".wh..wh."
+
 /* Name of the staging directory inside workdir. */
 #define UNIONFS_WORK_STAGING	"staging"
 #define UNIONFS_WORK_VOLATILE	"volatile"
@@ -74,6 +85,7 @@ struct unionfs_fs {
 	bool has_upper;
 	bool is_volatile;		/* no fsync on copy-up */
 	bool metacopy;			/* attribute changes copy no data */
+	bool aufs_whiteouts;		/* .wh.NAME files in layers hide NAME */
 	unsigned int chunk_shift;	/* partial copy-up; 0: whole files */
 	struct path workdir;		/* held only when has_upper */
 	char *workdir_name;		/* as the user gave it */
@@ -306,6 +318,19 @@ static inline void ufs_top_path(struct dentry *dentry, struct path *path)
 	path->dentry = top->dentry;
 }
 
+static inline bool ufs_is_aufs_name(const char *name, unsigned int len)
+{
+	return len >= UFS_AUFS_WH_PREFIX_LEN &&
+	       !memcmp(name, UFS_AUFS_WH_PREFIX, UFS_AUFS_WH_PREFIX_LEN);
+}
+
+/* A name that is never looked up nor made through the union. */
+static inline bool ufs_aufs_reserved(const struct unionfs_fs *fs,
+				     const struct qstr *name)
+{
+	return fs->aufs_whiteouts && ufs_is_aufs_name(name->name, name->len);
+}
+
 static inline const struct cred *ufs_override_creds(struct super_block *sb)
 {
 	return override_creds(UFS_FS(sb)->creator_cred);
@@ -335,6 +360,8 @@ void ufs_stack_free(struct unionfs_stack *stack);
 void ufs_stack_set_upper(struct unionfs_stack *stack, struct dentry *upper);
 bool ufs_is_opaque_dir(struct dentry *real);
 bool ufs_is_whiteout(struct dentry *real);
+int ufs_aufs_whiteout(struct unionfs_fs *fs, unsigned int layer,
+		      struct dentry *dir, const struct qstr *name);
 bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts);
 char *ufs_lower_relpath(struct dentry *dentry);
 int ufs_data_path(struct dentry *dentry, struct path *path);
