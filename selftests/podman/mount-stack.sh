@@ -5,7 +5,9 @@
 # trusted.overlay.opaque directory in the top layer), mounted through
 # unionfs-mount exactly as the overlay driver runs its mount_program
 # (cwd = the driver's home, "-o OPTS TARGET"), then unmounted as the driver
-# unmounts: fusermount3 -u, else umount2(MNT_DETACH). Guest only (TAP).
+# unmounts: fusermount3 -u, else umount2(MNT_DETACH). Then the same image
+# in the AUFS whiteout format the driver really stores when a mount_program
+# is set (.wh.NAME files, .wh..wh..opq). Guest only (TAP).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +30,7 @@ mounted() { awk -v p="$1" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountin
 not_mounted() { ! mounted "$1"; }
 unmounted_by() { [ -n "$1" ] && ! mounted "$2"; }	# unmounted_by HOW PATH
 fstype_of() { awk -v p="$1" '$5 == p { for (i = 7; $i != "-"; i++); t = $(i + 1) } END { print t }' /proc/self/mountinfo; }
+has_option() { awk -v p="$1" -v o="$2" '$5 == p { n = split($NF, a, ","); for (i = 1; i <= n; i++) if (a[i] == o) f = 1 } END { exit !f }' /proc/self/mountinfo; }
 listing() { (cd "$1" && ls -A | tr '\n' ' '); }
 is_whiteout() { [ -c "$1" ] && [ "$(stat -c %t:%T "$1")" = 0:0 ]; }
 
@@ -86,6 +89,7 @@ check_image() {	# the image as the container sees it
 out=$(cd "$home" && "$um" -o "lowerdir=$B:$A,upperdir=$home/ctr/diff,workdir=$home/ctr/work," "$M" 2>&1)
 ok "driver's call mounts (${out:-no output})" test $? -eq 0 -a -z "$out"
 ok "the target is a unionfs mount" test "$(fstype_of "$M")" = unionfs
+ok "unionfs-mount asked for aufs_whiteouts" has_option "$M" aufs_whiteouts
 check_image "$M" "driver's call"
 rm "$M"/etc/keep
 echo hello > "$M"/opq/created
@@ -142,6 +146,42 @@ rc=$?
 diag "$out"
 ok "a missing layer: non-zero exit and a message naming it" \
 	test $rc -ne 0 -a -n "$(grep -F "$home/nonexistent" <<<"$out")"
+
+# 6. The image as containers/storage stores it for a mount_program: AUFS
+#    whiteouts (getWhiteoutFormat() is AUFSWhiteoutFormat then), mode 0
+#    empty files as ApplyDiff writes a layer tar's .wh. entries, plus the
+#    .wh..wh.* entries aufs-made tars carry.
+aufs=$root/aufs
+mkdir -p "$aufs"/l "$aufs"/base/diff "$aufs"/top/diff "$aufs"/ctr/{diff,work,merged}
+mkdir -p "$aufs"/base/diff/{etc,opq,dir}
+echo keep > "$aufs"/base/diff/etc/keep
+echo gone > "$aufs"/base/diff/etc/gone
+echo old > "$aufs"/base/diff/opq/old
+echo a > "$aufs"/base/diff/dir/a
+mkdir -p "$aufs"/top/diff/{etc,opq,dir} "$aufs"/top/diff/.wh..wh.plnk
+: > "$aufs"/top/diff/etc/.wh.gone
+: > "$aufs"/top/diff/opq/.wh..wh..opq
+: > "$aufs"/top/diff/.wh..wh.aufs
+chmod 0 "$aufs"/top/diff/etc/.wh.gone "$aufs"/top/diff/opq/.wh..wh..opq "$aufs"/top/diff/.wh..wh.aufs
+echo new > "$aufs"/top/diff/opq/new
+echo b > "$aufs"/top/diff/dir/b
+ln -s ../base/diff "$aufs"/l/CCCCCCCCCCCCCCCCCCCCCCCCCC
+ln -s ../top/diff "$aufs"/l/DDDDDDDDDDDDDDDDDDDDDDDDDD
+AM=$aufs/ctr/merged
+out=$(cd "$aufs" && "$um" -o "lowerdir=$aufs/l/DDDDDDDDDDDDDDDDDDDDDDDDDD:$aufs/l/CCCCCCCCCCCCCCCCCCCCCCCCCC,upperdir=$aufs/ctr/diff,workdir=$aufs/ctr/work," "$AM" 2>&1)
+ok "AUFS-format layers mount (${out:-no output})" test $? -eq 0 -a -z "$out"
+ok "AUFS-format layers: mounted with aufs_whiteouts" has_option "$AM" aufs_whiteouts
+check_image "$AM" "AUFS-format layers"
+ok "AUFS-format layers: the root lists no .wh. name" test "$(listing "$AM")" = "dir etc opq "
+ok "AUFS-format layers: .wh.gone cannot be looked up" test ! -e "$AM"/etc/.wh.gone
+ok "AUFS-format layers: .wh..wh..opq cannot be looked up" test ! -e "$AM"/opq/.wh..wh..opq
+ok "AUFS-format layers: a .wh. name cannot be made" sh -c "! touch '$AM/etc/.wh.keep' 2>/dev/null"
+rm "$AM"/etc/keep
+ok "AUFS-format layers: a delete hides the file" test "$(listing "$AM"/etc)" = ""
+ok "AUFS-format layers: the delete is a 0/0 whiteout in the diff" is_whiteout "$aufs"/ctr/diff/etc/keep
+ok "AUFS-format layers: no .wh. file made in the diff" test ! -e "$aufs"/ctr/diff/etc/.wh.keep
+how=$(driver_unmount "$AM")
+ok "AUFS-format layers: unmounted ($how)" unmounted_by "$how" "$AM"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * unionfs-mount's command line and option translation, against the strings
- * containers/storage 1.43's overlay driver gives its mount_program.
+ * containers/storage 1.43's overlay driver gives its mount_program (and
+ * aufs_whiteouts, always: the driver writes AUFS whiteouts for one).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,30 +47,32 @@ struct good {
 static const struct good goods[] = {
 	{ "driver's read-write form, empty mountopt (trailing comma)",
 	  "lowerdir=" HOME "/l/AAA:" HOME "/l/BBB,upperdir=" HOME "/c1/diff,workdir=" HOME "/c1/work,",
-	  "lowerdir+=" HOME "/l/AAA|lowerdir+=" HOME "/l/BBB|upperdir=" HOME "/c1/diff|workdir=" HOME "/c1/work",
+	  "lowerdir+=" HOME "/l/AAA|lowerdir+=" HOME "/l/BBB|upperdir=" HOME "/c1/diff|workdir=" HOME "/c1/work|aufs_whiteouts",
 	  0 },
 	{ "relative l/ links and dirs are joined to the working directory",
 	  "lowerdir=l/AAA:l/BBB,upperdir=c1/diff,workdir=./c1/work",
-	  "lowerdir+=" HOME "/l/AAA|lowerdir+=" HOME "/l/BBB|upperdir=" HOME "/c1/diff|workdir=" HOME "/c1/work",
+	  "lowerdir+=" HOME "/l/AAA|lowerdir+=" HOME "/l/BBB|upperdir=" HOME "/c1/diff|workdir=" HOME "/c1/work|aufs_whiteouts",
 	  0 },
 	{ "driver's read-only form: the layer's own diff on top, no upper",
 	  "lowerdir=" HOME "/img/diff:" HOME "/l/AAA",
-	  "lowerdir+=" HOME "/img/diff|lowerdir+=" HOME "/l/AAA", 0 },
+	  "lowerdir+=" HOME "/img/diff|lowerdir+=" HOME "/l/AAA|aufs_whiteouts", 0 },
 	{ "volatile (podman run --rm) kept once",
 	  "lowerdir=/a,upperdir=/u,workdir=/w,volatile,volatile",
-	  "lowerdir+=/a|upperdir=/u|workdir=/w|volatile", 0 },
+	  "lowerdir+=/a|upperdir=/u|workdir=/w|volatile|aufs_whiteouts", 0 },
 	{ "SELinux context with a quoted comma goes to the LSM unquoted",
 	  "lowerdir=/a,context=\"system_u:object_r:container_file_t:s0:c1,c2\"",
-	  "lowerdir+=/a|context=system_u:object_r:container_file_t:s0:c1,c2", 0 },
+	  "lowerdir+=/a|context=system_u:object_r:container_file_t:s0:c1,c2|aufs_whiteouts", 0 },
 	{ "an escaped colon is part of a layer path",
-	  "lowerdir=/x\\:y:/z", "lowerdir+=/x:y|lowerdir+=/z", 0 },
+	  "lowerdir=/x\\:y:/z", "lowerdir+=/x:y|lowerdir+=/z|aufs_whiteouts", 0 },
 	{ "metacopy passes through",
-	  "lowerdir=/a,metacopy=off", "lowerdir+=/a|metacopy=off", 0 },
+	  "lowerdir=/a,metacopy=off", "lowerdir+=/a|metacopy=off|aufs_whiteouts", 0 },
 	{ "mount flags become fsmount attributes",
 	  "nodev,lowerdir=/a,nosuid,ro,noatime",
-	  "lowerdir+=/a", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME },
+	  "lowerdir+=/a|aufs_whiteouts", MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME },
+	{ "aufs_whiteouts in the options is given once, last",
+	  "aufs_whiteouts,lowerdir=/a,aufs_whiteouts", "lowerdir+=/a|aufs_whiteouts", 0 },
 	{ "rw and relatime undo ro and noatime",
-	  "ro,noatime,lowerdir=/a,rw,relatime", "lowerdir+=/a", MOUNT_ATTR_RELATIME },
+	  "ro,noatime,lowerdir=/a,rw,relatime", "lowerdir+=/a|aufs_whiteouts", MOUNT_ATTR_RELATIME },
 };
 
 struct bad {
@@ -154,7 +157,8 @@ static void test_many_layers(void)
 		used += sprintf(opts + used, "%sl/%026d", i ? ":" : "", i);
 	ok(used > 4096, "500 layers: option string of %zu bytes", used);
 	ok(translate(opts, HOME, &req, &err) == 0, "500 layers: accepted");
-	ok(req.nr_lowers == 500 && req.nr_params == 500, "500 layers: 500 lowerdir+");
+	ok(req.nr_lowers == 500 && req.nr_params == 501,
+	   "500 layers: 500 lowerdir+ and aufs_whiteouts");
 	is_str(req.params[499].value, HOME "/l/00000000000000000000000499",
 	       "500 layers: the last is the bottom layer");
 	um_request_release(&req);

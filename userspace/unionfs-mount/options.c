@@ -206,6 +206,9 @@ static int um_translate_one(struct um_request *req, const char *key,
 	if (!strcmp(key, "volatile") && !val)
 		return um_request_find(req, "volatile") ? 0 :
 			um_request_add(req, "volatile", NULL, err);
+	/* always given (um_options_translate()): accepted, once */
+	if (!strcmp(key, UM_AUFS_WHITEOUTS) && !val)
+		return 0;
 	if (!strcmp(key, "metacopy") && val &&
 	    (!strcmp(val, "on") || !strcmp(val, "off")))
 		return um_request_add(req, key, val, err);
@@ -241,7 +244,8 @@ int um_options_translate(const char *opts, const char *cwd,
 		if (ret)
 			return -1;
 	}
-	return 0;
+	/* containers/storage writes AUFS whiteouts for a mount_program */
+	return um_request_add(req, UM_AUFS_WHITEOUTS, NULL, err);
 }
 
 int um_options_check(const struct um_request *req, struct um_error *err)

@@ -8,6 +8,10 @@
  *   upperdir=U,workdir=W  kept (both or neither: without them the union is
  *                         read-only, as the driver's read-only form expects)
  *   volatile, metacopy=   unionfs has both
+ *   aufs_whiteouts        always given, last: with a mount_program the
+ *                         driver stores layers with AUFS whiteouts
+ *                         (.wh.NAME files, .wh..wh..opq); given in OPTS
+ *                         too, it is accepted and still given once
  *   context= fscontext= defcontext= rootcontext=
  *                         handed to the LSM through fsconfig as they are
  *   ro nosuid nodev noexec noatime nodiratime relatime strictatime
@@ -24,6 +28,8 @@
 
 #include "error.h"
 #include "request.h"
+
+#define UM_AUFS_WHITEOUTS "aufs_whiteouts"
 
 /* Add the parameters of opts to req; relative paths are joined to cwd. */
 int um_options_translate(const char *opts, const char *cwd,
