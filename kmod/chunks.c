@@ -290,7 +290,11 @@ int ufs_chunks_prepare(struct inode *inode, struct file *upper, loff_t start,
 		if (test_bit(nr, chunks->map))
 			continue;
 		if (!out) {
-			out = ufs_open_for_chunks(&upper->f_path);
+			struct path path;
+
+			err = ufs_upper_file_path(UFS_FS(inode->i_sb), upper,
+						  &path);
+			out = err ? ERR_PTR(err) : ufs_open_for_chunks(&path);
 			if (IS_ERR(out)) {
 				err = PTR_ERR(out);
 				out = NULL;
@@ -360,21 +364,22 @@ static int ufs_chunks_write_mark(struct unionfs_fs *fs, struct dentry *upper,
 static int ufs_chunks_record(struct unionfs_fs *fs, struct file *upper,
 			     struct ufs_chunks *chunks)
 {
-	struct dentry *udentry = upper->f_path.dentry;
-	int err = 0;
+	struct path path;
+	int err;
 
-	if (!fs->is_volatile)
+	err = ufs_upper_file_path(fs, upper, &path);
+	if (!err && !fs->is_volatile)
 		err = vfs_fsync(upper, 1);
 	if (!err)
-		err = mnt_want_write(upper->f_path.mnt);
+		err = mnt_want_write(path.mnt);
 	if (err)
 		return err;
 	if (bitmap_full(chunks->map, chunks->nr))
-		err = vfs_removexattr(ufs_mnt_idmap(upper->f_path.mnt),
-				      udentry, UNIONFS_XATTR_METACOPY);
+		err = vfs_removexattr(ufs_mnt_idmap(path.mnt),
+				      path.dentry, UNIONFS_XATTR_METACOPY);
 	else
-		err = ufs_chunks_write_mark(fs, udentry, chunks);
-	mnt_drop_write(upper->f_path.mnt);
+		err = ufs_chunks_write_mark(fs, path.dentry, chunks);
+	mnt_drop_write(path.mnt);
 	if (err)
 		return err;
 	chunks->dirty = false;

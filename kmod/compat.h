@@ -173,6 +173,24 @@ static inline struct file *ufs_tmpfile_open(const struct path *parent,
 				   flags, cred);
 }
 
+/*
+ * The real file of the union file @file: a backing file, whose f_path is
+ * @realpath and whose user path, shown in /proc/PID/maps and map_files,
+ * is @file's.
+ */
+static inline struct file *ufs_open_presented(struct file *file,
+					      const struct path *realpath,
+					      int flags,
+					      const struct cred *cred)
+{
+	return backing_file_open(file, flags, realpath, cred);
+}
+
+/* file_dentry() of a backing file is its real dentry already. */
+#define UFS_D_REAL_OP
+/* not called: ufs_d_real() is not a dentry operation here */
+#define ufs_d_real_of(dentry, inode)	(dentry)
+
 #else /* 6.1 */
 
 #define UFS_IDMAP_T		struct user_namespace
@@ -340,6 +358,24 @@ static inline struct file *ufs_tmpfile_open(const struct path *parent,
 	return vfs_tmpfile_open(mnt_user_ns(parent->mnt), parent, mode,
 				flags, cred);
 }
+
+/*
+ * The real file of the union file @file: 6.1 has no backing files, so it
+ * has @file's f_path (what /proc/PID/maps and map_files show) and the
+ * inode of @realpath, as overlayfs's real files; file_dentry() of it asks
+ * ->d_real (ufs_d_real()), and ufs_upper_file_path() finds its real path.
+ */
+static inline struct file *ufs_open_presented(struct file *file,
+					      const struct path *realpath,
+					      int flags,
+					      const struct cred *cred)
+{
+	return open_with_fake_path(&file->f_path, flags,
+				   d_inode(realpath->dentry), cred);
+}
+
+#define UFS_D_REAL_OP			.d_real = ufs_d_real,
+#define ufs_d_real_of(dentry, inode)	d_real(dentry, inode)
 
 #endif
 

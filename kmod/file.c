@@ -15,9 +15,79 @@
 #include <linux/wait.h>
 #include "unionfs.h"
 
+/*
+ * An open union file: its real file, and for a read-only open of a
+ * metacopy file a file of its lower data that presents the union path,
+ * for mappings of it (ufs_maps_union_cache()), or NULL.
+ */
+struct ufs_file {
+	struct file *real;
+	struct file *data;
+};
+
+#define UFS_FILE(file)	((struct ufs_file *)(file)->private_data)
+
 static struct file *ufs_real_file(struct file *file)
 {
-	return file->private_data;
+	return UFS_FILE(file)->real;
+}
+
+/*
+ * A real file at @realpath for the union file @file, with @cred. It
+ * presents the union path in /proc/PID/maps and map_files
+ * (ufs_open_presented()), but over a layer that is itself stacked (a
+ * union, overlayfs), whose open would take the union's path for its own,
+ * it is opened as it is: mappings of it show what that layer presents.
+ * Its fsnotify events are the union file's alone.
+ */
+static struct file *ufs_open_real(struct file *file,
+				  const struct path *realpath, int flags,
+				  const struct cred *cred)
+{
+	flags |= __FMODE_NONOTIFY;
+	if (realpath->dentry->d_sb->s_stack_depth)
+		return dentry_open(realpath, flags, cred);
+	return ufs_open_presented(file, realpath, flags, cred);
+}
+
+/*
+ * The real path of @upper, an upper file of the union @fs: its f_path, or
+ * where that is the union path it presents (6.1), the upper layer's entry
+ * of its inode.
+ */
+int ufs_upper_file_path(struct unionfs_fs *fs, struct file *upper,
+			struct path *path)
+{
+	*path = upper->f_path;
+	if (d_inode(path->dentry) == file_inode(upper))
+		return 0;
+	path->mnt = fs->layers[0].mnt;
+	path->dentry = file_dentry(upper);
+	if (d_inode(path->dentry) != file_inode(upper))
+		return -EIO;
+	return 0;
+}
+
+/*
+ * For a read-only open of a metacopy file: the file of its lower data that
+ * a read-only mapping of it may map (ufs_maps_union_cache()), presenting
+ * the union path; NULL where the lower layer is stacked (the mapping takes
+ * ui->data_file then).
+ */
+static struct file *ufs_open_data(struct file *file, struct dentry *dentry,
+				  const struct cred *cred)
+{
+	struct path lower;
+	int err;
+
+	err = ufs_data_path(dentry, &lower);
+	if (err)
+		return ERR_PTR(err);
+	if (lower.dentry->d_sb->s_stack_depth)
+		return NULL;
+	return ufs_open_presented(file, &lower,
+				  O_RDONLY | O_LARGEFILE | __FMODE_NONOTIFY,
+				  cred);
 }
 
 /*
@@ -74,11 +144,21 @@ static void ufs_test_open_point(struct file *file)
 	WRITE_ONCE(test_open_paused, 0);
 }
 
+/* Is @real the upper file of a metacopy file, whose data is merged? */
+static bool ufs_merged(struct inode *inode, struct file *real)
+{
+	return ufs_data_in_lower(inode) &&
+	       file_inode(real) == UFS_I(inode)->upper;
+}
+
 static int unionfs_open(struct inode *inode, struct file *file)
 {
-	struct dentry *dentry = file->f_path.dentry;
+	/* f_path is a filesystem's stacked on us, on 6.1 */
+	struct dentry *dentry = file_dentry(file);
+	const struct cred *cred = UFS_FS(inode->i_sb)->creator_cred;
 	struct path realpath;
-	struct file *real;
+	struct ufs_file *uf;
+	struct file *real, *data = NULL;
 	const struct cred *old;
 	int flags = file->f_flags &
 		    ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | __O_TMPFILE);
@@ -105,23 +185,30 @@ static int unionfs_open(struct inode *inode, struct file *file)
 		if (err)
 			return err;
 	}
+	uf = kzalloc(sizeof(*uf), GFP_KERNEL);
+	if (!uf)
+		return -ENOMEM;
 	/* appends are asked for per I/O: see ufs_iocb_rwf() */
-	real = dentry_open(&realpath, flags & ~O_APPEND,
-			   UFS_FS(inode->i_sb)->creator_cred);
-	if (IS_ERR(real))
+	real = ufs_open_real(file, &realpath, flags & ~O_APPEND, cred);
+	if (IS_ERR(real)) {
+		kfree(uf);
 		return PTR_ERR(real);
+	}
+	if (!(file->f_mode & FMODE_WRITE) && ufs_merged(inode, real)) {
+		data = ufs_open_data(file, dentry, cred);
+		if (IS_ERR(data)) {
+			fput(real);
+			kfree(uf);
+			return PTR_ERR(data);
+		}
+	}
 	ufs_inherit_odirect(file, real);
 	/* RWF_NOWAIT where the real file can honour it */
 	file->f_mode |= real->f_mode & FMODE_NOWAIT;
-	file->private_data = real;
+	uf->real = real;
+	uf->data = data;
+	file->private_data = uf;
 	return 0;
-}
-
-/* Is @real the upper file of a metacopy file, whose data is merged? */
-static bool ufs_merged(struct inode *inode, struct file *real)
-{
-	return ufs_data_in_lower(inode) &&
-	       file_inode(real) == UFS_I(inode)->upper;
 }
 
 static int unionfs_release(struct inode *inode, struct file *file)
@@ -139,6 +226,9 @@ static int unionfs_release(struct inode *inode, struct file *file)
 					    file, err);
 	}
 	fput(real);
+	if (UFS_FILE(file)->data)
+		fput(UFS_FILE(file)->data);
+	kfree(file->private_data);
 	return 0;
 }
 
@@ -405,15 +495,19 @@ static int unionfs_writepages(struct address_space *mapping,
 {
 	struct inode *inode = mapping->host;
 	/* set before the mapping that dirtied the pages could write */
-	struct file *map_file = READ_ONCE(UFS_I(inode)->map_file);
+	struct dentry *map_upper = READ_ONCE(UFS_I(inode)->map_upper);
+	struct path path = {
+		.mnt = UFS_FS(inode->i_sb)->layers[0].mnt,
+		.dentry = map_upper,
+	};
 	struct ufs_writeback wb;
 	const struct cred *old;
 	int err;
 
-	if (!map_file)
+	if (!map_upper)
 		return -EIO;
 	old = ufs_override_creds(inode->i_sb);
-	wb.out = ufs_open_for_chunks(&map_file->f_path);
+	wb.out = ufs_open_for_chunks(&path);
 	if (IS_ERR(wb.out)) {
 		err = PTR_ERR(wb.out);
 		goto out;
@@ -585,7 +679,7 @@ static long unionfs_fallocate(struct file *file, int mode, loff_t offset,
 		goto out_unlock;
 	/* Space and holes are the whole file's business: complete it first. */
 	if (ufs_merged(inode, real)) {
-		ret = ufs_copy_up(file->f_path.dentry);
+		ret = ufs_copy_up(file_dentry(file));
 		if (ret)
 			goto out_unlock;
 	}
@@ -646,7 +740,7 @@ static bool ufs_maps_union_cache(struct file *file, struct vm_area_struct *vma,
 	if (!(file->f_mode & FMODE_WRITE) && !ufs_chunks_any(ui->chunks) &&
 	    i_size_read(file_inode(*real)) == ui->chunks->lower_size &&
 	    !mapping_mapped(inode->i_mapping)) {
-		*real = ui->data_file;
+		*real = UFS_FILE(file)->data ?: ui->data_file;
 		return false;
 	}
 	return true;
@@ -668,11 +762,17 @@ static int unionfs_mmap(struct file *file, struct vm_area_struct *vma)
 		return -ENODEV;
 	if (ufs_maps_union_cache(file, vma, &real)) {
 		if ((vma->vm_flags & VM_SHARED) &&
-		    (vma->vm_flags & VM_MAYWRITE) && !READ_ONCE(ui->map_file)) {
-			struct file *map_file = get_file(real);
+		    (vma->vm_flags & VM_MAYWRITE) && !READ_ONCE(ui->map_upper)) {
+			struct path path;
+			int err;
 
-			if (cmpxchg(&ui->map_file, NULL, map_file))
-				fput(map_file);
+			err = ufs_upper_file_path(UFS_FS(file_inode(file)->i_sb),
+						  real, &path);
+			if (err)
+				return err;
+			dget(path.dentry);
+			if (cmpxchg(&ui->map_upper, NULL, path.dentry))
+				dput(path.dentry);
 		}
 		return generic_file_mmap(file, vma);
 	}
@@ -778,12 +878,12 @@ static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
 		goto out_unlock;
 	/* Extents are shared with the real files: they need all their data. */
 	if (ufs_merged(file_inode(in), real_in)) {
-		ret = ufs_copy_up(in->f_path.dentry);
+		ret = ufs_copy_up(file_dentry(in));
 		if (ret)
 			goto out_unlock;
 	}
 	if (ufs_merged(inode_out, real_out)) {
-		ret = ufs_copy_up(out->f_path.dentry);
+		ret = ufs_copy_up(file_dentry(out));
 		if (ret)
 			goto out_unlock;
 	}

@@ -757,7 +757,49 @@ static void unionfs_d_iput(struct dentry *dentry, struct inode *inode)
 	iput(inode);
 }
 
+/*
+ * ->d_real (6.1 only, see ufs_open_presented()): the layer dentry of the
+ * union dentry @dentry whose inode is @inode, for file_dentry() of a real
+ * file that presents the union path. A layer that is itself stacked is
+ * asked in turn (a real file of ours never has an inode below it: such
+ * layers are opened as they are, but a filesystem stacked on us may ask).
+ * @inode NULL: the dentry whose data the union presents, the stack top.
+ * Anything else, and an inode not found, gets @dentry itself.
+ */
+struct dentry *ufs_d_real(struct dentry *dentry, const struct inode *inode)
+{
+	struct unionfs_stack *stack = ufs_stack(dentry);
+	struct dentry *real;
+	unsigned int i, first;
+
+	if ((inode && d_inode(dentry) == inode) || !stack ||
+	    !d_is_reg(dentry))
+		return dentry;
+	first = ufs_stack_first(stack);
+	if (!inode) {
+		real = stack->real[first].dentry;
+		return real ? ufs_d_real_of(real, NULL) : dentry;
+	}
+	for (i = first; i < stack->end; i++) {
+		real = stack->real[i].dentry;
+		if (real && d_inode(real) == inode)
+			return real;
+	}
+	for (i = first; i < stack->end; i++) {
+		real = stack->real[i].dentry;
+		/* only where @inode can be: below the layer's own inodes */
+		if (!real || !(real->d_flags & DCACHE_OP_REAL) ||
+		    inode->i_sb->s_stack_depth >= real->d_sb->s_stack_depth)
+			continue;
+		real = ufs_d_real_of(real, inode);
+		if (d_inode(real) == inode)
+			return real;
+	}
+	return dentry;
+}
+
 const struct dentry_operations unionfs_dentry_ops = {
 	.d_release	= unionfs_d_release,
 	.d_iput		= unionfs_d_iput,
+	UFS_D_REAL_OP
 };

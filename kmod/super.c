@@ -957,7 +957,7 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	ui->metacopy = false;
 	ui->chunks = NULL;
 	ui->data_file = NULL;
-	ui->map_file = NULL;
+	ui->map_upper = NULL;
 	mutex_init(&ui->copy_up_lock);
 	ui->dir_cache = NULL;
 	ui->dir_version = 0;
@@ -993,9 +993,8 @@ static void unionfs_evict_inode(struct inode *inode)
 	if (UFS_I(inode)->data_file)
 		fput(UFS_I(inode)->data_file);
 	UFS_I(inode)->data_file = NULL;
-	if (UFS_I(inode)->map_file)
-		fput(UFS_I(inode)->map_file);
-	UFS_I(inode)->map_file = NULL;
+	dput(UFS_I(inode)->map_upper);
+	UFS_I(inode)->map_upper = NULL;
 	UFS_I(inode)->real = NULL;
 }
 

@@ -218,11 +218,13 @@ struct unionfs_inode {
 	struct ufs_chunks *chunks;	/* loaded at the first open */
 	struct file *data_file;		/* the lower data, for merged reads */
 	/*
-	 * The upper file of the first shared writable mapping of a metacopy
-	 * file: writeback of the union page cache writes through it. Set
-	 * once (cmpxchg), put at eviction.
+	 * The upper dentry (in the upper layer's mount) of the first shared
+	 * writable mapping of a metacopy file: writeback of the union page
+	 * cache writes through a file of it. Set once (cmpxchg), put at
+	 * eviction. Not a file: the real files present the union path, and
+	 * would hold the union's own dentry and mount.
 	 */
-	struct file *map_file;
+	struct dentry *map_upper;
 	/*
 	 * directories: the last merged listing while its layers are
 	 * unchanged (readdir.c), under readdir.c's ufs_dir_cache_lock
@@ -365,6 +367,9 @@ int ufs_aufs_whiteout(struct unionfs_fs *fs, unsigned int layer,
 bool ufs_lower_has_name(struct dentry *dentry, bool count_whiteouts);
 char *ufs_lower_relpath(struct dentry *dentry);
 int ufs_data_path(struct dentry *dentry, struct path *path);
+struct dentry *ufs_d_real(struct dentry *dentry, const struct inode *inode);
+int ufs_upper_file_path(struct unionfs_fs *fs, struct file *upper,
+			struct path *path);
 
 /* inode.c */
 extern const struct inode_operations unionfs_dir_iops;

@@ -247,6 +247,32 @@ FIXTURE(maps) {
 	struct ufs_env e;
 };
 
+/* 256 KiB (four chunks of the default 64 KiB), byte i is maps_byte(i) */
+#define MAPS_BIG	(256 << 10)
+#define MAPS_CHUNK	(64 << 10)
+
+static char maps_byte(off_t off)
+{
+	return 'a' + (off * 7 + off / 4096) % 26;
+}
+
+static int maps_put_big(const char *path)
+{
+	static char buf[MAPS_BIG];
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	off_t i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < MAPS_BIG; i++)
+		buf[i] = maps_byte(i);
+	if (write(fd, buf, MAPS_BIG) != MAPS_BIG) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
 FIXTURE_SETUP(maps)
 {
 	char data[8192];
@@ -255,6 +281,7 @@ FIXTURE_SETUP(maps)
 	data[sizeof(data) - 1] = '\0';
 	ASSERT_EQ(0, ufs_env_init(&self->e, 1));
 	ASSERT_EQ(0, ufs_put(self->e.lower[0], "lib.so", data));
+	ASSERT_EQ(0, maps_put_big(ufs_path(self->e.lower[0], "big")));
 	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
 }
 
@@ -307,8 +334,6 @@ TEST_F_TIMEOUT(maps, maps_show_the_union_path, UFS_TEST_TIMEOUT)
 	int fd, wfd;
 	char *p, *q;
 
-	PENDING("issue 14 item 22: /proc/PID/maps shows the layer-relative path");
-
 	fd = open(want, O_RDONLY);
 	ASSERT_GE(fd, 0);
 	p = mmap(NULL, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
@@ -336,6 +361,276 @@ TEST_F_TIMEOUT(maps, maps_show_the_union_path, UFS_TEST_TIMEOUT)
 	close(fd);
 	close(wfd);
 	free(want);
+}
+
+/*
+ * Does the mapping of @len bytes at @p hold maps_byte(), but @str at
+ * @at (or nowhere if @str is NULL)? Reads every byte through the mapping.
+ */
+static int maps_big_is(const char *p, size_t len, off_t at, const char *str)
+{
+	size_t i, n = str ? strlen(str) : 0;
+
+	for (i = 0; i < len; i++) {
+		char want = (off_t)i >= at && i - at < n ? str[i - at] :
+			    maps_byte(i);
+
+		if (p[i] != want)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A metacopy file (chmod copies up only its attributes) mapped read-only
+ * with no chunk up (the mapping takes the lower data), then with one chunk
+ * written (the union's own page cache): the union path either way, and
+ * the data through the mapping is the file's.
+ */
+TEST_F_TIMEOUT(maps, metacopy_maps_show_the_union_path, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *want = ufs_path(e->mnt, "big");
+	char path[PATH_MAX], link[PATH_MAX];
+	char *p, *q;
+	int fd, wfd;
+
+	ASSERT_EQ(0, chmod(want, 0640));
+	fd = open(want, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, MAPS_BIG, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(maps_big_is(p, MAPS_BIG, 0, NULL));
+	maps_entry(p, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("metacopy, no chunk up: maps");
+	EXPECT_STREQ(want, link) TH_LOG("metacopy, no chunk up: map_files");
+	munmap(p, MAPS_BIG);
+	close(fd);
+
+	/* one chunk written (or, where it clones, the whole file up) */
+	wfd = open(want, O_WRONLY);
+	ASSERT_GE(wfd, 0);
+	ASSERT_EQ(3, pwrite(wfd, "XYZ", 3, MAPS_CHUNK + 5));
+	close(wfd);
+	fd = open(want, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, MAPS_BIG, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(maps_big_is(p, MAPS_BIG, MAPS_CHUNK + 5, "XYZ"));
+	maps_entry(p, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("metacopy, a chunk up: maps");
+	EXPECT_STREQ(want, link) TH_LOG("metacopy, a chunk up: map_files");
+	/* a shared writable mapping, written and synced */
+	wfd = open(want, O_RDWR);
+	ASSERT_GE(wfd, 0);
+	q = mmap(NULL, MAPS_BIG, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	memcpy(q + 3 * MAPS_CHUNK + 1, "mapped", 6);
+	EXPECT_EQ(0, msync(q, MAPS_BIG, MS_SYNC));
+	maps_entry(q, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("metacopy, written mapping: maps");
+	EXPECT_EQ(0, memcmp(p + 3 * MAPS_CHUNK + 1, "mapped", 6));
+	munmap(q, MAPS_BIG);
+	munmap(p, MAPS_BIG);
+	close(fd);
+	close(wfd);
+	fd = open(want, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, MAPS_BIG, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p + MAPS_CHUNK + 5, "XYZ", 3));
+	EXPECT_EQ(0, memcmp(p + 3 * MAPS_CHUNK + 1, "mapped", 6));
+	EXPECT_EQ(maps_byte(0), p[0]);
+	EXPECT_EQ(maps_byte(MAPS_BIG - 1), p[MAPS_BIG - 1]);
+	munmap(p, MAPS_BIG);
+	close(fd);
+	free(want);
+}
+
+/*
+ * A union whose lower layer is another union: its files are mapped
+ * through both (this recursed without end on 6.1 in the reverted first
+ * fix). The lower union is a stacked layer, opened as it is: a mapping of
+ * a file still in it shows what the lower union presents (its private
+ * mount's path), one copied up shows the upper union's path.
+ */
+TEST_F_TIMEOUT(maps, union_on_a_union_maps, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *top = ufs_path(e->base, "top");
+	char *up2 = ufs_path(e->base, "upper2");
+	char *work2 = ufs_path(e->base, "work2");
+	char *want = ufs_path(top, "lib.so");
+	char *big = ufs_path(top, "big");
+	char path[PATH_MAX], link[PATH_MAX], opts[4096];
+	size_t n;
+	char *p, *q;
+	int fd, wfd;
+
+	ASSERT_EQ(0, mkdir(top, 0755));
+	ASSERT_EQ(0, mkdir(up2, 0755));
+	ASSERT_EQ(0, mkdir(work2, 0755));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->mnt, up2, work2);
+	ASSERT_EQ(0, ufs_mount(top, opts)) TH_LOG("mount: %s", strerror(errno));
+
+	/* still in the lower union (the crash of the first fix) */
+	fd = open(want, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ('x', p[0]);
+	EXPECT_EQ('x', p[8190]);
+	maps_entry(p, path, link, sizeof(path));
+	n = strlen(path);
+	EXPECT_TRUE(n >= 7 && !strcmp(path + n - 7, "/lib.so"))
+		TH_LOG("lower union's file: maps shows '%s'", path);
+
+	/* the lower union's metacopy file, mapped through the upper union */
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "big"), 0640));
+	wfd = open(big, O_RDONLY);
+	ASSERT_GE(wfd, 0);
+	q = mmap(NULL, MAPS_BIG, PROT_READ, MAP_PRIVATE, wfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_TRUE(maps_big_is(q, MAPS_BIG, 0, NULL));
+	munmap(q, MAPS_BIG);
+	close(wfd);
+
+	/* copied up into the upper union: its path */
+	wfd = open(want, O_RDWR);
+	ASSERT_GE(wfd, 0);
+	q = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	q[0] = 'y';
+	EXPECT_EQ(0, msync(q, 8192, MS_SYNC));
+	maps_entry(q, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("upper union's file: maps");
+	EXPECT_STREQ(want, link) TH_LOG("upper union's file: map_files");
+	EXPECT_EQ('y', ufs_get(up2, "lib.so")[0]);
+	EXPECT_EQ('y', ufs_get(top, "lib.so")[0]);
+	EXPECT_EQ('x', ufs_get(e->mnt, "lib.so")[0]);
+	EXPECT_EQ('x', p[0]);
+
+	/* the lower union's own mapping of it shows its path */
+	munmap(q, 8192);
+	close(wfd);
+	free(want);
+	want = ufs_path(e->mnt, "lib.so");
+	wfd = open(want, O_RDONLY);
+	ASSERT_GE(wfd, 0);
+	q = mmap(NULL, 8192, PROT_READ, MAP_SHARED, wfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ('x', q[0]);
+	maps_entry(q, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("lower union's own mapping: maps");
+	munmap(q, 8192);
+	close(wfd);
+
+	munmap(p, 8192);
+	close(fd);
+	EXPECT_EQ(0, umount2(top, 0));
+	free(want);
+	free(big);
+	free(top);
+	free(up2);
+	free(work2);
+}
+
+/*
+ * overlayfs on a union, and a union on overlayfs: mappings through either
+ * read the file and show the top filesystem's path (the union's real file
+ * of a file in an overlayfs lower layer is the overlayfs file, a stacked
+ * layer's: its own open, and what overlayfs presents).
+ */
+TEST_F_TIMEOUT(maps, overlayfs_stacked_with_a_union_maps, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *ovl = ufs_path(e->base, "ovl"), *oup = ufs_path(e->base, "oup");
+	char *owk = ufs_path(e->base, "owk"), *top = ufs_path(e->base, "top");
+	char *up2 = ufs_path(e->base, "upper2"), *wk2 = ufs_path(e->base, "work2");
+	char *want = ufs_path(ovl, "lib.so");
+	char path[PATH_MAX], link[PATH_MAX], opts[4096];
+	char *p, *q;
+	int fd, wfd;
+
+	ASSERT_EQ(0, mkdir(ovl, 0755));
+	ASSERT_EQ(0, mkdir(oup, 0755));
+	ASSERT_EQ(0, mkdir(owk, 0755));
+	ASSERT_EQ(0, mkdir(top, 0755));
+	ASSERT_EQ(0, mkdir(up2, 0755));
+	ASSERT_EQ(0, mkdir(wk2, 0755));
+
+	/* overlayfs with the union as its lower layer */
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->mnt, oup, owk);
+	ASSERT_EQ(0, mount("overlay", ovl, "overlay", 0, opts))
+		TH_LOG("overlay on the union: %s", strerror(errno));
+	fd = open(want, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ('x', p[0]);
+	EXPECT_EQ('x', p[8190]);
+	maps_entry(p, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("overlayfs on the union: maps");
+	EXPECT_STREQ(want, link) TH_LOG("overlayfs on the union: map_files");
+	munmap(p, 8192);
+	close(fd);
+	/* the union's metacopy file, mapped through overlayfs */
+	ASSERT_EQ(0, chmod(ufs_path(e->mnt, "big"), 0640));
+	fd = open(ufs_path(ovl, "big"), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, MAPS_BIG, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(maps_big_is(p, MAPS_BIG, 0, NULL));
+	munmap(p, MAPS_BIG);
+	close(fd);
+	ASSERT_EQ(0, umount(ovl));
+
+	/* a union with an overlayfs mount (over e's lower) as its lower */
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 e->lower[0], oup, owk);
+	ufs_rm_rf(oup);
+	ufs_rm_rf(owk);
+	ASSERT_EQ(0, mkdir(oup, 0755));
+	ASSERT_EQ(0, mkdir(owk, 0755));
+	ASSERT_EQ(0, mount("overlay", ovl, "overlay", 0, opts))
+		TH_LOG("overlay: %s", strerror(errno));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 ovl, up2, wk2);
+	ASSERT_EQ(0, ufs_mount(top, opts)) TH_LOG("union on overlayfs: %s", strerror(errno));
+	free(want);
+	want = ufs_path(top, "lib.so");
+	fd = open(want, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ('x', p[0]);
+	maps_entry(p, path, link, sizeof(path));
+	EXPECT_TRUE(path[0] == '/') TH_LOG("union on overlayfs, lower file: '%s'", path);
+	wfd = open(want, O_RDWR);	/* copies up into the union's upper */
+	ASSERT_GE(wfd, 0);
+	q = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	q[1] = 'z';
+	EXPECT_EQ(0, msync(q, 8192, MS_SYNC));
+	maps_entry(q, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("union on overlayfs, copied up: maps");
+	EXPECT_EQ('z', ufs_get(up2, "lib.so")[1]);
+	EXPECT_EQ('x', p[1]);
+	munmap(q, 8192);
+	munmap(p, 8192);
+	close(wfd);
+	close(fd);
+	EXPECT_EQ(0, umount(top));
+	EXPECT_EQ(0, umount(ovl));
+	free(want);
+	free(ovl);
+	free(oup);
+	free(owk);
+	free(top);
+	free(up2);
+	free(wk2);
 }
 
 TEST_HARNESS_MAIN
