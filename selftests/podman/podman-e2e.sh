@@ -24,6 +24,7 @@ ok() {	# ok NAME COMMAND...
 	else
 		echo "not ok $n - $name"
 		failed=$((failed + 1))
+		return 1
 	fi
 }
 diag() { echo "# $*"; }
