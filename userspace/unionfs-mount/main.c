@@ -7,7 +7,9 @@
  *
  * The driver runs "unionfs-mount -o OPTIONS TARGET" in its home directory;
  * see docs/podman.md. As the driver does for overlayfs, the volatile
- * marker of an earlier mount is removed first (workdir.h). Unmounting
+ * marker of an earlier mount is removed first (workdir.h); a union that
+ * is already mounted on the target is stacked once more (stacked.h),
+ * as fuse-overlayfs stacks a second FUSE mount. Unmounting
  * needs no helper: the driver's fusermount3 -u (as root) or
  * umount2(MNT_DETACH) fallback unmounts a unionfs mount like any other.
  */
@@ -19,6 +21,7 @@
 
 #include "args.h"
 #include "fsmount.h"
+#include "stacked.h"
 #include "workdir.h"
 
 static void usage(FILE *f)
@@ -27,6 +30,29 @@ static void usage(FILE *f)
 		"usage: unionfs-mount -o lowerdir=TOP:...:BOTTOM[,upperdir=U,workdir=W][,OPT...] TARGET\n"
 		"Mounts a unionfs union as containers/storage's overlay driver asks its\n"
 		"mount_program to (relative paths are taken from the working directory).\n");
+}
+
+/*
+ * The same union already on the target (stacked.h): stack it once more.
+ * Else clear the volatile marker of an earlier mount (never that of the
+ * live union), and mount.
+ */
+static int um_run(const struct um_request *req, struct um_error *err)
+{
+	FILE *mountinfo = fopen("/proc/self/mountinfo", "re");
+	int same;
+
+	if (!mountinfo)
+		return um_fail_errno(err, errno, "/proc/self/mountinfo");
+	same = um_same_union_mounted(mountinfo, req, err);
+	fclose(mountinfo);
+	if (same < 0)
+		return -1;
+	if (same)
+		return um_stack_union(req, err);
+	if (um_workdir_clear_volatile(req, err))
+		return -1;
+	return um_mount(req, err);
 }
 
 int main(int argc, char *argv[])
@@ -54,8 +80,7 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	if (um_args_request(&args, cwd, &req, &err) == 0) {
-		if (um_workdir_clear_volatile(&req, &err) == 0 &&
-		    um_mount(&req, &err) == 0)
+		if (um_run(&req, &err) == 0)
 			ret = 0;
 		um_request_release(&req);
 	}
