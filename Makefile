@@ -9,6 +9,7 @@
 #   make lint       checkpatch --strict, sparse on both kernels, userspace -Werror
 #   make demo       boot a guest and show a union at work
 #   make shell      interactive guest shell with the module loaded
+#   make install    unionfs-mount and unionctr into $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local); run make first
 #   make bench      benchmarks (docs/benchmarks.md)
 #   make reliability-report  docs/reliability.md from the last check (and check-debug) results
 #   make fstests    fstests against overlayfs and unionfs (KVER, FSTESTS="-g quick"|"overlay/001 ...",
@@ -33,12 +34,23 @@ EXTRA_KFLAGS := W=1
 CC := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 
-.PHONY: all kmod userspace selftests check check-run check-debug check-mutants soak soak-run lint demo demo-run shell bench deps clean reliability-report \
+.PHONY: all kmod userspace selftests install check check-run check-debug check-mutants soak soak-run lint demo demo-run shell bench deps clean reliability-report \
 	fstests fstests-run fstests-ci fstests-ci-run fstests-report
 all: kmod userspace selftests
 
 deps:
 	$(TOP)/scripts/deps
+
+# Installs what "make" built; builds nothing (root runs it after a user's
+# make, and the guests run it with the tree read-only).
+PREFIX ?= /usr/local
+INSTALL_PROGS := unionfs-mount unionctr
+install:
+	@for p in $(INSTALL_PROGS); do \
+		[ -x $(BUILD)/bin/$$p ] || { echo "$(BUILD)/bin/$$p is not built: run make first" >&2; exit 1; }; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(addprefix $(BUILD)/bin/,$(INSTALL_PROGS)) $(DESTDIR)$(PREFIX)/bin/
 
 # Each kernel gets its own output dir of symlinks to the sources, so builds for
 # different kernels never share objects.
