@@ -471,8 +471,189 @@ static int ufs_dir_redirect(struct unionfs_fs *fs,
 }
 
 /*
+ * The stages of a lookup below share one convention, that of
+ * ufs_dir_redirect(): 1 stops the walk at this layer (nothing of the name
+ * below shows), 0 goes on to the next layer down, or an error.
+ */
+
+/* @name in the layer directory of @p: a dentry, maybe negative. */
+static struct dentry *ufs_lookup_real(struct unionfs_fs *fs,
+				      struct unionfs_real *p,
+				      const struct qstr *name)
+{
+	struct vfsmount *mnt = fs->layers[p->layer].mnt;
+
+	ufs_stat_inc(fs, lookup_layers);
+	return lookup_one_unlocked(ufs_mnt_idmap(mnt), name->name,
+				   p->dentry, name->len);
+}
+
+/*
+ * @real, found below the metacopy file at the top of @stack, holds its
+ * data: the next file of its name, whatever layer it is in. It goes into
+ * the stack or is put; the walk stops either way (1, or an error).
+ */
+static int ufs_lookup_metacopy_data(struct unionfs_stack *stack,
+				    struct unionfs_real *p,
+				    struct dentry *real)
+{
+	struct dentry *upper = stack->real[0].dentry;
+
+	/* no data below: ufs_lookup_stack() fails the lookup with EIO */
+	if (!d_is_reg(real)) {
+		dput(real);
+		return 1;
+	}
+	/* overlayfs's metadata-only copy: its bytes are not its data */
+	if (ufs_is_ovl_metacopy(real)) {
+		dput(real);
+		return -EIO;
+	}
+	/* a stale mark (see ufs_metacopy_size_ok()): upper is its own data */
+	if (!ufs_metacopy_size_ok(upper, real)) {
+		stack->metacopy = false;
+		dput(real);
+		return 1;
+	}
+	/*
+	 * A link copies all the data up first: a marked file
+	 * with several names was not made by a union, and its
+	 * names would share one inode but not one data file.
+	 */
+	if (d_inode(upper)->i_nlink > 1) {
+		pr_warn_ratelimited("unionfs: %pd: metacopy file with several links\n",
+				    upper);
+		dput(real);
+		return -EIO;
+	}
+	stack->real[stack->end].dentry = real;
+	stack->real[stack->end].layer = p->layer;
+	stack->end++;
+	return 1;
+}
+
+/*
+ * Take @real, a positive entry of @p's layer, into @stack: the upper
+ * layer's entry goes in real[0], a lower one after those already found.
+ * Returns whether it is the upper entry.
+ */
+static bool ufs_stack_add_found(struct unionfs_fs *fs,
+				struct unionfs_stack *stack,
+				struct unionfs_real *p, struct dentry *real)
+{
+	struct unionfs_real *slot;
+
+	if (p->layer == 0 && fs->has_upper) {
+		slot = &stack->real[0];
+		stack->first = 0;
+	} else {
+		slot = &stack->real[stack->end++];
+	}
+	slot->dentry = real;
+	slot->layer = p->layer;
+	return slot == &stack->real[0];
+}
+
+/*
+ * @real, a directory just added to *@stackp from @p's layer: does it hide
+ * the layers below (opaque, by overlayfs's mark or AUFS's), or does a
+ * redirect say where its lower part is? *@stackp may be replaced.
+ */
+static int ufs_lookup_dir_below(struct unionfs_fs *fs,
+				struct unionfs_stack **stackp,
+				struct unionfs_real *p, struct dentry *real,
+				const struct qstr *name)
+{
+	int err;
+
+	if (ufs_is_opaque_dir(real)) {
+		(*stackp)->opaque = true;
+		return 1;
+	}
+	/*
+	 * AUFS: the directory is opaque, or a whiteout beside it
+	 * hides its name in the layers below.
+	 */
+	err = ufs_aufs_opaque(fs, p->layer, real);
+	if (!err)
+		err = ufs_aufs_whiteout(fs, p->layer, p->dentry, name);
+	if (err < 0)
+		return err;
+	if (err) {
+		(*stackp)->opaque = true;
+		return 1;
+	}
+	/* 1: the layers below came from the redirect */
+	return ufs_dir_redirect(fs, stackp, p, real);
+}
+
+/*
+ * @real, just added to *@stackp from @p's layer (@upper: as its upper
+ * entry), was found: what it lets through from the layers below.
+ * @more_below: @p is not the parent's last layer.
+ */
+static int ufs_lookup_found(struct unionfs_fs *fs,
+			    struct unionfs_stack **stackp,
+			    struct unionfs_real *p, struct dentry *real,
+			    bool upper, bool more_below,
+			    const struct qstr *name)
+{
+	/* its data is in a lower layer, maybe at another name: refused */
+	if (!upper && ufs_is_ovl_metacopy(real))
+		return -EIO;
+	/* ours: the data is the next file of the name below */
+	if (upper && more_below && ufs_is_metacopy(real)) {
+		(*stackp)->metacopy = true;
+		return 0;
+	}
+	if (!d_is_dir(real))
+		return 1;
+	return ufs_lookup_dir_below(fs, stackp, p, real, name);
+}
+
+/*
+ * One step of the walk: look @name up in @p's layer and add what is found
+ * to *@stackp (which a redirect may replace). *@found: an entry of the
+ * name is in the stack already; set when this layer adds the first one.
+ */
+static int ufs_lookup_layer(struct unionfs_fs *fs,
+			    struct unionfs_stack **stackp,
+			    struct unionfs_real *p, const struct qstr *name,
+			    bool more_below, bool *found)
+{
+	struct unionfs_stack *stack = *stackp;
+	struct dentry *real;
+	bool upper;
+
+	real = ufs_lookup_real(fs, p, name);
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	if (d_is_negative(real)) {
+		dput(real);
+		/* an AUFS whiteout: nothing of the name below */
+		return ufs_aufs_whiteout(fs, p->layer, p->dentry, name);
+	}
+	if (ufs_is_whiteout(real)) {
+		dput(real);
+		return 1;
+	}
+	if (stack->metacopy)
+		return ufs_lookup_metacopy_data(stack, p, real);
+	/* A non-directory below a directory is hidden by it. */
+	if (*found && !d_is_dir(real)) {
+		dput(real);
+		return 1;
+	}
+	/* from here @real belongs to the stack: its free puts it */
+	upper = ufs_stack_add_found(fs, stack, p, real);
+	*found = true;
+	return ufs_lookup_found(fs, stackp, p, real, upper, more_below, name);
+}
+
+/*
  * Build the stack of layer dentries for @name below the union directory
- * whose stack is @parent. Returns NULL when the name is not visible.
+ * whose stack is @parent, walking its layers top down until one stops the
+ * walk. Returns NULL when the name is not visible.
  * Called with the mounter's credentials.
  */
 static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
@@ -481,121 +662,19 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 {
 	unsigned int first = ufs_stack_first(parent);
 	struct unionfs_stack *stack;
-	unsigned int i, found = 0;
-	int err;
+	bool found = false;
+	unsigned int i;
+	int err = 0;
 
 	stack = ufs_stack_alloc(ufs_stack_lowers(parent));
 	if (!stack)
 		return ERR_PTR(-ENOMEM);
 
-	for (i = first; i < parent->end; i++) {
-		struct unionfs_real *p = &parent->real[i];
-		struct vfsmount *mnt = fs->layers[p->layer].mnt;
-		struct unionfs_real *slot;
-		struct dentry *real;
-
-		ufs_stat_inc(fs, lookup_layers);
-		real = lookup_one_unlocked(ufs_mnt_idmap(mnt), name->name,
-					   p->dentry, name->len);
-		if (IS_ERR(real)) {
-			err = PTR_ERR(real);
-			goto fail;
-		}
-		if (d_is_negative(real)) {
-			dput(real);
-			/* an AUFS whiteout: nothing of the name below */
-			err = ufs_aufs_whiteout(fs, p->layer, p->dentry, name);
-			if (err < 0)
-				goto fail;
-			if (err)
-				break;
-			continue;
-		}
-		if (ufs_is_whiteout(real)) {
-			dput(real);
-			break;
-		}
-		/* The data of a metacopy file: the next file of its name. */
-		if (stack->metacopy) {
-			if (!d_is_reg(real)) {
-				dput(real);
-				break;
-			}
-			if (ufs_is_ovl_metacopy(real)) {
-				dput(real);
-				err = -EIO;
-				goto fail;
-			}
-			if (!ufs_metacopy_size_ok(stack->real[0].dentry, real)) {
-				stack->metacopy = false;
-				dput(real);
-				break;
-			}
-			/*
-			 * A link copies all the data up first: a marked file
-			 * with several names was not made by a union, and its
-			 * names would share one inode but not one data file.
-			 */
-			if (d_inode(stack->real[0].dentry)->i_nlink > 1) {
-				pr_warn_ratelimited("unionfs: %pd: metacopy file with several links\n",
-						    stack->real[0].dentry);
-				dput(real);
-				err = -EIO;
-				goto fail;
-			}
-			stack->real[stack->end].dentry = real;
-			stack->real[stack->end].layer = p->layer;
-			stack->end++;
-			break;
-		}
-		/* A non-directory below a directory is hidden by it. */
-		if (found && !d_is_dir(real)) {
-			dput(real);
-			break;
-		}
-		if (p->layer == 0 && fs->has_upper) {
-			slot = &stack->real[0];
-			stack->first = 0;
-		} else {
-			slot = &stack->real[stack->end++];
-		}
-		slot->dentry = real;
-		slot->layer = p->layer;
-		found++;
-		if (slot != &stack->real[0] && ufs_is_ovl_metacopy(real)) {
-			err = -EIO;
-			goto fail;
-		}
-		if (slot == &stack->real[0] && i + 1 < parent->end &&
-		    ufs_is_metacopy(real)) {
-			stack->metacopy = true;
-			continue;
-		}
-		if (!d_is_dir(real))
-			break;
-		if (ufs_is_opaque_dir(real)) {
-			stack->opaque = true;
-			break;
-		}
-		/*
-		 * AUFS: the directory is opaque, or a whiteout beside it
-		 * hides its name in the layers below.
-		 */
-		err = ufs_aufs_opaque(fs, p->layer, real);
-		if (!err)
-			err = ufs_aufs_whiteout(fs, p->layer, p->dentry, name);
-		if (err < 0)
-			goto fail;
-		if (err) {
-			stack->opaque = true;
-			break;
-		}
-		err = ufs_dir_redirect(fs, &stack, p, real);
-		if (err < 0)
-			goto fail;
-		if (err)	/* the layers below came from the redirect */
-			break;
-	}
+	for (i = first; i < parent->end && !err; i++)
+		err = ufs_lookup_layer(fs, &stack, &parent->real[i], name,
+				       i + 1 < parent->end, &found);
+	if (err < 0)
+		goto fail;
 	if (!found) {
 		ufs_stack_free(stack);
 		return NULL;
