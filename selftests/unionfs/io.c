@@ -85,6 +85,31 @@ TEST_F_TIMEOUT(io, read_pread_readv, UFS_TEST_TIMEOUT)
 	free(buf);
 }
 
+/*
+ * fstests overlay/016: a read-only descriptor opened before another one
+ * copied the file up reads what that one wrote (overlayfs from 4.19 on;
+ * POSIX: one file). unionfs keeps reading the lower file through it.
+ */
+TEST_F_TIMEOUT(io, read_only_fd_sees_writes_after_copy_up, UFS_TEST_TIMEOUT)
+{
+	char buf[8];
+	int ro, rw;
+
+	PENDING("fstests overlay/016: a read-only fd opened before a copy-up keeps reading the lower file");
+	/* this fixture's union has no upper layer: mount it with one */
+	ASSERT_EQ(0, umount(self->e.mnt));
+	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
+	ro = open(ufs_path(self->e.mnt, "target"), O_RDONLY);
+	ASSERT_GE(ro, 0);
+	rw = open(ufs_path(self->e.mnt, "target"), O_RDWR);
+	ASSERT_GE(rw, 0);
+	ASSERT_EQ(8, pwrite(rw, "aaaaaaaa", 8, 0));
+	ASSERT_EQ(8, pread(ro, buf, 8, 0));
+	EXPECT_EQ(0, memcmp(buf, "aaaaaaaa", 8));
+	close(rw);
+	close(ro);
+}
+
 TEST_F_TIMEOUT(io, mmap_private_and_shared_readonly, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "big"), O_RDONLY);
