@@ -25,6 +25,8 @@ struct unionfs_config {
 	char *workdir;
 	bool is_volatile;
 	bool aufs_whiteouts;
+	bool default_permissions;
+	int redirect_dir;	/* UFS_REDIRECT_*; UFS_REDIRECT_NONE: not given */
 	int metacopy;		/* -1: not given */
 	int chunk_shift;	/* -1: not given; 0: whole-file copy-up */
 };
@@ -59,6 +61,30 @@ enum unionfs_param {
 	UFS_OPT_METACOPY,
 	UFS_OPT_CHUNK,
 	UFS_OPT_AUFS_WHITEOUTS,
+	UFS_OPT_DEFAULT_PERMISSIONS,
+	UFS_OPT_REDIRECT_DIR,
+};
+
+/*
+ * overlayfs's redirect_dir values. unionfs always records a renamed lower
+ * directory with a redirect and always follows redirects: that is "on";
+ * "follow" (follow, never record) is the same where nothing is renamed,
+ * in a union without an upper layer. "off" and "nofollow" it cannot do.
+ */
+enum {
+	UFS_REDIRECT_NONE,
+	UFS_REDIRECT_ON,
+	UFS_REDIRECT_FOLLOW,
+	UFS_REDIRECT_OFF,
+	UFS_REDIRECT_NOFOLLOW,
+};
+
+static const struct constant_table ufs_redirect_dir[] = {
+	{ "on",		UFS_REDIRECT_ON },
+	{ "follow",	UFS_REDIRECT_FOLLOW },
+	{ "off",	UFS_REDIRECT_OFF },
+	{ "nofollow",	UFS_REDIRECT_NOFOLLOW },
+	{}
 };
 
 static const struct constant_table ufs_on_off[] = {
@@ -80,6 +106,8 @@ static const struct fs_parameter_spec unionfs_param_spec[] = {
 	fsparam_enum("metacopy", UFS_OPT_METACOPY, ufs_on_off),
 	fsparam_string("chunk", UFS_OPT_CHUNK),
 	fsparam_flag("aufs_whiteouts", UFS_OPT_AUFS_WHITEOUTS),
+	fsparam_flag("default_permissions", UFS_OPT_DEFAULT_PERMISSIONS),
+	fsparam_enum("redirect_dir", UFS_OPT_REDIRECT_DIR, ufs_redirect_dir),
 	{}
 };
 
@@ -229,6 +257,22 @@ static int unionfs_parse_param(struct fs_context *fc,
 		return ufs_parse_chunk(fc, param->string);
 	case UFS_OPT_AUFS_WHITEOUTS:
 		cfg->aufs_whiteouts = true;
+		return 0;
+	case UFS_OPT_DEFAULT_PERMISSIONS:
+		/*
+		 * As in overlayfs (6.1, 6.12), where it changes nothing: the
+		 * caller is checked on the union inode and the mounter on the
+		 * real one, with or without it (unionfs_permission()).
+		 */
+		cfg->default_permissions = true;
+		return 0;
+	case UFS_OPT_REDIRECT_DIR:
+		if (result.uint_32 == UFS_REDIRECT_OFF ||
+		    result.uint_32 == UFS_REDIRECT_NOFOLLOW)
+			return ufs_invalfc(fc,
+				"redirect_dir=%s: unionfs always follows and makes redirects (=on)",
+				param->string);
+		cfg->redirect_dir = result.uint_32;
 		return 0;
 	}
 	return -EINVAL;
@@ -729,6 +773,9 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return ufs_invalfc(fc, "workdir requires upperdir");
 	if (cfg->is_volatile && !cfg->upperdir)
 		return ufs_invalfc(fc, "volatile requires upperdir");
+	if (cfg->redirect_dir == UFS_REDIRECT_FOLLOW && cfg->upperdir)
+		return ufs_invalfc(fc,
+			"redirect_dir=follow: with an upperdir, renames make redirects (=on)");
 
 	fs = kzalloc(sizeof(*fs), GFP_KERNEL);
 	if (!fs)
@@ -738,6 +785,8 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	fs->has_upper = !!cfg->upperdir;
 	fs->is_volatile = cfg->is_volatile;
 	fs->aufs_whiteouts = cfg->aufs_whiteouts;
+	fs->default_permissions = cfg->default_permissions;
+	fs->redirect_dir = cfg->redirect_dir;
 	fs->metacopy = cfg->metacopy != 0;	/* on unless turned off */
 	/* partial copy-up: 64 KiB chunks unless set; it needs metacopy */
 	fs->chunk_shift = cfg->chunk_shift < 0 ? 16 : cfg->chunk_shift;
@@ -896,6 +945,12 @@ static bool ufs_config_matches(struct unionfs_config *cfg,
 	/* how the layers read cannot change under cached dentries */
 	if (cfg->aufs_whiteouts && !fs->aufs_whiteouts)
 		return false;
+	/* what /proc/mounts shows stays what the mount was given */
+	if (cfg->default_permissions && !fs->default_permissions)
+		return false;
+	if (cfg->redirect_dir != UFS_REDIRECT_NONE &&
+	    cfg->redirect_dir != fs->redirect_dir)
+		return false;
 	return true;
 }
 
@@ -906,7 +961,7 @@ static int unionfs_reconfigure(struct fs_context *fc)
 
 	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
 		return ufs_invalfc(fc,
-			"cannot change layers, metacopy, chunk or aufs_whiteouts on remount");
+			"cannot change layers, metacopy, chunk, aufs_whiteouts, default_permissions or redirect_dir on remount");
 	sync_filesystem(fc->root->d_sb);
 	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
 		return ufs_invalfc(fc, "no upperdir: the union is read-only");
@@ -1064,6 +1119,12 @@ static int unionfs_show_options(struct seq_file *m, struct dentry *root)
 	}
 	if (fs->aufs_whiteouts)
 		seq_puts(m, ",aufs_whiteouts");
+	if (fs->default_permissions)
+		seq_puts(m, ",default_permissions");
+	if (fs->redirect_dir == UFS_REDIRECT_ON)
+		seq_puts(m, ",redirect_dir=on");
+	else if (fs->redirect_dir == UFS_REDIRECT_FOLLOW)
+		seq_puts(m, ",redirect_dir=follow");
 	return 0;
 }
 

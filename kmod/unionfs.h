@@ -86,6 +86,9 @@ struct unionfs_fs {
 	bool is_volatile;		/* no fsync on copy-up */
 	bool metacopy;			/* attribute changes copy no data */
 	bool aufs_whiteouts;		/* .wh.NAME files in layers hide NAME */
+	/* overlayfs's options, as given: shown, never change behaviour */
+	bool default_permissions;
+	int redirect_dir;		/* UFS_REDIRECT_* */
 	unsigned int chunk_shift;	/* partial copy-up; 0: whole files */
 	struct path workdir;		/* held only when has_upper */
 	char *workdir_name;		/* as the user gave it */

@@ -262,6 +262,112 @@ TEST_F_TIMEOUT(mnt, refuses_unknown_and_empty_options, UFS_TEST_TIMEOUT)
 	EXPECT_NE(NULL, strstr(log, "lowerdir"));
 }
 
+/*
+ * overlayfs's default_permissions (fstests overlay/009): taken, shown in
+ * /proc/mounts, and repeated but not turned on by a remount. What it means
+ * (nothing changes: perm.c default_permissions_keeps_the_mounter_check).
+ */
+TEST_F_TIMEOUT(mnt, default_permissions_option, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char opts[12288];
+
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s:%s,upperdir=%s,workdir=%s,default_permissions",
+		 e->lower[0], e->lower[1], e->upper, e->work);
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, read_mount_opts(e->mnt, opts, sizeof(opts)));
+	EXPECT_NE(NULL, strstr(opts, ",default_permissions"));
+	EXPECT_STREQ("b", ufs_get(e->mnt, "bottom"));
+	EXPECT_EQ(0, mount(NULL, e->mnt, NULL, MS_REMOUNT, "default_permissions"));
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, read_mount_opts(e->mnt, opts, sizeof(opts)));
+	EXPECT_EQ(NULL, strstr(opts, "default_permissions"));
+	EXPECT_EQ(-1, mount(NULL, e->mnt, NULL, MS_REMOUNT, "default_permissions"));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * redirect_dir (fstests overlay/017 mounts with redirect_dir=on): unionfs
+ * always records a renamed lower directory with a redirect and follows
+ * redirects, which is overlayfs's redirect_dir=on. "on" is taken, shown,
+ * and means just that, across a umount and mount.
+ */
+TEST_F_TIMEOUT(mnt, redirect_dir_on, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char opts[12288];
+
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/f", "f"));
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s:%s,upperdir=%s,workdir=%s,redirect_dir=on",
+		 e->lower[0], e->lower[1], e->upper, e->work);
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, read_mount_opts(e->mnt, opts, sizeof(opts)));
+	EXPECT_NE(NULL, strstr(opts, ",redirect_dir=on"));
+	ASSERT_EQ(0, rename(ufs_path(e->mnt, "d"), ufs_path(e->mnt, "moved")));
+	EXPECT_LT(0, getxattr(ufs_path(e->upper, "moved"),
+			      "trusted.unionfs.redirect", NULL, 0));
+	EXPECT_STREQ("f", ufs_get(e->mnt, "moved/f"));
+	/* a remount may repeat it, not change it */
+	EXPECT_EQ(0, mount(NULL, e->mnt, NULL, MS_REMOUNT, "redirect_dir=on"));
+	EXPECT_EQ(-1, mount(NULL, e->mnt, NULL, MS_REMOUNT, "redirect_dir=follow"));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	EXPECT_STREQ("f", ufs_get(e->mnt, "moved/f"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "d"));
+}
+
+/*
+ * redirect_dir=follow is overlayfs's "follow redirects, never record one".
+ * Without an upper layer nothing is ever renamed, so it is exactly what
+ * unionfs does; with one, unionfs would record redirects anyway: refused,
+ * as are "off" and "nofollow" (redirects are always followed).
+ */
+TEST_F_TIMEOUT(mnt, redirect_dir_follow_off_nofollow, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char opts[12288], log[1024];
+
+	/* overlayfs moved lower1's d to lower0's moved */
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/f", "f"));
+	ASSERT_EQ(0, ufs_mkdir_in(e->lower[0], "moved"));
+	ASSERT_EQ(0, setxattr(ufs_path(e->lower[0], "moved"),
+			      "trusted.overlay.redirect", "/d", 2, 0));
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s:%s,redirect_dir=follow", e->lower[0], e->lower[1]);
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, read_mount_opts(e->mnt, opts, sizeof(opts)));
+	EXPECT_NE(NULL, strstr(opts, ",redirect_dir=follow"));
+	EXPECT_STREQ("f", ufs_get(e->mnt, "moved/f"));
+	EXPECT_EQ(0, mount(NULL, e->mnt, NULL, MS_REMOUNT | MS_RDONLY,
+			   "redirect_dir=follow"));
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=follow",
+				    e->lower[0], e->upper, e->work));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off",
+				    e->lower[0], e->upper, e->work));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,redirect_dir=nofollow", e->lower[0]));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,redirect_dir=off", e->lower[0]));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,redirect_dir=maybe", e->lower[0]));
+	EXPECT_EQ(EINVAL, try_fsconfig("redirect_dir", "off", log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "redirect_dir"));
+	EXPECT_EQ(EINVAL, try_fsconfig("redirect_dir", "nofollow", log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "redirect_dir"));
+}
+
 #ifndef MOUNT_ATTR_IDMAP
 #define MOUNT_ATTR_IDMAP	0x00100000
 #endif

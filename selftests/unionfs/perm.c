@@ -84,6 +84,103 @@ TEST_F_TIMEOUT(perm, caller_mode_checked, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(EACCES, as_user(try_open, ufs_path(self->e.mnt, "closed")));
 }
 
+/* Drop the mounter's DAC overrides (the effective set only). */
+static int drop_dac_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[0].effective &= ~((1u << CAP_DAC_OVERRIDE) |
+			    (1u << CAP_DAC_READ_SEARCH));
+	return syscall(SYS_capset, &h, d);
+}
+
+/* Mount from a child without DAC overrides; 0 or the errno. */
+static int mount_without_dac(const char *type, const char *mnt,
+			     const char *opts)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		if (drop_dac_caps())
+			_exit(99);
+		_exit(mount("none", mnt, type, 0, opts) ? errno : 0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 98;
+}
+
+static int shows_option(const char *mnt, const char *opt)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char line[16384], mp[4096];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %4095s", mp) == 1 && !strcmp(mp, mnt) &&
+		    strstr(line, opt))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * default_permissions (fstests overlay/009) means what it means to
+ * overlayfs on 6.1 and 6.12: nothing changes, ovl_permission() never reads
+ * it. The caller is checked on the union inode and the mounter on the real
+ * one, with or without it. A lower file of uid 1000, mode 0600, passes the
+ * check of uid 1000 on the union inode; a mounter without DAC overrides
+ * fails the check on the real inode: EACCES on both filesystems. (Only
+ * checking the union inode would let uid 1000 read through a mount what
+ * its mounter may not read.)
+ */
+TEST_F_TIMEOUT(perm, default_permissions_keeps_the_mounter_check, UFS_TEST_TIMEOUT)
+{
+	static const char *const types[] = { "unionfs", "overlay" };
+	struct ufs_env *e = &self->e;
+	char *mine = ufs_path(e->lower[0], "mine");
+	char *empty = ufs_path(e->base, "empty");
+	char opts[4096];
+	int t, dp, err;
+
+	ASSERT_EQ(0, ufs_put(e->lower[0], "mine", "m"));
+	ASSERT_EQ(0, chown(mine, 1000, 1000));
+	ASSERT_EQ(0, chmod(mine, 0600));
+	ASSERT_EQ(0, mkdir(empty, 0755));
+	for (t = 0; t < 2; t++) {
+		for (dp = 0; dp < 2; dp++) {
+			/* overlayfs wants two layers without an upper */
+			snprintf(opts, sizeof(opts), "lowerdir=%s:%s%s",
+				 e->lower[0], empty,
+				 dp ? ",default_permissions" : "");
+			err = mount_without_dac(types[t], e->mnt, opts);
+			if (t && err == ENODEV) {
+				TH_LOG("no overlayfs to compare with");
+				goto control;
+			}
+			ASSERT_EQ(0, err) TH_LOG("%s %s", types[t], opts);
+			e->mounted = 1;
+			EXPECT_EQ(dp, shows_option(e->mnt, ",default_permissions"));
+			EXPECT_EQ(EACCES, as_user(try_open, ufs_path(e->mnt, "mine")))
+				TH_LOG("%s %s", types[t], opts);
+			ASSERT_EQ(0, umount(e->mnt));
+			e->mounted = 0;
+		}
+	}
+control:
+	/* a mounter with DAC overrides lets uid 1000 read it */
+	ASSERT_EQ(0, ufs_mount(e->mnt, opts));
+	e->mounted = 1;
+	EXPECT_EQ(0, as_user(try_open, ufs_path(e->mnt, "mine")));
+}
+
 TEST_F_TIMEOUT(perm, acl_grants_access, UFS_TEST_TIMEOUT)
 {
 	/* user:1000:r-- as a POSIX ACL xattr (version 2 format) */
