@@ -19,18 +19,20 @@
  * An open union file: its real file, and for a read-only open of a
  * metacopy file a file of its lower data that presents the union path,
  * for mappings of it (ufs_maps_union_cache()), or NULL.
+ *
+ * @upper: a read-only open whose real file is a lower file that has been
+ * copied up since reads the upper file from then on, as an open made now
+ * would (ufs_real_file()): opened at its first use after the copy-up and
+ * set once (cmpxchg; @data with it for a metacopy file), put at release.
+ * A writer's real file is the upper file from the start.
  */
 struct ufs_file {
 	struct file *real;
 	struct file *data;
+	struct file *upper;
 };
 
 #define UFS_FILE(file)	((struct ufs_file *)(file)->private_data)
-
-static struct file *ufs_real_file(struct file *file)
-{
-	return UFS_FILE(file)->real;
-}
 
 /*
  * A real file at @realpath for the union file @file, with @cred. It
@@ -94,10 +96,10 @@ static struct file *ufs_open_data(struct file *file, struct dentry *dentry,
  * Opening for write (or with O_TRUNC) copies the file up first (only its
  * attributes for O_TRUNC, whose truncate comes after the open succeeded;
  * chunk by chunk as it is written where the mount copies up partially); a
- * read-only open never does. A
- * descriptor opened read-only before a copy-up keeps reading the lower
- * file it opened. A metacopy file is opened in the upper layer and its
- * reads take each chunk from where it is (ufs_read_merged()).
+ * read-only open never does. A descriptor opened read-only before a
+ * copy-up reads the upper file after it (ufs_real_file()). A metacopy
+ * file is opened in the upper layer and its reads take each chunk from
+ * where it is (ufs_read_merged()).
  */
 /*
  * Test only (selftests/unionfs/metacopy.c), off by default: with
@@ -151,6 +153,82 @@ static bool ufs_merged(struct inode *inode, struct file *real)
 	       file_inode(real) == UFS_I(inode)->upper;
 }
 
+/* The flags of a union file that its real files are opened with. */
+static int ufs_real_flags(struct file *file)
+{
+	/* appends are asked for per I/O: see ufs_iocb_rwf() */
+	return file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC |
+				 __O_TMPFILE | O_APPEND);
+}
+
+/*
+ * Open the upper file for @file, a read-only open made before the copy-up
+ * (and for a metacopy file load its chunk map and open its lower data
+ * first, as unionfs_open() does). The first opener's files are kept.
+ */
+static struct file *ufs_open_upper_late(struct file *file)
+{
+	struct ufs_file *uf = UFS_FILE(file);
+	struct dentry *dentry = file_dentry(file);
+	struct inode *inode = file_inode(file);
+	const struct cred *cred = UFS_FS(inode->i_sb)->creator_cred;
+	struct file *upper, *data = NULL;
+	const struct cred *old;
+	struct path path;
+	int err;
+
+	/* published in the stack before ui->real switched */
+	path.dentry = ufs_upper(dentry);
+	if (!path.dentry || d_inode(path.dentry) != UFS_I(inode)->upper)
+		return ERR_PTR(-EIO);
+	path.mnt = ufs_layer_mnt(inode->i_sb, 0);
+	if (ufs_data_in_lower(inode)) {
+		old = ufs_override_creds(inode->i_sb);
+		err = ufs_chunks_load(dentry);
+		revert_creds(old);
+		if (err)
+			return ERR_PTR(err);
+	}
+	upper = ufs_open_real(file, &path, ufs_real_flags(file), cred);
+	if (IS_ERR(upper))
+		return upper;
+	if (ufs_data_in_lower(inode)) {
+		data = ufs_open_data(file, dentry, cred);
+		if (IS_ERR(data)) {
+			fput(upper);
+			return data;
+		}
+	}
+	if (data && cmpxchg(&uf->data, NULL, data))
+		fput(data);
+	/* full barrier: whoever loads @upper sees @data and the file */
+	if (cmpxchg(&uf->upper, NULL, upper)) {
+		fput(upper);
+		upper = READ_ONCE(uf->upper);
+	}
+	return upper;
+}
+
+/*
+ * The file that the I/O of @file goes to: the real file it opened, or,
+ * where that is a lower file the union file has been copied up from since
+ * (by a writer through another descriptor), the upper file, so that a
+ * read sees what was written (fstests overlay/016). An ERR_PTR where the
+ * upper file cannot be opened.
+ */
+static struct file *ufs_real_file(struct file *file)
+{
+	struct ufs_file *uf = UFS_FILE(file);
+	/* pairs with the cmpxchg() in ufs_open_upper_late() */
+	struct file *upper = smp_load_acquire(&uf->upper);
+
+	if (upper)
+		return upper;
+	if (likely(file_inode(uf->real) == ufs_real_inode(file_inode(file))))
+		return uf->real;
+	return ufs_open_upper_late(file);
+}
+
 static int unionfs_open(struct inode *inode, struct file *file)
 {
 	/* f_path is a filesystem's stacked on us, on 6.1 */
@@ -160,8 +238,6 @@ static int unionfs_open(struct inode *inode, struct file *file)
 	struct ufs_file *uf;
 	struct file *real, *data = NULL;
 	const struct cred *old;
-	int flags = file->f_flags &
-		    ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | __O_TMPFILE);
 	int err;
 
 	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
@@ -188,8 +264,7 @@ static int unionfs_open(struct inode *inode, struct file *file)
 	uf = kzalloc(sizeof(*uf), GFP_KERNEL);
 	if (!uf)
 		return -ENOMEM;
-	/* appends are asked for per I/O: see ufs_iocb_rwf() */
-	real = ufs_open_real(file, &realpath, flags & ~O_APPEND, cred);
+	real = ufs_open_real(file, &realpath, ufs_real_flags(file), cred);
 	if (IS_ERR(real)) {
 		kfree(uf);
 		return PTR_ERR(real);
@@ -213,22 +288,24 @@ static int unionfs_open(struct inode *inode, struct file *file)
 
 static int unionfs_release(struct inode *inode, struct file *file)
 {
-	struct file *real = ufs_real_file(file);
+	struct ufs_file *uf = UFS_FILE(file);
 
 	/* A writer's last word on which chunks are up goes to disk. */
-	if ((file->f_mode & FMODE_WRITE) && ufs_merged(inode, real)) {
+	if ((file->f_mode & FMODE_WRITE) && ufs_merged(inode, uf->real)) {
 		const struct cred *old = ufs_override_creds(inode->i_sb);
-		int err = ufs_chunks_persist(inode, real, false);
+		int err = ufs_chunks_persist(inode, uf->real, false);
 
 		revert_creds(old);
 		if (err)
 			pr_warn_ratelimited("unionfs: %pD: cannot record the chunks copied up (%d)\n",
 					    file, err);
 	}
-	fput(real);
-	if (UFS_FILE(file)->data)
-		fput(UFS_FILE(file)->data);
-	kfree(file->private_data);
+	fput(uf->real);
+	if (uf->upper)
+		fput(uf->upper);
+	if (uf->data)
+		fput(uf->data);
+	kfree(uf);
 	return 0;
 }
 
@@ -347,6 +424,11 @@ static ssize_t ufs_read(struct kiocb *iocb, struct iov_iter *iter)
 	const struct cred *old;
 	ssize_t ret;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	/* RWF_NOWAIT where the file opened now cannot: the caller waits */
+	if ((iocb->ki_flags & IOCB_NOWAIT) && !(real->f_mode & FMODE_NOWAIT))
+		return -EAGAIN;
 	old = ufs_override_creds(file_inode(file)->i_sb);
 	if (ufs_merged(file_inode(file), real))
 		ret = ufs_read_merged(iocb, iter, real);
@@ -373,11 +455,15 @@ static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
 	size_t count = iov_iter_count(iter);
+	struct file *real;
 	int err;
 
 	if (!count)
 		return 0;
-	err = ufs_sync_flags(iocb->ki_filp, ufs_real_file(iocb->ki_filp));
+	real = ufs_real_file(iocb->ki_filp);
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	err = ufs_sync_flags(iocb->ki_filp, real);
 	if (err)
 		return err;
 	if ((iocb->ki_flags & IOCB_NOWAIT) && ufs_has_mapped_writes(inode))
@@ -617,6 +703,8 @@ static ssize_t unionfs_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 	const struct cred *old;
 	ssize_t ret;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
 	if (!iov_iter_count(iter))
 		return 0;
 	if (!(iocb->ki_flags & IOCB_NOWAIT))
@@ -673,6 +761,8 @@ static long unionfs_fallocate(struct file *file, int mode, loff_t offset,
 	const struct cred *old;
 	long ret;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
 	inode_lock(inode);
 	ret = ufs_flush_mapped(inode, 0, LLONG_MAX);
 	if (ret)
@@ -701,6 +791,8 @@ static loff_t unionfs_llseek(struct file *file, loff_t offset, int whence)
 	struct file *real = ufs_real_file(file);
 	loff_t ret;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
 	/*
 	 * SEEK_DATA/SEEK_HOLE/SEEK_END need the real file; keep both
 	 * positions in step. Callers sharing the file hold f_pos_lock. The
@@ -758,6 +850,8 @@ static int unionfs_mmap(struct file *file, struct vm_area_struct *vma)
 	const struct cred *old;
 	int ret;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
 	if (!real->f_op->mmap)
 		return -ENODEV;
 	if (ufs_maps_union_cache(file, vma, &real)) {
@@ -791,6 +885,8 @@ static int unionfs_fsync(struct file *file, loff_t start, loff_t end,
 	const struct cred *old;
 	int ret;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
 	/* pages written through a mapping, and their errors since open */
 	ret = file_write_and_wait_range(file, start, end);
 	if (ret)
@@ -868,6 +964,10 @@ static loff_t unionfs_remap_file_range(struct file *in, loff_t pos_in,
 	const struct cred *old;
 	loff_t ret;
 
+	if (IS_ERR(real_in))
+		return PTR_ERR(real_in);
+	if (IS_ERR(real_out))
+		return PTR_ERR(real_out);
 	if (flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
 		return -EINVAL;
 	inode_lock(inode_out);
@@ -940,7 +1040,11 @@ out_unlock:
 static int unionfs_fadvise(struct file *file, loff_t offset, loff_t len,
 			   int advice)
 {
-	return vfs_fadvise(ufs_real_file(file), offset, len, advice);
+	struct file *real = ufs_real_file(file);
+
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	return vfs_fadvise(real, offset, len, advice);
 }
 
 const struct file_operations unionfs_file_fops = {

@@ -87,27 +87,74 @@ TEST_F_TIMEOUT(io, read_pread_readv, UFS_TEST_TIMEOUT)
 
 /*
  * fstests overlay/016: a read-only descriptor opened before another one
- * copied the file up reads what that one wrote (overlayfs from 4.19 on;
- * POSIX: one file). unionfs keeps reading the lower file through it.
+ * copied the file up reads what that one wrote, as one opened after it
+ * would (overlayfs from 4.19 on; POSIX: one file): read, its size for
+ * SEEK_END, and a mapping made after the copy-up.
  */
 TEST_F_TIMEOUT(io, read_only_fd_sees_writes_after_copy_up, UFS_TEST_TIMEOUT)
 {
-	char buf[8];
+	char buf[8], *p;
 	int ro, rw;
 
-	PENDING("fstests overlay/016: a read-only fd opened before a copy-up keeps reading the lower file");
 	/* this fixture's union has no upper layer: mount it with one */
 	ASSERT_EQ(0, umount(self->e.mnt));
 	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
 	ro = open(ufs_path(self->e.mnt, "target"), O_RDONLY);
 	ASSERT_GE(ro, 0);
+	ASSERT_EQ(8, pread(ro, buf, 8, 0));
+	EXPECT_EQ(0, memcmp(buf, "via-link", 8));
 	rw = open(ufs_path(self->e.mnt, "target"), O_RDWR);
 	ASSERT_GE(rw, 0);
 	ASSERT_EQ(8, pwrite(rw, "aaaaaaaa", 8, 0));
 	ASSERT_EQ(8, pread(ro, buf, 8, 0));
 	EXPECT_EQ(0, memcmp(buf, "aaaaaaaa", 8));
+	/* the size is the upper file's: it grew */
+	ASSERT_EQ(4, pwrite(rw, "tail", 4, 4096));
+	EXPECT_EQ(4100, lseek(ro, 0, SEEK_END));
+	p = mmap(NULL, 4100, PROT_READ, MAP_SHARED, ro, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p, "aaaaaaaa", 8));
+	EXPECT_EQ(0, memcmp(p + 4096, "tail", 4));
+	munmap(p, 4100);
+	EXPECT_EQ(0, fsync(ro));
+	EXPECT_EQ(0, fdatasync(ro));
+	close(rw);
+	/* and after the writer is gone */
+	ASSERT_EQ(4, pread(ro, buf, 4, 4096));
+	EXPECT_EQ(0, memcmp(buf, "tail", 4));
+	close(ro);
+	/* the lower file is as it was */
+	EXPECT_STREQ("via-link", ufs_get(self->e.lower[1], "target") ?: "");
+}
+
+/*
+ * The same for a partial copy-up: the writer copies up one chunk of a big
+ * file; the old descriptor reads that chunk from the upper file and the
+ * rest from below.
+ */
+TEST_F_TIMEOUT(io, read_only_fd_sees_chunks_written_after_open,
+	       UFS_TEST_TIMEOUT)
+{
+	char *buf = malloc(BIG), *p;
+	int ro, rw;
+
+	ASSERT_EQ(0, umount(self->e.mnt));
+	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
+	ro = open(ufs_path(self->e.mnt, "big"), O_RDONLY);
+	ASSERT_GE(ro, 0);
+	rw = open(ufs_path(self->e.mnt, "big"), O_RDWR);
+	ASSERT_GE(rw, 0);
+	ASSERT_EQ(8, pwrite(rw, "bbbbbbbb", 8, 300000));
+	memcpy(self->pattern + 300000, "bbbbbbbb", 8);
+	ASSERT_EQ(BIG, pread(ro, buf, BIG, 0));
+	EXPECT_EQ(0, memcmp(buf, self->pattern, BIG));
+	p = mmap(NULL, BIG, PROT_READ, MAP_SHARED, ro, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p, self->pattern, BIG));
+	munmap(p, BIG);
 	close(rw);
 	close(ro);
+	free(buf);
 }
 
 TEST_F_TIMEOUT(io, mmap_private_and_shared_readonly, UFS_TEST_TIMEOUT)
@@ -381,6 +428,14 @@ TEST_F_TIMEOUT(maps, maps_show_the_union_path, UFS_TEST_TIMEOUT)
 	EXPECT_EQ('y', ufs_get(e->mnt, "lib.so")[0]);
 	maps_entry(p, path, link, sizeof(path));
 	EXPECT_STREQ(want, path) TH_LOG("lower file after copy-up: maps");
+	munmap(p, 8192);
+	/* the read-only fd maps the upper file now, as the union path */
+	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ('y', p[0]);
+	maps_entry(p, path, link, sizeof(path));
+	EXPECT_STREQ(want, path) TH_LOG("old fd after copy-up: maps");
+	EXPECT_STREQ(want, link) TH_LOG("old fd after copy-up: map_files");
 	munmap(p, 8192);
 	munmap(q, 8192);
 	close(fd);

@@ -697,19 +697,26 @@ TEST_F_TIMEOUT(w, write_by_user_drops_setid_bits, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(06777, st.st_mode & 07777);
 }
 
-/* A descriptor opened read-only before a copy-up keeps the lower file. */
-TEST_F_TIMEOUT(w, read_only_fd_from_before_copy_up_reads_lower, UFS_TEST_TIMEOUT)
+/*
+ * A descriptor opened read-only before a copy-up reads the upper file once
+ * it exists: here one that O_TRUNC emptied and "new" filled.
+ */
+TEST_F_TIMEOUT(w, read_only_fd_from_before_copy_up_reads_upper, UFS_TEST_TIMEOUT)
 {
 	struct ufs_env *e = &self->e;
 	char buf[32] = "";
 	int ro = open(ufs_path(e->mnt, "f"), O_RDONLY);
 
 	ASSERT_GE(ro, 0);
-	ASSERT_EQ(0, ufs_put(e->mnt, "f", "new"));
 	EXPECT_EQ(13, pread(ro, buf, sizeof(buf) - 1, 0));
 	EXPECT_STREQ("lower-content", buf);
+	ASSERT_EQ(0, ufs_put(e->mnt, "f", "new"));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(3, pread(ro, buf, sizeof(buf) - 1, 0));
+	EXPECT_STREQ("new", buf);
 	close(ro);
 	EXPECT_STREQ("new", ufs_get(e->mnt, "f"));
+	EXPECT_STREQ("lower-content", ufs_get(e->lower[1], "f") ?: "");
 }
 
 /* What fallocate(mode) gives on the backing fs itself. */
