@@ -49,7 +49,23 @@
  * daemon, 100 s for fuse-overlayfs at 100 000 entries over 64 layers).
  * Every run kills itself after 300 s (alarm), which counts as a failure.
  *
- * Output: one CSV line "workload,contender,param,ns_per_op" per result.
+ * Output: one CSV line "workload,contender,param,ns_per_op,work" per result.
+ * work is the work the run did, as space-separated key=value, in terms that
+ * do not depend on how many operations the time budget allowed, so that every
+ * contender over the same stack must report the same (guest-bench collects it,
+ * scripts/bench/workcheck fails the run otherwise):
+ *   stat        size=<st_size of PATH>
+ *   coldstat    size_per_name=<st_size summed over the names stated / names>
+ *   negstat     found=0
+ *   openread    files=<opened> bytes=<read>
+ *   seqread     bytes=<read>
+ *   randread    size=<st_size> bytes_per_pread=4096
+ *   readdir     entries=<per listing> (entries=<min>..<max> if listings differ)
+ *   create/unlink  bytes_per_file=SIZE
+ *   copyup      size=<st_size after> mode=<mode after, octal>
+ *   untar       files=<files> dirs=<directories> bytes=<file bytes written>
+ *   find, du    entries=<entries> bytes=<st_size of regular files, du only>
+ *   grep        entries=<entries> files=<read> bytes=<read> matches=<lines>
  */
 #include <dirent.h>
 #include <errno.h>
@@ -71,6 +87,7 @@ static const char *param = "-";
 static const char *suffix = "";
 static uint64_t budget_ns;	/* -t MS: stop a loop once it ran this long */
 static int quiet;		/* the -W warm-up pass: report nothing */
+static char work[256];		/* what the command did: see Output above */
 
 static void die(const char *what)
 {
@@ -99,8 +116,8 @@ static void report(const char *workload, uint64_t ns, uint64_t ops)
 	}
 	if (quiet)
 		return;
-	printf("%s%s,%s,%s,%.1f\n", label ? label : workload, suffix, contender,
-	       param, (double)ns / (double)ops);
+	printf("%s%s,%s,%s,%.1f,%s\n", label ? label : workload, suffix,
+	       contender, param, (double)ns / (double)ops, work);
 	fflush(stdout);
 }
 
@@ -128,6 +145,7 @@ static int cmd_stat(const char *path, long n)
 	for (i = 0; i < n && !(i && over(t0)); i++)
 		if (stat(path, &st))
 			die(path);
+	snprintf(work, sizeof(work), "size=%lld", (long long)st.st_size);
 	report("stat", now_ns() - t0, i);
 	return 0;
 }
@@ -137,6 +155,7 @@ static int cmd_coldstat(const char *dir, long k)
 	char path[4096];
 	struct stat st;
 	uint64_t total = 0, t0, start = now_ns();
+	long long size = 0;
 	long i;
 
 	for (i = 0; i < k && !(i && over(start)); i++) {
@@ -145,7 +164,9 @@ static int cmd_coldstat(const char *dir, long k)
 		if (stat(path, &st))
 			die(path);
 		total += now_ns() - t0;
+		size += st.st_size;
 	}
+	snprintf(work, sizeof(work), "size_per_name=%lld", size / (i ? i : 1));
 	report("coldstat", total, i);
 	return 0;
 }
@@ -162,6 +183,7 @@ static int cmd_negstat(const char *dir, long n)
 	for (i = 0; i < n && !(i && over(t0)); i++)
 		if (stat(path, &st) == 0 || errno != ENOENT)
 			die("negstat: name exists");
+	snprintf(work, sizeof(work), "found=0");
 	report("negstat", now_ns() - t0, i);
 	return 0;
 }
@@ -207,7 +229,8 @@ static int cmd_openread(const char *dir)
 {
 	struct pathlist pl = { 0 };
 	char buf[4096];
-	uint64_t t0;
+	uint64_t t0, bytes = 0;
+	ssize_t r;
 	size_t i;
 
 	collect(&pl, dir);
@@ -217,10 +240,14 @@ static int cmd_openread(const char *dir)
 
 		if (fd < 0)
 			die(pl.v[i]);
-		if (read(fd, buf, sizeof(buf)) < 0)
+		r = read(fd, buf, sizeof(buf));
+		if (r < 0)
 			die(pl.v[i]);
+		bytes += r;
 		close(fd);
 	}
+	snprintf(work, sizeof(work), "files=%zu bytes=%llu", pl.n,
+		 (unsigned long long)bytes);
 	report("openread", now_ns() - t0, pl.n);
 	return 0;
 }
@@ -244,6 +271,7 @@ static int cmd_seqread(const char *file)
 	if (r < 0)
 		die(file);
 	close(fd);
+	snprintf(work, sizeof(work), "bytes=%llu", (unsigned long long)total);
 	report("seqread", now_ns() - t0, total >> 20);
 	free(buf);
 	return 0;
@@ -273,6 +301,8 @@ static int cmd_randread(const char *file, long n)
 		    (ssize_t)sizeof(buf))
 			die("pread");
 	}
+	snprintf(work, sizeof(work), "size=%lld bytes_per_pread=4096",
+		 (long long)st.st_size);
 	report("randread", now_ns() - t0, i);
 	close(fd);
 	return 0;
@@ -281,7 +311,7 @@ static int cmd_randread(const char *file, long n)
 static int cmd_readdir(const char *dir, long n)
 {
 	static char buf[1 << 16];
-	uint64_t t0, entries = 0;
+	uint64_t t0, entries = 0, lo = UINT64_MAX, hi = 0, before;
 	long i, r;
 
 	t0 = now_ns();
@@ -290,6 +320,7 @@ static int cmd_readdir(const char *dir, long n)
 
 		if (fd < 0)
 			die(dir);
+		before = entries;
 		while ((r = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
 			long off = 0;
 
@@ -303,7 +334,17 @@ static int cmd_readdir(const char *dir, long n)
 		if (r < 0)
 			die("getdents64");
 		close(fd);
+		if (entries - before < lo)
+			lo = entries - before;
+		if (entries - before > hi)
+			hi = entries - before;
 	}
+	if (lo == hi)
+		snprintf(work, sizeof(work), "entries=%llu",
+			 (unsigned long long)lo);
+	else
+		snprintf(work, sizeof(work), "entries=%llu..%llu",
+			 (unsigned long long)lo, (unsigned long long)hi);
 	report("readdir", now_ns() - t0, i);
 	fprintf(stderr, "ufsbench: readdir %s: %lu entries per listing\n", dir,
 		(unsigned long)(i ? entries / i : 0));
@@ -487,6 +528,7 @@ static int cmd_createunlink(const char *dir, long n, long size)
 	tu = now_ns() - t0;
 	if (rmdir(sub))
 		die(sub);
+	snprintf(work, sizeof(work), "bytes_per_file=%ld", size);
 	report("create", tc, done);
 	report("unlink", tu, done);
 	free(buf);
@@ -495,7 +537,8 @@ static int cmd_createunlink(const char *dir, long n, long size)
 
 static int cmd_copyup(const char *file, const char *how)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), t;
+	struct stat st;
 
 	if (!strcmp(how, "c")) {
 		if (chmod(file, 0600))
@@ -510,8 +553,12 @@ static int cmd_copyup(const char *file, const char *how)
 		if (close(fd))
 			die(file);
 	}
-	report(!strcmp(how, "c") ? "copyup-chmod" : "copyup-write",
-	       now_ns() - t0, 1);
+	t = now_ns() - t0;
+	if (stat(file, &st))
+		die(file);
+	snprintf(work, sizeof(work), "size=%lld mode=%o", (long long)st.st_size,
+		 (unsigned int)(st.st_mode & 07777));
+	report(!strcmp(how, "c") ? "copyup-chmod" : "copyup-write", t, 1);
 	return 0;
 }
 
@@ -572,7 +619,7 @@ static int cmd_untar(const char *tar, const char *dir)
 	struct stat st;
 	char *a, path[4096];
 	uint64_t t0;
-	long off = 0, files = 0;
+	long off = 0, files = 0, dirs = 0, bytes = 0;
 	int fd = open(tar, O_RDONLY);
 
 	if (fd < 0 || fstat(fd, &st))
@@ -599,6 +646,7 @@ static int cmd_untar(const char *tar, const char *dir)
 				path[l - 1] = '\0';
 			if (mkdir(path, octal(h + 100, 8) & 07777) && errno != EEXIST)
 				die(path);
+			dirs++;
 		} else if (h[156] == '0' || h[156] == '\0') {
 			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC,
 				  octal(h + 100, 8) & 07777);
@@ -609,18 +657,21 @@ static int cmd_untar(const char *tar, const char *dir)
 			if (close(fd))
 				die(path);
 			files++;
+			bytes += size;
 		}
 		off += 512 + (size + 511) / 512 * 512;
 	}
-	report("untar", now_ns() - t0, 1);
-	fprintf(stderr, "ufsbench: untar: %ld files\n", files);
+	t0 = now_ns() - t0;
+	snprintf(work, sizeof(work), "files=%ld dirs=%ld bytes=%ld", files, dirs,
+		 bytes);
+	report("untar", t0, 1);
 	free(a);
 	return 0;
 }
 
 struct walkstat {
 	long entries, files, lines;
-	uint64_t blocks;
+	uint64_t blocks, bytes;
 };
 
 static void walk(int dirfd, const char *name, int mode, const char *needle,
@@ -649,6 +700,8 @@ static void walk(int dirfd, const char *name, int mode, const char *needle,
 				if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 					die(de->d_name);
 				ws->blocks += st.st_blocks;
+				if (S_ISREG(st.st_mode))
+					ws->bytes += st.st_size;
 			}
 			if (de->d_type == DT_DIR) {
 				walk(fd, de->d_name, mode, needle, ws);
@@ -663,6 +716,7 @@ static void walk(int dirfd, const char *name, int mode, const char *needle,
 				while ((n = read(f, buf, sizeof(buf) - 1)) > 0) {
 					char *p = buf;
 
+					ws->bytes += n;
 					buf[n] = '\0';
 					while ((p = memmem(p, buf + n - p, needle,
 							   strlen(needle)))) {
@@ -688,8 +742,18 @@ static int cmd_walk(const char *dir, int mode, const char *needle)
 	uint64_t t0 = now_ns();
 
 	walk(AT_FDCWD, dir, mode, needle, &ws);
-	report(mode == 'f' ? "find" : mode == 'd' ? "du" : "grep",
-	       now_ns() - t0, 1);
+	t0 = now_ns() - t0;
+	if (mode == 'f')
+		snprintf(work, sizeof(work), "entries=%ld", ws.entries);
+	else if (mode == 'd')
+		snprintf(work, sizeof(work), "entries=%ld bytes=%llu",
+			 ws.entries, (unsigned long long)ws.bytes);
+	else
+		snprintf(work, sizeof(work),
+			 "entries=%ld files=%ld bytes=%llu matches=%ld",
+			 ws.entries, ws.files, (unsigned long long)ws.bytes,
+			 ws.lines);
+	report(mode == 'f' ? "find" : mode == 'd' ? "du" : "grep", t0, 1);
 	fprintf(stderr, "ufsbench: walk %s: %ld entries, %ld files read, "
 		"%ld matches, %llu blocks\n", dir, ws.entries, ws.files,
 		ws.lines, (unsigned long long)ws.blocks);
