@@ -254,12 +254,16 @@ static int ufs_create_staging_as(struct unionfs_fs *fs, struct dentry *dentry,
 	return err;
 }
 
-/* Record the union inode number so st_ino survives umount/mount. */
+/*
+ * Record the union inode number so st_ino survives umount/mount, with the
+ * number of the upper inode it belongs to (ufs_read_origin_ino()).
+ */
 static int ufs_set_origin_ino(struct unionfs_fs *fs, struct dentry *tmp,
 			      u64 ino)
 {
-	char buf[24];
-	int len = snprintf(buf, sizeof(buf), "%llu", ino);
+	char buf[48];
+	int len = snprintf(buf, sizeof(buf), "%llu:%lu", ino,
+			   d_inode(tmp)->i_ino);
 
 	return vfs_setxattr(ufs_mnt_idmap(fs->layers[0].mnt), tmp,
 			    UNIONFS_XATTR_INO, buf, len, 0);

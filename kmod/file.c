@@ -162,43 +162,94 @@ static int ufs_real_flags(struct file *file)
 }
 
 /*
- * Open the upper file for @file, a read-only open made before the copy-up
- * (and for a metacopy file load its chunk map and open its lower data
- * first, as unionfs_open() does). The first opener's files are kept.
+ * What ufs_real_file() may do to open the upper file of a read-only open
+ * made before a copy-up (ufs_open_upper_late()):
+ * UFS_LATE_OPEN: whatever it takes;
+ * UFS_LATE_NOWAIT: nothing that blocks (-EAGAIN where it would have to);
+ * UFS_LATE_MMAP: open files but not load a chunk map, which waits for
+ *	copy_up_lock: under mmap_lock, a copy-up holding it may be waiting
+ *	for a freeze that waits for a fault of this very process.
  */
-static struct file *ufs_open_upper_late(struct file *file)
+enum ufs_late {
+	UFS_LATE_OPEN,
+	UFS_LATE_NOWAIT,
+	UFS_LATE_MMAP,
+};
+
+/*
+ * Open the upper file at @path for @file (and for a metacopy file its
+ * lower data, in *@data, or NULL), as unionfs_open() would now: checked
+ * for the mounter, never O_DIRECT at open (ufs_sync_flags() asks for it
+ * per I/O, where the upper fs may refuse it).
+ */
+static struct file *ufs_open_upper_files(struct file *file,
+					 const struct path *path,
+					 struct file **data)
+{
+	struct inode *inode = file_inode(file);
+	const struct cred *cred = UFS_FS(inode->i_sb)->creator_cred;
+	const struct cred *old;
+	struct file *upper;
+	int err;
+
+	*data = NULL;
+	old = ufs_override_creds(inode->i_sb);
+	err = inode_permission(ufs_mnt_idmap(path->mnt), d_inode(path->dentry),
+			       MAY_OPEN | MAY_READ);
+	revert_creds(old);
+	if (err)
+		return ERR_PTR(err);
+	upper = ufs_open_real(file, path, ufs_real_flags(file) & ~O_DIRECT,
+			      cred);
+	if (IS_ERR(upper) || !ufs_data_in_lower(inode))
+		return upper;
+	*data = ufs_open_data(file, file_dentry(file), cred);
+	if (IS_ERR(*data)) {
+		fput(upper);
+		return ERR_CAST(*data);
+	}
+	return upper;
+}
+
+/*
+ * The upper file for @file, a read-only open made before the copy-up: for
+ * a metacopy file its chunk map is loaded first, as unionfs_open() does.
+ * The first opener's files are kept. Its own real file where this name
+ * was not copied up (the inode was, under another name: lower layers that
+ * overlap) or, under mmap_lock, where the chunk map is not loaded yet: no
+ * chunk has been copied up then, so the lower file holds all the data.
+ */
+static struct file *ufs_open_upper_late(struct file *file, enum ufs_late how)
 {
 	struct ufs_file *uf = UFS_FILE(file);
 	struct dentry *dentry = file_dentry(file);
 	struct inode *inode = file_inode(file);
-	const struct cred *cred = UFS_FS(inode->i_sb)->creator_cred;
-	struct file *upper, *data = NULL;
+	struct unionfs_inode *ui = UFS_I(inode);
+	struct file *upper, *data;
 	const struct cred *old;
 	struct path path;
 	int err;
 
 	/* published in the stack before ui->real switched */
 	path.dentry = ufs_upper(dentry);
-	if (!path.dentry || d_inode(path.dentry) != UFS_I(inode)->upper)
-		return ERR_PTR(-EIO);
+	if (!path.dentry || d_inode(path.dentry) != ui->upper)
+		return uf->real;
+	if (how == UFS_LATE_NOWAIT)
+		return ERR_PTR(-EAGAIN);
 	path.mnt = ufs_layer_mnt(inode->i_sb, 0);
 	if (ufs_data_in_lower(inode)) {
+		/* pairs with the release in ufs_chunks_load_locked() */
+		if (how == UFS_LATE_MMAP && !smp_load_acquire(&ui->chunks))
+			return uf->real;
 		old = ufs_override_creds(inode->i_sb);
 		err = ufs_chunks_load(dentry);
 		revert_creds(old);
 		if (err)
 			return ERR_PTR(err);
 	}
-	upper = ufs_open_real(file, &path, ufs_real_flags(file), cred);
+	upper = ufs_open_upper_files(file, &path, &data);
 	if (IS_ERR(upper))
 		return upper;
-	if (ufs_data_in_lower(inode)) {
-		data = ufs_open_data(file, dentry, cred);
-		if (IS_ERR(data)) {
-			fput(upper);
-			return data;
-		}
-	}
 	if (data && cmpxchg(&uf->data, NULL, data))
 		fput(data);
 	/* full barrier: whoever loads @upper sees @data and the file */
@@ -214,9 +265,10 @@ static struct file *ufs_open_upper_late(struct file *file)
  * where that is a lower file the union file has been copied up from since
  * (by a writer through another descriptor), the upper file, so that a
  * read sees what was written (fstests overlay/016). An ERR_PTR where the
- * upper file cannot be opened.
+ * upper file cannot be opened (or, for UFS_LATE_NOWAIT, not without
+ * blocking).
  */
-static struct file *ufs_real_file(struct file *file)
+static struct file *ufs_real_file_how(struct file *file, enum ufs_late how)
 {
 	struct ufs_file *uf = UFS_FILE(file);
 	/* pairs with the cmpxchg() in ufs_open_upper_late() */
@@ -226,7 +278,12 @@ static struct file *ufs_real_file(struct file *file)
 		return upper;
 	if (likely(file_inode(uf->real) == ufs_real_inode(file_inode(file))))
 		return uf->real;
-	return ufs_open_upper_late(file);
+	return ufs_open_upper_late(file, how);
+}
+
+static struct file *ufs_real_file(struct file *file)
+{
+	return ufs_real_file_how(file, UFS_LATE_OPEN);
 }
 
 static int unionfs_open(struct inode *inode, struct file *file)
@@ -460,7 +517,9 @@ static ssize_t unionfs_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 
 	if (!count)
 		return 0;
-	real = ufs_real_file(iocb->ki_filp);
+	real = ufs_real_file_how(iocb->ki_filp,
+				 (iocb->ki_flags & IOCB_NOWAIT) ?
+				 UFS_LATE_NOWAIT : UFS_LATE_OPEN);
 	if (IS_ERR(real))
 		return PTR_ERR(real);
 	err = ufs_sync_flags(iocb->ki_filp, real);
@@ -846,7 +905,7 @@ static bool ufs_maps_union_cache(struct file *file, struct vm_area_struct *vma,
 static int unionfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct unionfs_inode *ui = UFS_I(file_inode(file));
-	struct file *real = ufs_real_file(file);
+	struct file *real = ufs_real_file_how(file, UFS_LATE_MMAP);
 	const struct cred *old;
 	int ret;
 

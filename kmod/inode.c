@@ -111,12 +111,18 @@ static void ufs_init_ops(struct inode *inode)
 
 /*
  * The union inode number recorded in an upper object at copy-up (a copied
- * object keeps the number it had). False when there is none. Called with
+ * object keeps the number it had). False when there is none. The record
+ * ("N:UPPER", ufs_set_origin_ino()) names the upper inode it was written
+ * on: a copy of the object made in the layer (cp -a keeps xattrs) is
+ * another object, whose record is not its own, so it shows a number of its
+ * own, not the original's (fstests overlay/049). A record without it (an
+ * upper layer written before it was added) is taken as it is. Called with
  * the mounter's credentials.
  */
 bool ufs_read_origin_ino(struct dentry *upper, u64 *ino)
 {
-	char buf[24];
+	char buf[48], *owner;
+	u64 upper_ino;
 	ssize_t len;
 
 	len = vfs_getxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_INO, buf,
@@ -124,6 +130,13 @@ bool ufs_read_origin_ino(struct dentry *upper, u64 *ino)
 	if (len <= 0)
 		return false;
 	buf[len] = '\0';
+	owner = strchr(buf, ':');
+	if (owner) {
+		*owner++ = '\0';
+		if (kstrtou64(owner, 10, &upper_ino) ||
+		    upper_ino != d_inode(upper)->i_ino)
+			return false;
+	}
 	return !kstrtou64(buf, 10, ino);
 }
 

@@ -157,6 +157,74 @@ TEST_F_TIMEOUT(io, read_only_fd_sees_chunks_written_after_open,
 	free(buf);
 }
 
+/*
+ * After a metadata-only copy-up (chmod), the first use of the old
+ * read-only descriptor is a mapping: it maps the lower data (no chunk is
+ * up yet, and nothing waits for the copy-up lock under mmap_lock); a
+ * chunk written later reaches its reads.
+ */
+TEST_F_TIMEOUT(io, read_only_fd_maps_after_metadata_copy_up,
+	       UFS_TEST_TIMEOUT)
+{
+	char *p, buf[8];
+	int ro, rw;
+
+	ASSERT_EQ(0, umount(self->e.mnt));
+	ASSERT_EQ(0, ufs_env_mount(&self->e, 1, 0));
+	ro = open(ufs_path(self->e.mnt, "big"), O_RDONLY);
+	ASSERT_GE(ro, 0);
+	ASSERT_EQ(0, chmod(ufs_path(self->e.mnt, "big"), 0600));
+	ASSERT_TRUE(ufs_exists(self->e.upper, "big"));
+	p = mmap(NULL, BIG, PROT_READ, MAP_SHARED, ro, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p, self->pattern, BIG));
+	munmap(p, BIG);
+	rw = open(ufs_path(self->e.mnt, "big"), O_RDWR);
+	ASSERT_GE(rw, 0);
+	ASSERT_EQ(8, pwrite(rw, "cccccccc", 8, 200000));
+	ASSERT_EQ(8, pread(ro, buf, 8, 200000));
+	EXPECT_EQ(0, memcmp(buf, "cccccccc", 8));
+	close(rw);
+	close(ro);
+}
+
+/*
+ * Lower layers that overlap (one inside the other) show one file under
+ * two names, with one union inode. After one name is copied up, a
+ * descriptor of the other name keeps reading its lower file (that name
+ * was not copied up), as a new open of it does.
+ */
+TEST_F_TIMEOUT(io, overlapping_layers_other_name_reads_lower,
+	       UFS_TEST_TIMEOUT)
+{
+	char opts[4096], buf[16] = "";
+	int ro, rw;
+
+	ASSERT_EQ(0, umount(self->e.mnt));
+	self->e.mounted = 0;
+	ASSERT_EQ(0, mkdir(ufs_path(self->e.lower[1], "sub"), 0755));
+	ASSERT_EQ(0, ufs_put(self->e.lower[1], "sub/f", "lower-f"));
+	self->e.fp[1] = ufs_fingerprint(self->e.lower[1]);
+	snprintf(opts, sizeof(opts),
+		 "lowerdir=%s/sub:%s,upperdir=%s,workdir=%s",
+		 self->e.lower[1], self->e.lower[1], self->e.upper,
+		 self->e.work);
+	ASSERT_EQ(0, ufs_mount(self->e.mnt, opts));
+	self->e.mounted = 1;
+	ro = open(ufs_path(self->e.mnt, "sub/f"), O_RDONLY);
+	ASSERT_GE(ro, 0);
+	rw = open(ufs_path(self->e.mnt, "f"), O_RDWR);
+	ASSERT_GE(rw, 0);
+	ASSERT_EQ(7, pwrite(rw, "upper-f", 7, 0));
+	EXPECT_EQ(7, pread(ro, buf, sizeof(buf) - 1, 0));
+	EXPECT_STREQ("lower-f", buf);
+	EXPECT_EQ(7, lseek(ro, 0, SEEK_END));
+	close(ro);
+	EXPECT_STREQ("lower-f", ufs_get(self->e.mnt, "sub/f") ?: "");
+	EXPECT_STREQ("upper-f", ufs_get(self->e.mnt, "f") ?: "");
+	close(rw);
+}
+
 TEST_F_TIMEOUT(io, mmap_private_and_shared_readonly, UFS_TEST_TIMEOUT)
 {
 	int fd = open(ufs_path(self->e.mnt, "big"), O_RDONLY);

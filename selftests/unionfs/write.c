@@ -215,6 +215,59 @@ TEST_F_TIMEOUT(w, st_ino_survives_copy_up_and_remount, UFS_TEST_TIMEOUT)
 	EXPECT_STREQ("new", ufs_get(self->e.mnt, "f"));
 }
 
+/*
+ * A copy made inside the upper layer of a copied-up file or renamed
+ * directory (cp -a keeps the union's xattrs, the recorded inode number
+ * and the redirect with them) is another object: it must not show the
+ * original's st_ino (fstests overlay/049: diff took two such directories
+ * for one). The originals keep theirs.
+ */
+TEST_F_TIMEOUT(w, copies_made_in_the_upper_get_their_own_st_ino,
+	       UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct stat f, d, f2, d2;
+	struct dirent *de;
+	char cmd[4096];
+	int found = 0;
+	DIR *dir;
+
+	ASSERT_EQ(0, ufs_put(e->mnt, "f", "new"));
+	ASSERT_EQ(0, rename(ufs_path(e->mnt, "dir"), ufs_path(e->mnt, "moved")));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "f"), &f));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "moved"), &d));
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	snprintf(cmd, sizeof(cmd), "cp -a %s/f %s/f2 && cp -a %s/moved %s/moved2",
+		 e->upper, e->upper, e->upper, e->upper);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "f"), &f2));
+	EXPECT_EQ(f.st_ino, f2.st_ino);
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "moved"), &d2));
+	EXPECT_EQ(d.st_ino, d2.st_ino);
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "f2"), &f2));
+	EXPECT_NE(f.st_ino, f2.st_ino);
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "moved2"), &d2));
+	EXPECT_NE(d.st_ino, d2.st_ino);
+	/* both directories still merge with the lower one */
+	EXPECT_TRUE(ufs_exists(e->mnt, "moved2/a"));
+	EXPECT_TRUE(ufs_exists(e->mnt, "moved/a"));
+	/* and readdir's d_ino says the same */
+	dir = opendir(e->mnt);
+	ASSERT_NE(NULL, dir);
+	while ((de = readdir(dir))) {
+		if (strcmp(de->d_name, "f2") && strcmp(de->d_name, "moved2"))
+			continue;
+		ASSERT_EQ(0, fstatat(dirfd(dir), de->d_name, &f2,
+				     AT_SYMLINK_NOFOLLOW));
+		EXPECT_EQ(f2.st_ino, de->d_ino) TH_LOG("%s", de->d_name);
+		found++;
+	}
+	closedir(dir);
+	EXPECT_EQ(2, found);
+}
+
 TEST_F_TIMEOUT(w, unlink_lower_leaves_whiteout, UFS_TEST_TIMEOUT)
 {
 	ASSERT_EQ(0, unlink(ufs_path(self->e.mnt, "f")));
