@@ -484,16 +484,28 @@ static int ufs_clear_whiteouts(struct unionfs_fs *fs, struct dentry *udir,
 }
 
 /*
- * Remove the upper object at @uparent/@name and, when a lower layer has
- * the name, leave a whiteout in its place, atomically: a whiteout made in
- * staging is exchanged with the object, which is then removed in staging.
+ * Is @real, just looked up in its locked upper parent, still the upper
+ * entry @upper of a union dentry's stack? Removed or replaced in the upper
+ * layer directly, it is not: the union dentry is stale, and an operation
+ * on it fails with -ESTALE (as on overlayfs) and leaves the upper alone.
  */
-static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *uparent,
-			    const struct qstr *name, bool is_dir,
-			    bool whiteout)
+static bool ufs_upper_matches(struct dentry *upper, struct dentry *real)
+{
+	return upper && d_is_positive(real) && d_inode(real) == d_inode(upper);
+}
+
+/*
+ * Remove the upper object of @dentry and, when a lower layer has the name,
+ * leave a whiteout in its place, atomically: a whiteout made in staging is
+ * exchanged with the object, which is then removed in staging.
+ */
+static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
+			    bool is_dir, bool whiteout)
 {
 	struct inode *sdir = d_inode(fs->staging);
-	struct dentry *target, *tmp = NULL, *trap;
+	struct dentry *uparent = ufs_upper(dentry->d_parent);
+	const struct qstr *name = &dentry->d_name;
+	struct dentry *upper, *target, *tmp = NULL, *trap;
 	int err;
 
 	trap = lock_rename(fs->staging, uparent);
@@ -506,6 +518,10 @@ static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *uparent,
 	}
 	err = -ESTALE;
 	if (target == trap)
+		goto out;
+	/* read under the lock: a copy-up may have given it one meanwhile */
+	upper = ufs_upper(dentry);
+	if (upper && !ufs_upper_matches(upper, target))
 		goto out;
 	if (!whiteout) {
 		if (d_is_negative(target))
@@ -548,6 +564,34 @@ out_unlock:
 	return err;
 }
 
+/*
+ * Before a directory's upper is read (is it empty?): is it still in the
+ * layer under its name? One removed or replaced there directly reads as
+ * gone (ENOENT) or as another's entries; the union dentry is stale. The
+ * check that counts is ufs_remove_upper()'s, under the parent's lock.
+ */
+static int ufs_upper_still_there(struct dentry *dentry)
+{
+	struct unionfs_fs *fs = UFS_FS(dentry->d_sb);
+	struct dentry *upper = ufs_upper(dentry), *real;
+	const struct cred *old;
+	bool same;
+
+	if (!upper)
+		return 0;
+	old = ufs_override_creds(dentry->d_sb);
+	real = lookup_one_unlocked(ufs_mnt_idmap(fs->layers[0].mnt),
+				   dentry->d_name.name,
+				   ufs_upper(dentry->d_parent),
+				   dentry->d_name.len);
+	revert_creds(old);
+	if (IS_ERR(real))
+		return PTR_ERR(real);
+	same = ufs_upper_matches(upper, real);
+	dput(real);
+	return same ? 0 : -ESTALE;
+}
+
 static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 {
 	struct super_block *sb = dentry->d_sb;
@@ -559,6 +603,9 @@ static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	int err;
 
 	if (is_dir) {
+		err = ufs_upper_still_there(dentry);
+		if (err)
+			return err;
 		/* Empty as the union shows it; whiteouts inside don't count. */
 		err = ufs_dir_empty(dentry, &names);
 		if (err)
@@ -578,8 +625,7 @@ static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 		if (err)
 			goto out_drop;
 	}
-	err = ufs_remove_upper(fs, ufs_upper(dentry->d_parent), &dentry->d_name,
-			       is_dir, whiteout);
+	err = ufs_remove_upper(fs, dentry, is_dir, whiteout);
 	if (!err) {
 		ufs_dir_changed(dir);
 		ufs_copy_attr(dir, d_inode(ufs_upper(dentry->d_parent)));
@@ -639,6 +685,7 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	struct unionfs_stack *ostack = ufs_stack(old);
 	struct unionfs_stack *nstack = d_is_positive(new) ? ufs_stack(new) : NULL;
 	struct dentry *uold_parent, *unew_parent, *uold, *unew, *trap;
+	struct dentry *ureal;
 	unsigned int rflags = flags & (RENAME_NOREPLACE | RENAME_EXCHANGE);
 	LIST_HEAD(names);
 	const struct cred *old_cred;
@@ -664,7 +711,9 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 		return -EXDEV;
 	if (nstack && d_is_dir(new) && !(flags & RENAME_EXCHANGE)) {
 		/* Replacing a directory: it must show nothing. */
-		err = ufs_dir_empty(new, &names);
+		err = ufs_upper_still_there(new);
+		if (!err)
+			err = ufs_dir_empty(new, &names);
 		if (err)
 			return err;
 	}
@@ -725,17 +774,24 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 		err = PTR_ERR(trap);
 		goto out_drop;
 	}
-	err = -ESTALE;
-	if (uold->d_parent != uold_parent || trap == uold)
+	/* What the layer has at both names now, as the stacks say it has. */
+	ureal = lookup_one_len(old->d_name.name, uold_parent, old->d_name.len);
+	if (IS_ERR(ureal)) {
+		err = PTR_ERR(ureal);
 		goto out_unlock;
+	}
+	err = -ESTALE;
+	if (!ufs_upper_matches(uold, ureal) || trap == ureal)
+		goto out_put_old;
 	unew = lookup_one_len(new->d_name.name, unew_parent, new->d_name.len);
 	if (IS_ERR(unew)) {
 		err = PTR_ERR(unew);
-		goto out_unlock;
+		goto out_put_old;
 	}
 	if (unew == trap) {
 		err = d_is_dir(old) ? -EINVAL : -ENOTEMPTY;
-	} else if ((flags & RENAME_EXCHANGE) && d_is_negative(unew)) {
+	} else if (nstack ? !ufs_upper_matches(ufs_upper(new), unew) :
+			    d_is_positive(unew) && !ufs_is_whiteout(unew)) {
 		err = -ESTALE;
 	} else {
 		/*
@@ -746,13 +802,15 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 			over_whiteout = true;
 			rflags = RENAME_EXCHANGE;
 		}
-		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uold_parent), uold,
+		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uold_parent), ureal,
 				     d_inode(unew_parent), unew, rflags);
 		if (!err && over_whiteout && !old_lower)
 			err = vfs_unlink(UFS_NOP_IDMAP, d_inode(uold_parent),
 					 unew, NULL);
 	}
 	dput(unew);
+out_put_old:
+	dput(ureal);
 out_unlock:
 	unlock_rename(uold_parent, unew_parent);
 	if (!err) {

@@ -841,4 +841,261 @@ TEST_F_TIMEOUT(coh, overlayfs_metacopy_and_redirect_layers, UFS_TEST_TIMEOUT)
 	free(ow);
 }
 
+/* --- upper entries changed directly under a looked-up name --- */
+
+/*
+ * An unlink, rmdir or rename through the union acts on the upper entry the
+ * union dentry stands for. When that entry was removed or replaced in the
+ * upper layer directly (fstests overlay/012), the union's dentry is stale:
+ * the operation fails with ESTALE, as on overlayfs, and leaves whatever
+ * now is in the upper layer alone.
+ */
+struct stale_case {
+	const char *lower_dir;	/* made in the lower layer before mounting */
+	/* through the union @m, then directly in the upper @u: 0 or -1 */
+	int (*prepare)(const char *m, const char *u);
+	int (*op)(const char *m);	/* 0 or errno */
+	const char *rel;	/* the upper entry to look at afterwards */
+	const char *want;	/* what it must be then (upper_shows()) */
+};
+
+/* What the upper layer has at REL: "-" nothing, "d" a directory, "f:DATA". */
+static const char *upper_shows(const char *u, const char *rel)
+{
+	static char buf[256];
+	struct stat st;
+	const char *data;
+	char *p = ufs_path(u, "%s", rel);
+	int ret = lstat(p, &st);
+
+	free(p);
+	if (ret)
+		return errno == ENOENT ? "-" : "error";
+	if (S_ISDIR(st.st_mode))
+		return "d";
+	if (!S_ISREG(st.st_mode))
+		return "other";
+	data = ufs_get(u, rel);
+	snprintf(buf, sizeof(buf), "f:%s", data ? data : "(unreadable)");
+	return buf;
+}
+
+static int err_of(int ret)
+{
+	return ret ? errno : 0;
+}
+
+static int at(int (*fn)(const char *), const char *dir, const char *rel)
+{
+	char *p = ufs_path(dir, "%s", rel);
+	int ret = fn(p);
+
+	free(p);
+	return ret;
+}
+
+static int mkdir_0755(const char *path)
+{
+	return mkdir(path, 0755);
+}
+
+static int rename_in(const char *m, const char *a, const char *b)
+{
+	char *pa = ufs_path(m, "%s", a), *pb = ufs_path(m, "%s", b);
+	int ret = rename(pa, pb);
+
+	free(pa);
+	free(pb);
+	return ret;
+}
+
+/* overlay/012: a file made where a lower dir was removed, then removed above. */
+static int prep_made_over_whiteout(const char *m, const char *u)
+{
+	if (at(rmdir, m, "test") || ufs_put(m, "test", ""))
+		return -1;
+	return at(unlink, u, "test");
+}
+
+static int op_unlink_test(const char *m)
+{
+	return err_of(at(unlink, m, "test"));
+}
+
+static int prep_file_replaced(const char *m, const char *u)
+{
+	if (ufs_put(m, "f", "union") || at(unlink, u, "f"))
+		return -1;
+	return ufs_put(u, "f", "direct");
+}
+
+static int op_unlink_f(const char *m)
+{
+	return err_of(at(unlink, m, "f"));
+}
+
+static int prep_dir_replaced(const char *m, const char *u)
+{
+	if (at(mkdir_0755, m, "d") || at(rmdir, u, "d"))
+		return -1;
+	return at(mkdir_0755, u, "d");
+}
+
+static int op_rmdir_d(const char *m)
+{
+	return err_of(at(rmdir, m, "d"));
+}
+
+static int prep_source_removed(const char *m, const char *u)
+{
+	if (ufs_put(m, "a", "a"))
+		return -1;
+	return at(unlink, u, "a");
+}
+
+static int op_rename_a_b(const char *m)
+{
+	return err_of(rename_in(m, "a", "b"));
+}
+
+static int prep_target_replaced(const char *m, const char *u)
+{
+	if (ufs_put(m, "a", "a") || ufs_put(m, "b", "b") || at(unlink, u, "b"))
+		return -1;
+	return ufs_put(u, "b", "direct");
+}
+
+/* The union has looked "b" up and found nothing; then the upper gets one. */
+static int prep_target_appeared(const char *m, const char *u)
+{
+	if (ufs_put(m, "a", "a") || ufs_errno_of_lstat(m, "b") != ENOENT)
+		return -1;
+	return ufs_put(u, "b", "direct");
+}
+
+static int prep_target_dir_replaced(const char *m, const char *u)
+{
+	if (at(mkdir_0755, m, "a") || at(mkdir_0755, m, "b") ||
+	    at(rmdir, u, "b"))
+		return -1;
+	return at(mkdir_0755, u, "b");
+}
+
+static int op_exchange_a_b(const char *m)
+{
+	return err_of(exchange(m, "a", "b"));
+}
+
+static const struct stale_case stale_cases[] = {
+	{ "test", prep_made_over_whiteout, op_unlink_test, "test", "-" },
+	{ NULL, prep_file_replaced, op_unlink_f, "f", "f:direct" },
+	{ NULL, prep_dir_replaced, op_rmdir_d, "d", "d" },
+	{ NULL, prep_source_removed, op_rename_a_b, "b", "-" },
+	{ NULL, prep_target_replaced, op_rename_a_b, "b", "f:direct" },
+	{ NULL, prep_target_appeared, op_rename_a_b, "b", "f:direct" },
+	{ NULL, prep_target_dir_replaced, op_rename_a_b, "b", "d" },
+	{ NULL, prep_target_replaced, op_exchange_a_b, "b", "f:direct" },
+};
+
+/*
+ * Run @c through overlayfs (the oracle; *@ovl_err -1 when it does not
+ * mount here) and through the union; return the union's errno.
+ */
+static int stale_run(struct __test_metadata *_metadata, struct ufs_env *e,
+		     const struct stale_case *c, int *ovl_err, char *ovl_shows,
+		     size_t size)
+{
+	char *o = ufs_path(e->base, "o"), opts[4096];
+	char *ol = ufs_path(o, "lower"), *ou = ufs_path(o, "upper");
+	char *ow = ufs_path(o, "work"), *om = ufs_path(o, "mnt");
+	int err;
+
+	*ovl_err = -1;
+	snprintf(ovl_shows, size, "(overlayfs did not mount)");
+	ASSERT_EQ(0, ufs_mkdirs(ol, 0755));
+	ASSERT_EQ(0, ufs_mkdirs(ou, 0755));
+	ASSERT_EQ(0, ufs_mkdirs(ow, 0755));
+	ASSERT_EQ(0, ufs_mkdirs(om, 0755));
+	if (c->lower_dir) {
+		ASSERT_EQ(0, ufs_mkdir_in(ol, c->lower_dir));
+		ASSERT_EQ(0, ufs_mkdir_in(e->lower[0], c->lower_dir));
+	}
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 ol, ou, ow);
+	if (!mount("overlay", om, "overlay", 0, opts)) {
+		ASSERT_EQ(0, c->prepare(om, ou)) TH_LOG("overlayfs: %s", strerror(errno));
+		*ovl_err = c->op(om);
+		snprintf(ovl_shows, size, "%s", upper_shows(ou, c->rel));
+		EXPECT_EQ(0, umount(om));
+	} else {
+		TH_LOG("overlayfs does not mount here: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, c->prepare(e->mnt, e->upper)) TH_LOG("union: %s", strerror(errno));
+	err = c->op(e->mnt);
+	free(o);
+	free(ol);
+	free(ou);
+	free(ow);
+	free(om);
+	return err;
+}
+
+static void stale_check(struct __test_metadata *_metadata, struct ufs_env *e,
+			const struct stale_case *c)
+{
+	char ovl_shows[256];
+	int err, ovl_err;
+
+	err = stale_run(_metadata, e, c, &ovl_err, ovl_shows, sizeof(ovl_shows));
+	EXPECT_EQ(ESTALE, err) TH_LOG("union: %s (overlayfs: %s)", strerror(err),
+				      ovl_err < 0 ? "-" : strerror(ovl_err));
+	EXPECT_STREQ(c->want, upper_shows(e->upper, c->rel))
+		TH_LOG("upper %s afterwards (overlayfs: %s)", c->rel, ovl_shows);
+	if (ovl_err >= 0) {
+		EXPECT_EQ(ovl_err, err) TH_LOG("overlayfs: %s", strerror(ovl_err));
+		EXPECT_STREQ(ovl_shows, upper_shows(e->upper, c->rel));
+	}
+}
+
+TEST_F_TIMEOUT(coh, unlink_of_file_removed_from_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[0]);
+}
+
+TEST_F_TIMEOUT(coh, unlink_of_file_replaced_in_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[1]);
+}
+
+TEST_F_TIMEOUT(coh, rmdir_of_dir_replaced_in_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[2]);
+}
+
+TEST_F_TIMEOUT(coh, rename_of_file_removed_from_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[3]);
+}
+
+TEST_F_TIMEOUT(coh, rename_over_file_replaced_in_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[4]);
+}
+
+TEST_F_TIMEOUT(coh, rename_over_name_made_in_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[5]);
+}
+
+TEST_F_TIMEOUT(coh, rename_over_dir_replaced_in_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[6]);
+}
+
+TEST_F_TIMEOUT(coh, exchange_with_file_replaced_in_upper_is_estale, UFS_TEST_TIMEOUT)
+{
+	stale_check(_metadata, &self->e, &stale_cases[7]);
+}
+
 TEST_HARNESS_MAIN
