@@ -27,6 +27,7 @@ struct unionfs_config {
 	bool aufs_whiteouts;
 	bool default_permissions;
 	int redirect_dir;	/* UFS_REDIRECT_*; UFS_REDIRECT_NONE: not given */
+	int xino;		/* UFS_XINO_*; UFS_XINO_NONE: not given */
 	int metacopy;		/* -1: not given */
 	int chunk_shift;	/* -1: not given; 0: whole-file copy-up */
 };
@@ -63,6 +64,7 @@ enum unionfs_param {
 	UFS_OPT_AUFS_WHITEOUTS,
 	UFS_OPT_DEFAULT_PERMISSIONS,
 	UFS_OPT_REDIRECT_DIR,
+	UFS_OPT_XINO,
 };
 
 /*
@@ -87,6 +89,26 @@ static const struct constant_table ufs_redirect_dir[] = {
 	{}
 };
 
+/*
+ * overlayfs's xino values. unionfs always gives every object the union's
+ * st_dev and an st_ino unique across layers on different filesystems
+ * (ufs_ino()): that is "on" (and "auto", which is "on" wherever it can
+ * be); "off" it cannot do.
+ */
+enum {
+	UFS_XINO_NONE,
+	UFS_XINO_ON,
+	UFS_XINO_AUTO,
+	UFS_XINO_OFF,
+};
+
+static const struct constant_table ufs_xino[] = {
+	{ "on",		UFS_XINO_ON },
+	{ "auto",	UFS_XINO_AUTO },
+	{ "off",	UFS_XINO_OFF },
+	{}
+};
+
 static const struct constant_table ufs_on_off[] = {
 	{ "off", false },
 	{ "on", true },
@@ -108,6 +130,7 @@ static const struct fs_parameter_spec unionfs_param_spec[] = {
 	fsparam_flag("aufs_whiteouts", UFS_OPT_AUFS_WHITEOUTS),
 	fsparam_flag("default_permissions", UFS_OPT_DEFAULT_PERMISSIONS),
 	fsparam_enum("redirect_dir", UFS_OPT_REDIRECT_DIR, ufs_redirect_dir),
+	fsparam_enum("xino", UFS_OPT_XINO, ufs_xino),
 	{}
 };
 
@@ -273,6 +296,12 @@ static int unionfs_parse_param(struct fs_context *fc,
 				"redirect_dir=%s: unionfs always follows and makes redirects (=on)",
 				param->string);
 		cfg->redirect_dir = result.uint_32;
+		return 0;
+	case UFS_OPT_XINO:
+		if (result.uint_32 == UFS_XINO_OFF)
+			return ufs_invalfc(fc,
+				"xino=off: unionfs always makes st_ino unique across layers (=on)");
+		cfg->xino = result.uint_32;
 		return 0;
 	}
 	return -EINVAL;
@@ -787,6 +816,7 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	fs->aufs_whiteouts = cfg->aufs_whiteouts;
 	fs->default_permissions = cfg->default_permissions;
 	fs->redirect_dir = cfg->redirect_dir;
+	fs->xino = cfg->xino;
 	fs->metacopy = cfg->metacopy != 0;	/* on unless turned off */
 	/* partial copy-up: 64 KiB chunks unless set; it needs metacopy */
 	fs->chunk_shift = cfg->chunk_shift < 0 ? 16 : cfg->chunk_shift;
@@ -951,6 +981,8 @@ static bool ufs_config_matches(struct unionfs_config *cfg,
 	if (cfg->redirect_dir != UFS_REDIRECT_NONE &&
 	    cfg->redirect_dir != fs->redirect_dir)
 		return false;
+	if (cfg->xino != UFS_XINO_NONE && cfg->xino != fs->xino)
+		return false;
 	return true;
 }
 
@@ -961,7 +993,7 @@ static int unionfs_reconfigure(struct fs_context *fc)
 
 	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
 		return ufs_invalfc(fc,
-			"cannot change layers, metacopy, chunk, aufs_whiteouts, default_permissions or redirect_dir on remount");
+			"cannot change layers, metacopy, chunk, aufs_whiteouts, default_permissions, redirect_dir or xino on remount");
 	sync_filesystem(fc->root->d_sb);
 	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
 		return ufs_invalfc(fc, "no upperdir: the union is read-only");
@@ -1125,6 +1157,10 @@ static int unionfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_puts(m, ",redirect_dir=on");
 	else if (fs->redirect_dir == UFS_REDIRECT_FOLLOW)
 		seq_puts(m, ",redirect_dir=follow");
+	if (fs->xino == UFS_XINO_ON)
+		seq_puts(m, ",xino=on");
+	else if (fs->xino == UFS_XINO_AUTO)
+		seq_puts(m, ",xino=auto");
 	return 0;
 }
 

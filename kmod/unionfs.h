@@ -89,6 +89,7 @@ struct unionfs_fs {
 	/* overlayfs's options, as given: shown, never change behaviour */
 	bool default_permissions;
 	int redirect_dir;		/* UFS_REDIRECT_* */
+	int xino;			/* UFS_XINO_* */
 	unsigned int chunk_shift;	/* partial copy-up; 0: whole files */
 	struct path workdir;		/* held only when has_upper */
 	char *workdir_name;		/* as the user gave it */

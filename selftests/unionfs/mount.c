@@ -368,6 +368,50 @@ TEST_F_TIMEOUT(mnt, redirect_dir_follow_off_nofollow, UFS_TEST_TIMEOUT)
 	EXPECT_NE(NULL, strstr(log, "redirect_dir"));
 }
 
+/*
+ * xino (fstests overlay/043 mounts with xino=on): unionfs always gives
+ * every object the union's st_dev and an st_ino unique across layers on
+ * different filesystems (attr.c), which is overlayfs's xino=on. "on" and
+ * "auto" are taken and shown; "off" it cannot do: refused.
+ */
+TEST_F_TIMEOUT(mnt, xino_on_auto_off, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char opts[12288], log[1024];
+	struct stat mnt, f;
+
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s:%s,upperdir=%s,workdir=%s,xino=on",
+		 e->lower[0], e->lower[1], e->upper, e->work);
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, read_mount_opts(e->mnt, opts, sizeof(opts)));
+	EXPECT_NE(NULL, strstr(opts, ",xino=on"));
+	ASSERT_EQ(0, stat(e->mnt, &mnt));
+	ASSERT_EQ(0, stat(ufs_path(e->mnt, "bottom"), &f));
+	EXPECT_EQ(mnt.st_dev, f.st_dev);
+	/* a remount may repeat it, not change it */
+	EXPECT_EQ(0, mount(NULL, e->mnt, NULL, MS_REMOUNT, "xino=on"));
+	EXPECT_EQ(-1, mount(NULL, e->mnt, NULL, MS_REMOUNT, "xino=auto"));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,xino=auto",
+		 e->lower[0]);
+	ASSERT_EQ(0, ufs_mount(e->mnt, self->opts));
+	e->mounted = 1;
+	ASSERT_EQ(0, read_mount_opts(e->mnt, opts, sizeof(opts)));
+	EXPECT_NE(NULL, strstr(opts, ",xino=auto"));
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,xino=off", e->lower[0]));
+	EXPECT_EQ(EINVAL, try_mount(e, "lowerdir=%s,xino=maybe", e->lower[0]));
+	EXPECT_EQ(EINVAL, try_fsconfig("xino", "off", log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "xino"));
+}
+
 #ifndef MOUNT_ATTR_IDMAP
 #define MOUNT_ATTR_IDMAP	0x00100000
 #endif
