@@ -52,6 +52,8 @@
  * and gets a whiteout (char 0/0) in the middle one, and is absent from bare
  * (with one layer it is left out); the tracked-file list of lstatlist (every
  * non-directory, sorted by strcmp like git's index) goes to STACK/list.
+ * layerize-list LIST STACK NLAYERS MAXFILES does the same, sparse, for the
+ * files of LIST (lines PATH<TAB>SIZE, sorted by strcmp) instead of a walk.
  *
  * -t MS bounds the loops of stat, coldstat, negstat, randread, readdir and
  * createunlink: they stop after MS milliseconds (at least one operation) and
@@ -1070,6 +1072,65 @@ static int cmd_layerize(const char *src, const char *stack, long nlayers,
 	return 0;
 }
 
+/* layerize-list: the same split from a manifest (lines "PATH<TAB>SIZE",
+ * sorted): no walk of the source, which the guest reaches only over 9p.
+ */
+static int cmd_layerize_list(const char *list, const char *stack, long nlayers,
+			     long max)
+{
+	char line[4096], prev[4096] = "", path[8192], *tab, *slash;
+	struct stat st = { .st_mode = S_IFREG | 0644 };
+	long k = 0, i;
+	FILE *f = fopen(list, "r"), *o;
+
+	if (!f)
+		die(list);
+	if (nlayers < 1) {
+		fprintf(stderr, "ufsbench: layerize-list: no layers\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/list", stack);
+	o = fopen(path, "w");
+	if (!o)
+		die(path);
+	while ((!max || k < max) && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = '\0';
+		st.st_size = num(tab + 1);
+		slash = strrchr(line, '/');
+		if (slash)
+			*slash = '\0';
+		if (!k || strcmp(slash ? line : "", prev)) {
+			snprintf(prev, sizeof(prev), "%s", slash ? line : "");
+			for (i = -1; i < nlayers; i++) {
+				if (i < 0)
+					snprintf(path, sizeof(path), "%s/bare/%s",
+						 stack, prev);
+				else
+					snprintf(path, sizeof(path), "%s/l/%ld/%s",
+						 stack, i, prev);
+				mkdir_p(path);
+			}
+		}
+		if (slash)
+			*slash = '/';
+		snprintf(path, sizeof(path), "%s/l/%ld/%s", stack, k % nlayers, line);
+		copy_file(NULL, path, &st, 1);
+		snprintf(path, sizeof(path), "%s/bare/%s", stack, line);
+		copy_file(NULL, path, &st, 1);
+		fprintf(o, "%s\n", line);
+		k++;
+	}
+	fclose(f);
+	if (fclose(o))
+		die("list");
+	printf("files=%ld whiteouts=0 layers=%ld\n", k, nlayers);
+	return 0;
+}
+
 static int cmd_mount_unionfs(const char *mnt, const char *upper,
 			     const char *work, int nlayers, char **layers)
 {
@@ -1105,6 +1166,7 @@ static void usage(void)
 		"  find DIR | du DIR | grep DIR STRING | lstatlist DIR LIST\n"
 		"  exec ROOT PROG ARG...\n"
 		"  layerize SRC STACK NLAYERS MAXFILES copy|sparse [WHITEOUT...]\n"
+		"  layerize-list LIST STACK NLAYERS MAXFILES\n"
 		"  mkfiles DIR PREFIX START COUNT SIZE | mklayers STACK N\n"
 		"  spread STACK SUB PREFIX NDIRS PERDIR NLAYERS SIZE mod|block [bare]\n"
 		"  mkfile PATH SIZE dense|sparse | mktree DIR NFILES\n"
@@ -1210,6 +1272,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "layerize") && argc >= 6)
 		return cmd_layerize(argv[1], argv[2], num(argv[3]), num(argv[4]),
 				    argv[5], argc - 6, argv + 6);
+	if (!strcmp(cmd, "layerize-list") && argc == 5)
+		return cmd_layerize_list(argv[1], argv[2], num(argv[3]),
+					 num(argv[4]));
 	if (!strcmp(cmd, "mklayers") && argc == 3)
 		return cmd_mklayers(argv[1], num(argv[2]));
 	if (!strcmp(cmd, "spread") &&
