@@ -25,6 +25,12 @@
  *   du DIR               walk DIR and lstat every entry           ns total
  *   grep DIR STRING      walk DIR, read every file, count lines with
  *                        STRING                                  ns total
+ *   lstatlist DIR LIST   lstat DIR/<path> for every path of the file LIST
+ *                        (one a line, read untimed), in its order: what
+ *                        `git status` does to the tracked files  ns total
+ *   exec ROOT PROG ARG...  fork, chroot ROOT, exec PROG (a path inside
+ *                        ROOT) with ARGs and a fixed environment, wait;
+ *                        stdout and stderr are read back      ns total
  *
  * Helpers (not timed): mkfiles DIR PREFIX START COUNT SIZE creates files
  * PREFIX<START>..; mklayers STACK N makes STACK/l/0..N-1 each holding a file
@@ -37,16 +43,27 @@
  * 50 files each, 200 B - 16 KiB of text); mount-unionfs MNT LAYER... mounts
  * a read-only union with the new mount API, one fsconfig("lowerdir+") per
  * layer, top layer first; mount-unionfs-rw MNT UPPER WORK LAYER... the same
- * with an upper layer.
+ * with an upper layer. layerize SRC STACK NLAYERS MAXFILES copy|sparse [WH...]
+ * splits the tree SRC over the layers STACK/l/0..NLAYERS-1 and copies it into
+ * STACK/bare (sparse: regular files get their size but no data):
+ * every directory in every layer, the k-th non-directory (regular file or
+ * symlink, in sorted walk order) in layer k % NLAYERS, at most MAXFILES of
+ * them (0: all); each WH (a path relative to SRC) goes to the bottom layer
+ * and gets a whiteout (char 0/0) in the middle one, and is absent from bare
+ * (with one layer it is left out); the tracked-file list of lstatlist (every
+ * non-directory, sorted by strcmp like git's index) goes to STACK/list.
+ * layerize-list LIST STACK NLAYERS MAXFILES does the same, sparse, for the
+ * files of LIST (lines PATH<TAB>SIZE, sorted by strcmp) instead of a walk.
  *
  * -t MS bounds the loops of stat, coldstat, negstat, randread, readdir and
  * createunlink: they stop after MS milliseconds (at least one operation) and
  * report the mean over the operations done, so a slow contender costs time,
  * not hours. -x SUFFIX is appended to every workload name (e.g. "@ext4").
  * -D: sync and drop the page, dentry and inode caches before the command.
- * -W: one untimed pass of readdir, openread or seqread first, so that a warm
- * run measures the caches it fills (not the first listing of a cold FUSE
- * daemon, 100 s for fuse-overlayfs at 100 000 entries over 64 layers).
+ * -W: one untimed pass of readdir, openread, seqread, du, lstatlist or exec
+ * first, so that a warm run measures the caches it fills (not the first
+ * listing of a cold FUSE daemon, 100 s for fuse-overlayfs at 100 000 entries
+ * over 64 layers).
  * Every run kills itself after 300 s (alarm), which counts as a failure.
  *
  * Output: one CSV line "workload,contender,param,ns_per_op,work" per result.
@@ -66,6 +83,9 @@
  *   untar       files=<files> dirs=<directories> bytes=<file bytes written>
  *   find, du    entries=<entries> bytes=<st_size of regular files, du only>
  *   grep        entries=<entries> files=<read> bytes=<read> matches=<lines>
+ *   lstatlist   paths=<listed> missing=<ENOENT> bytes=<st_size of regular files>
+ *   exec        status=<exit status or sig<N>> out=<bytes>:<FNV-1a of stdout>
+ *               err=<bytes>:<FNV-1a of stderr>
  */
 #include <dirent.h>
 #include <errno.h>
@@ -75,10 +95,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 
 static const char *label;
@@ -760,6 +783,354 @@ static int cmd_walk(const char *dir, int mode, const char *needle)
 	return 0;
 }
 
+static int cmd_lstatlist(const char *dir, const char *list)
+{
+	struct pathlist pl = { 0 };
+	char line[4096], path[8192];
+	long missing = 0;
+	uint64_t t0, bytes = 0;
+	struct stat st;
+	size_t i;
+	FILE *f = fopen(list, "r");
+
+	if (!f)
+		die(list);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (pl.n == pl.cap) {
+			pl.cap = pl.cap ? 2 * pl.cap : 1024;
+			pl.v = realloc(pl.v, pl.cap * sizeof(*pl.v));
+			if (!pl.v)
+				die("realloc");
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, line);
+		pl.v[pl.n] = strdup(path);
+		if (!pl.v[pl.n++])
+			die("strdup");
+	}
+	fclose(f);
+	t0 = now_ns();
+	for (i = 0; i < pl.n; i++) {
+		if (lstat(pl.v[i], &st)) {
+			if (errno != ENOENT)
+				die(pl.v[i]);
+			missing++;
+			continue;
+		}
+		if (S_ISREG(st.st_mode))
+			bytes += st.st_size;
+	}
+	t0 = now_ns() - t0;
+	snprintf(work, sizeof(work), "paths=%zu missing=%ld bytes=%llu", pl.n,
+		 missing, (unsigned long long)bytes);
+	report("lstatlist", t0, 1);
+	return 0;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *p, ssize_t n)
+{
+	while (n-- > 0) {
+		h ^= (unsigned char)*p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int cmd_exec(const char *root, char **argv)
+{
+	static char *envp[] = { "PATH=/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE=1",
+				"HOME=/", NULL };
+	uint64_t h[2] = { 0xcbf29ce484222325ull, 0xcbf29ce484222325ull };
+	long long len[2] = { 0, 0 };
+	int out[2], err[2], st, open_fds = 2;
+	struct pollfd pfd[2];
+	char buf[4096], status[32];
+	uint64_t t0 = now_ns();
+	pid_t pid;
+
+	if (pipe(out) || pipe(err))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		if (fd < 0 || dup2(fd, 0) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(err[1], 2) < 0)
+			_exit(126);
+		close(out[0]);
+		close(err[0]);
+		if (chroot(root) || chdir("/"))
+			_exit(126);
+		alarm(0);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	pfd[0].fd = out[0];
+	pfd[1].fd = err[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	while (open_fds) {
+		int i;
+
+		if (poll(pfd, 2, -1) < 0)
+			die("poll");
+		for (i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			n = read(pfd[i].fd, buf, sizeof(buf));
+			if (n <= 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				open_fds--;
+				continue;
+			}
+			h[i] = fnv1a(h[i], buf, n);
+			len[i] += n;
+		}
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		die("waitpid");
+	t0 = now_ns() - t0;
+	if (WIFEXITED(st))
+		snprintf(status, sizeof(status), "%d", WEXITSTATUS(st));
+	else
+		snprintf(status, sizeof(status), "sig%d", WTERMSIG(st));
+	snprintf(work, sizeof(work), "status=%s out=%lld:%016llx err=%lld:%016llx",
+		 status, len[0], (unsigned long long)h[0], len[1],
+		 (unsigned long long)h[1]);
+	report("exec", t0, 1);
+	return 0;
+}
+
+struct layerize {
+	const char *stack;
+	long nlayers, max, k, dirs, whs;
+	int sparse;
+	char **wh;
+	int nwh;
+	struct pathlist list;
+};
+
+static void copy_file(const char *from, const char *to, const struct stat *st,
+		      int sparse)
+{
+	static char buf[1 << 16];
+	mode_t mode = st->st_mode;
+	int in = -1, o;
+	ssize_t n = 0;
+
+	o = open(to, O_WRONLY | O_CREAT | O_EXCL, mode & 07777);
+	if (o < 0)
+		die(to);
+	if (sparse) {
+		if (ftruncate(o, st->st_size) || fchmod(o, mode & 07777) ||
+		    close(o))
+			die(to);
+		return;
+	}
+	in = open(from, O_RDONLY);
+	if (in < 0)
+		die(from);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(o, buf, n) != n)
+			die(to);
+	if (n < 0)
+		die(from);
+	if (fchmod(o, mode & 07777) || close(o))
+		die(to);
+	close(in);
+}
+
+/* place SRC/rel (its lstat st) into where ("l/<i>" or "bare") */
+static void place(struct layerize *z, const char *src, const char *rel,
+		  const struct stat *st, const char *where)
+{
+	char to[8192], target[4096];
+	ssize_t n;
+
+	snprintf(to, sizeof(to), "%s/%s/%s", z->stack, where, rel);
+	if (S_ISREG(st->st_mode)) {
+		copy_file(src, to, st, z->sparse);
+	} else if (S_ISLNK(st->st_mode)) {
+		n = readlink(src, target, sizeof(target) - 1);
+		if (n < 0)
+			die(src);
+		target[n] = '\0';
+		if (symlink(target, to))
+			die(to);
+	}
+}
+
+static int layerize_walk(struct layerize *z, const char *src, const char *rel)
+{
+	struct dirent **names;
+	char path[8192], r[4096], where[32];
+	struct stat st;
+	int n, j, w;
+	long i;
+
+	n = scandir(src, &names, NULL, alphasort);
+	if (n < 0)
+		die(src);
+	for (i = -1; i < z->nlayers; i++) {
+		if (i < 0)
+			snprintf(path, sizeof(path), "%s/bare/%s", z->stack, rel);
+		else
+			snprintf(path, sizeof(path), "%s/l/%ld/%s", z->stack, i, rel);
+		mkdir_p(path);
+	}
+	z->dirs++;
+	for (j = 0; j < n; j++) {
+		const char *name = names[j]->d_name;
+
+		if (!strcmp(name, ".") || !strcmp(name, "..") ||
+		    (z->max && z->k >= z->max))
+			goto next;
+		snprintf(path, sizeof(path), "%s/%s", src, name);
+		snprintf(r, sizeof(r), "%s%s%s", rel, *rel ? "/" : "", name);
+		if (lstat(path, &st))
+			die(path);
+		if (S_ISDIR(st.st_mode)) {
+			layerize_walk(z, path, r);
+			goto next;
+		}
+		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+			goto next;
+		for (w = 0; w < z->nwh; w++)
+			if (!strcmp(z->wh[w], r))
+				break;
+		if (w < z->nwh) {
+			char wh[8192];
+
+			if (z->nlayers < 2)
+				goto next;
+			snprintf(where, sizeof(where), "l/%ld", z->nlayers - 1);
+			place(z, path, r, &st, where);
+			snprintf(wh, sizeof(wh), "%s/l/%ld/%s", z->stack,
+				 (z->nlayers - 1) / 2, r);
+			if (mknod(wh, S_IFCHR | 0, makedev(0, 0)))
+				die(wh);
+			z->whs++;
+			goto next;
+		}
+		snprintf(where, sizeof(where), "l/%ld", z->k % z->nlayers);
+		place(z, path, r, &st, where);
+		place(z, path, r, &st, "bare");
+		z->k++;
+		if (z->list.n == z->list.cap) {
+			z->list.cap = z->list.cap ? 2 * z->list.cap : 1024;
+			z->list.v = realloc(z->list.v, z->list.cap * sizeof(char *));
+			if (!z->list.v)
+				die("realloc");
+		}
+		z->list.v[z->list.n] = strdup(r);
+		if (!z->list.v[z->list.n++])
+			die("strdup");
+next:
+		free(names[j]);
+	}
+	free(names);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+static int cmd_layerize(const char *src, const char *stack, long nlayers,
+			long max, const char *how, int nwh, char **wh)
+{
+	struct layerize z = { .stack = stack, .nlayers = nlayers, .max = max,
+			      .wh = wh, .nwh = nwh,
+			      .sparse = !strcmp(how, "sparse") };
+	char path[4096];
+	size_t i;
+	FILE *f;
+
+	if (nlayers < 1) {
+		fprintf(stderr, "ufsbench: layerize: no layers\n");
+		return 2;
+	}
+	layerize_walk(&z, src, "");
+	qsort(z.list.v, z.list.n, sizeof(char *), cmp_str);
+	snprintf(path, sizeof(path), "%s/list", stack);
+	f = fopen(path, "w");
+	if (!f)
+		die(path);
+	for (i = 0; i < z.list.n; i++)
+		fprintf(f, "%s\n", z.list.v[i]);
+	if (fclose(f))
+		die(path);
+	printf("files=%ld dirs=%ld whiteouts=%ld layers=%ld\n", z.k, z.dirs,
+	       z.whs, nlayers);
+	return 0;
+}
+
+/* layerize-list: the same split from a manifest (lines "PATH<TAB>SIZE",
+ * sorted): no walk of the source, which the guest reaches only over 9p.
+ */
+static int cmd_layerize_list(const char *list, const char *stack, long nlayers,
+			     long max)
+{
+	char line[4096], prev[4096] = "", path[8192], *tab, *slash;
+	struct stat st = { .st_mode = S_IFREG | 0644 };
+	long k = 0, i;
+	FILE *f = fopen(list, "r"), *o;
+
+	if (!f)
+		die(list);
+	if (nlayers < 1) {
+		fprintf(stderr, "ufsbench: layerize-list: no layers\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/list", stack);
+	o = fopen(path, "w");
+	if (!o)
+		die(path);
+	while ((!max || k < max) && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = '\0';
+		st.st_size = num(tab + 1);
+		slash = strrchr(line, '/');
+		if (slash)
+			*slash = '\0';
+		if (!k || strcmp(slash ? line : "", prev)) {
+			snprintf(prev, sizeof(prev), "%s", slash ? line : "");
+			for (i = -1; i < nlayers; i++) {
+				if (i < 0)
+					snprintf(path, sizeof(path), "%s/bare/%s",
+						 stack, prev);
+				else
+					snprintf(path, sizeof(path), "%s/l/%ld/%s",
+						 stack, i, prev);
+				mkdir_p(path);
+			}
+		}
+		if (slash)
+			*slash = '/';
+		snprintf(path, sizeof(path), "%s/l/%ld/%s", stack, k % nlayers, line);
+		copy_file(NULL, path, &st, 1);
+		snprintf(path, sizeof(path), "%s/bare/%s", stack, line);
+		copy_file(NULL, path, &st, 1);
+		fprintf(o, "%s\n", line);
+		k++;
+	}
+	fclose(f);
+	if (fclose(o))
+		die("list");
+	printf("files=%ld whiteouts=0 layers=%ld\n", k, nlayers);
+	return 0;
+}
+
 static int cmd_mount_unionfs(const char *mnt, const char *upper,
 			     const char *work, int nlayers, char **layers)
 {
@@ -792,7 +1163,10 @@ static void usage(void)
 		"  stat PATH N | coldstat DIR K | negstat DIR N | openread DIR\n"
 		"  seqread FILE | randread FILE N | readdir DIR N\n"
 		"  createunlink DIR N SIZE | copyup FILE w|c | untar TAR DIR\n"
-		"  find DIR | du DIR | grep DIR STRING\n"
+		"  find DIR | du DIR | grep DIR STRING | lstatlist DIR LIST\n"
+		"  exec ROOT PROG ARG...\n"
+		"  layerize SRC STACK NLAYERS MAXFILES copy|sparse [WHITEOUT...]\n"
+		"  layerize-list LIST STACK NLAYERS MAXFILES\n"
 		"  mkfiles DIR PREFIX START COUNT SIZE | mklayers STACK N\n"
 		"  spread STACK SUB PREFIX NDIRS PERDIR NLAYERS SIZE mod|block [bare]\n"
 		"  mkfile PATH SIZE dense|sparse | mktree DIR NFILES\n"
@@ -854,6 +1228,12 @@ int main(int argc, char **argv)
 			cmd_openread(argv[1]);
 		else if (!strcmp(cmd, "seqread") && argc == 2)
 			cmd_seqread(argv[1]);
+		else if (!strcmp(cmd, "exec") && argc >= 3)
+			cmd_exec(argv[1], argv + 2);
+		else if (!strcmp(cmd, "lstatlist") && argc == 3)
+			cmd_lstatlist(argv[1], argv[2]);
+		else if (!strcmp(cmd, "du") && argc == 2)
+			cmd_walk(argv[1], 'd', NULL);
 		quiet = 0;
 	}
 	if (!strcmp(cmd, "stat") && argc == 3)
@@ -885,6 +1265,16 @@ int main(int argc, char **argv)
 		return cmd_walk(argv[1], 'd', NULL);
 	if (!strcmp(cmd, "grep") && argc == 3)
 		return cmd_walk(argv[1], 'g', argv[2]);
+	if (!strcmp(cmd, "lstatlist") && argc == 3)
+		return cmd_lstatlist(argv[1], argv[2]);
+	if (!strcmp(cmd, "exec") && argc >= 3)
+		return cmd_exec(argv[1], argv + 2);
+	if (!strcmp(cmd, "layerize") && argc >= 6)
+		return cmd_layerize(argv[1], argv[2], num(argv[3]), num(argv[4]),
+				    argv[5], argc - 6, argv + 6);
+	if (!strcmp(cmd, "layerize-list") && argc == 5)
+		return cmd_layerize_list(argv[1], argv[2], num(argv[3]),
+					 num(argv[4]));
 	if (!strcmp(cmd, "mklayers") && argc == 3)
 		return cmd_mklayers(argv[1], num(argv[2]));
 	if (!strcmp(cmd, "spread") &&
