@@ -495,17 +495,39 @@ static bool ufs_upper_matches(struct dentry *upper, struct dentry *real)
 }
 
 /*
+ * Finish a removed directory in staging (locked): it went there whole,
+ * whiteouts and all, so that they hid what they hid until the name was
+ * gone. What is left of it here is nobody's; a failure to remove it is
+ * only logged, and the next mount empties staging.
+ */
+static void ufs_staging_remove_dir(struct unionfs_fs *fs, struct dentry *dir,
+				   struct list_head *names)
+{
+	int err = names ? ufs_clear_whiteouts(fs, dir, names) : 0;
+
+	if (!err)
+		err = vfs_rmdir(UFS_NOP_IDMAP, d_inode(fs->staging), dir);
+	if (err)
+		pr_warn_ratelimited("unionfs: a removed directory stays in workdir/staging until the next mount: %d\n",
+				    err);
+}
+
+/*
  * Remove the upper object of @dentry and, when a lower layer has the name,
  * leave a whiteout in its place, atomically: a whiteout made in staging is
- * exchanged with the object, which is then removed in staging.
+ * exchanged with the object, which is then removed in staging. A directory
+ * (@names: the whiteouts it holds) always leaves through staging whole:
+ * emptied in place, its whiteouts would stop hiding what they hide before
+ * the name goes, for good if anything failed after (or on a crash).
  */
 static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
-			    bool is_dir, bool whiteout)
+			    struct list_head *names, bool whiteout)
 {
 	struct inode *sdir = d_inode(fs->staging);
 	struct dentry *uparent = ufs_upper(dentry->d_parent);
 	const struct qstr *name = &dentry->d_name;
 	struct dentry *upper, *target, *tmp = NULL, *trap;
+	bool is_dir = names;
 	int err;
 
 	trap = lock_rename(fs->staging, uparent);
@@ -523,19 +545,30 @@ static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
 	upper = ufs_upper(dentry);
 	if (upper && !ufs_upper_matches(upper, target))
 		goto out;
-	if (!whiteout) {
-		if (d_is_negative(target))
-			err = -ENOENT;
-		else if (is_dir)
-			err = vfs_rmdir(UFS_NOP_IDMAP, d_inode(uparent), target);
-		else
-			err = vfs_unlink(UFS_NOP_IDMAP, d_inode(uparent), target, NULL);
+	if (!whiteout && d_is_negative(target)) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (!whiteout && !is_dir) {
+		err = vfs_unlink(UFS_NOP_IDMAP, d_inode(uparent), target, NULL);
+		goto out;
+	}
+	if (!whiteout && list_empty(names)) {
+		err = vfs_rmdir(UFS_NOP_IDMAP, d_inode(uparent), target);
 		goto out;
 	}
 	tmp = ufs_staging_lookup(fs);
 	if (IS_ERR(tmp)) {
 		err = PTR_ERR(tmp);
 		tmp = NULL;
+		goto out;
+	}
+	if (!whiteout) {
+		/* Nothing below to hide: the directory just moves out. */
+		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uparent), target,
+				     sdir, tmp, 0);
+		if (!err)
+			ufs_staging_remove_dir(fs, target, names);
 		goto out;
 	}
 	err = vfs_whiteout(UFS_NOP_IDMAP, sdir, tmp);
@@ -549,7 +582,9 @@ static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
 		err = ufs_vfs_rename(UFS_NOP_IDMAP, sdir, tmp, d_inode(uparent),
 				     target, RENAME_EXCHANGE);
 		/* the old object now sits in staging under tmp's name */
-		if (!err)
+		if (!err && is_dir)
+			ufs_staging_remove_dir(fs, target, names);
+		else if (!err)
 			ufs_staging_remove(fs, target);
 	}
 	if (err)
@@ -620,12 +655,7 @@ static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	err = mnt_want_write(fs->layers[0].mnt);
 	if (err)
 		goto out_creds;
-	if (is_dir && upper) {
-		err = ufs_clear_whiteouts(fs, upper, &names);
-		if (err)
-			goto out_drop;
-	}
-	err = ufs_remove_upper(fs, dentry, is_dir, whiteout);
+	err = ufs_remove_upper(fs, dentry, is_dir ? &names : NULL, whiteout);
 	if (!err) {
 		ufs_dir_changed(dir);
 		ufs_copy_attr(dir, d_inode(ufs_upper(dentry->d_parent)));
@@ -636,7 +666,6 @@ static int ufs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 		else
 			drop_nlink(d_inode(dentry));
 	}
-out_drop:
 	mnt_drop_write(fs->layers[0].mnt);
 out_creds:
 	revert_creds(old);
@@ -674,6 +703,47 @@ static int ufs_mark_moved_dir(struct dentry *upper, const char *redirect)
 		return 0;
 	return vfs_setxattr(UFS_NOP_IDMAP, upper, UNIONFS_XATTR_REDIRECT,
 			    redirect, strlen(redirect), 0);
+}
+
+/*
+ * A directory a rename replaces shows nothing, but may hold whiteouts
+ * (@names) that the rename cannot replace. It is made opaque first: from
+ * then on the mark hides what the whiteouts hid, on disk and (its stack
+ * cut to the upper entry) in the dcache, whether the whiteouts then go
+ * and the rename succeeds or not.
+ */
+static int ufs_empty_for_rename(struct unionfs_fs *fs, struct dentry *dentry,
+				struct dentry *udir, struct list_head *names)
+{
+	int err = ufs_set_opaque(udir);
+
+	if (err)
+		return err;
+	ufs_stack_drop_lowers(ufs_stack(dentry));
+	return ufs_clear_whiteouts(fs, udir, names);
+}
+
+/*
+ * The changes a rename makes before the move itself, once the upper
+ * entries at both names are known to be the ones the union dentries
+ * stand for (under lock_rename() of both upper parents): directories that
+ * move are marked (both, in an exchange), and one that is replaced is
+ * emptied.
+ */
+static int ufs_rename_prepare(struct unionfs_fs *fs, struct dentry *old,
+			      struct dentry *new, struct dentry *unew,
+			      const char *redirect, struct list_head *names,
+			      unsigned int flags)
+{
+	int err = 0;
+
+	if (d_is_dir(old))
+		err = ufs_mark_moved_dir(ufs_upper(old), redirect);
+	if (!err && (flags & RENAME_EXCHANGE) && d_is_dir(new))
+		err = ufs_mark_moved_dir(ufs_upper(new), NULL);
+	if (!err && !list_empty(names))
+		err = ufs_empty_for_rename(fs, new, unew, names);
+	return err;
 }
 
 static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
@@ -751,22 +821,10 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 	err = mnt_want_write(fs->layers[0].mnt);
 	if (err)
 		goto out_creds;
-	if (nstack && d_is_dir(new) && !(flags & RENAME_EXCHANGE)) {
-		err = ufs_clear_whiteouts(fs, ufs_upper(new), &names);
-		if (err)
-			goto out_drop;
-	}
 	/* a copied-up object keeps its ino in its new directory (readdir.c) */
 	err = ufs_set_impure(fs, unew_parent, uold);
 	if (!err && (flags & RENAME_EXCHANGE))
 		err = ufs_set_impure(fs, uold_parent, ufs_upper(new));
-	if (err)
-		goto out_drop;
-	/* Both directories of an exchange move: both are marked. */
-	if (d_is_dir(old))
-		err = ufs_mark_moved_dir(uold, redirect);
-	if (!err && (flags & RENAME_EXCHANGE) && d_is_dir(new))
-		err = ufs_mark_moved_dir(ufs_upper(new), NULL);
 	if (err)
 		goto out_drop;
 	trap = lock_rename(uold_parent, unew_parent);
@@ -794,16 +852,20 @@ static int unionfs_rename(UFS_IDMAP_T *idmap, struct inode *olddir,
 			    d_is_positive(unew) && !ufs_is_whiteout(unew)) {
 		err = -ESTALE;
 	} else {
+		err = ufs_rename_prepare(fs, old, new, unew, redirect, &names,
+					 flags);
 		/*
 		 * Over a whiteout: exchange, which leaves the whiteout at the
 		 * old name, where it stays if a lower layer has that name.
 		 */
-		if (ufs_is_whiteout(unew)) {
+		if (!err && ufs_is_whiteout(unew)) {
 			over_whiteout = true;
 			rflags = RENAME_EXCHANGE;
 		}
-		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uold_parent), ureal,
-				     d_inode(unew_parent), unew, rflags);
+		if (!err)
+			err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uold_parent),
+					     ureal, d_inode(unew_parent), unew,
+					     rflags);
 		if (!err && over_whiteout && !old_lower)
 			err = vfs_unlink(UFS_NOP_IDMAP, d_inode(uold_parent),
 					 unew, NULL);

@@ -40,11 +40,12 @@ struct unionfs_stack *ufs_stack_alloc(unsigned int nr_lowers)
 
 void ufs_stack_free(struct unionfs_stack *stack)
 {
-	unsigned int i;
+	unsigned int i, end;
 
 	if (!stack)
 		return;
-	for (i = stack->first; i < stack->end; i++)
+	end = max(stack->end, stack->held);
+	for (i = stack->first; i < end; i++)
 		dput(stack->real[i].dentry);
 	kvfree(stack);
 }
@@ -56,6 +57,22 @@ void ufs_stack_set_upper(struct unionfs_stack *stack, struct dentry *upper)
 	stack->real[0].layer = 0;
 	/* pairs with ufs_stack_first(): real[0] is filled before it shows */
 	smp_store_release(&stack->first, 0);
+}
+
+/*
+ * A directory whose upper was made opaque in place stops merging: its
+ * stack keeps the upper entry alone, as a lookup would now build it.
+ * Called with the directory's inode locked (no lookup or listing in it
+ * runs meanwhile); a lockless reader may still use a lower entry it
+ * read, so those keep their references until the stack is freed.
+ */
+void ufs_stack_drop_lowers(struct unionfs_stack *stack)
+{
+	if (ufs_stack_first(stack) != 0 || stack->end <= 1)
+		return;
+	stack->held = max(stack->held, stack->end);
+	stack->opaque = true;
+	WRITE_ONCE(stack->end, 1);
 }
 
 bool ufs_is_whiteout(struct dentry *real)

@@ -126,6 +126,12 @@ struct unionfs_real {
 struct unionfs_stack {
 	unsigned int first;		/* 0: has upper; 1: lower entries only */
 	unsigned int end;		/* one past the last entry */
+	/*
+	 * One past the last entry still referenced, when @end was cut back
+	 * (ufs_stack_drop_lowers()); 0 otherwise. The entries beyond @end
+	 * are put only when the stack is freed: a reader may hold them.
+	 */
+	unsigned int held;
 	bool opaque;			/* the bottom entry stops the merge */
 	bool metacopy;			/* upper file with its data in real[1] */
 	struct unionfs_real real[];
@@ -364,6 +370,7 @@ struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
 struct unionfs_stack *ufs_stack_alloc(unsigned int nr_lowers);
 void ufs_stack_free(struct unionfs_stack *stack);
 void ufs_stack_set_upper(struct unionfs_stack *stack, struct dentry *upper);
+void ufs_stack_drop_lowers(struct unionfs_stack *stack);
 bool ufs_is_opaque_dir(struct dentry *real);
 bool ufs_is_whiteout(struct dentry *real);
 int ufs_aufs_whiteout(struct unionfs_fs *fs, unsigned int layer,

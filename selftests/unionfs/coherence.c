@@ -459,7 +459,7 @@ static void expect_listing(struct __test_metadata *_metadata,
 			ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
 		}
 		ASSERT_EQ(0, list_names(dir, buf, sizeof(buf)));
-		EXPECT_STREQ(want, buf) TH_LOG("ls %s %s the exchange", rel,
+		EXPECT_STREQ(want, buf) TH_LOG("ls %s %s the operation", rel,
 					       when[i]);
 	}
 	free(dir);
@@ -1096,6 +1096,30 @@ TEST_F_TIMEOUT(coh, rename_over_dir_replaced_in_upper_is_estale, UFS_TEST_TIMEOU
 TEST_F_TIMEOUT(coh, exchange_with_file_replaced_in_upper_is_estale, UFS_TEST_TIMEOUT)
 {
 	stale_check(_metadata, &self->e, &stale_cases[7]);
+}
+
+
+/*
+ * A directory that shows nothing but still holds whiteouts is emptied for
+ * a rename onto it. When the rename then fails (here ESTALE: its source
+ * was replaced in the upper layer directly), what those whiteouts hid
+ * stays hidden: the lower file the user deleted does not come back.
+ */
+TEST_F_TIMEOUT(coh, failed_rename_over_dir_keeps_deleted_lower_files_hidden,
+	       UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, ufs_put(e->lower[0], "b/deleted", "deleted data"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, at(mkdir_0755, e->mnt, "a"));
+	ASSERT_EQ(0, at(unlink, e->mnt, "b/deleted"));
+	ASSERT_EQ(0, at(rmdir, e->upper, "a"));
+	ASSERT_EQ(0, at(mkdir_0755, e->upper, "a"));
+	EXPECT_EQ(ESTALE, err_of(rename_in(e->mnt, "a", "b")));
+	EXPECT_STREQ("d", upper_shows(e->upper, "a"));
+	expect_listing(_metadata, e, "b", "");
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "b/deleted"));
 }
 
 TEST_HARNESS_MAIN
