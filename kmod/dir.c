@@ -541,9 +541,13 @@ static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
 	err = -ESTALE;
 	if (target == trap)
 		goto out;
-	/* read under the lock: a copy-up may have given it one meanwhile */
+	/*
+	 * Read under the lock: a copy-up may have given it one meanwhile.
+	 * Without one, the union found nothing here at lookup: an object
+	 * now here was made in the layer directly and is not ours to remove.
+	 */
 	upper = ufs_upper(dentry);
-	if (upper && !ufs_upper_matches(upper, target))
+	if (upper ? !ufs_upper_matches(upper, target) : d_is_positive(target))
 		goto out;
 	if (!whiteout && d_is_negative(target)) {
 		err = -ENOENT;

@@ -1122,4 +1122,25 @@ TEST_F_TIMEOUT(coh, failed_rename_over_dir_keeps_deleted_lower_files_hidden,
 	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "b/deleted"));
 }
 
+/*
+ * A name the union found only in a lower layer: when that lower file goes
+ * and the upper layer gets one of that name directly, the union dentry is
+ * stale. unlink fails with ESTALE (as on overlayfs) and leaves the upper
+ * file alone: it is not the file the union showed.
+ */
+TEST_F_TIMEOUT(coh, unlink_of_vanished_lower_file_leaves_new_upper_file,
+	       UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+
+	ASSERT_EQ(0, ufs_put(e->lower[0], "f", "lower"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_STREQ("lower", ufs_get(e->mnt, "f"));
+	ASSERT_EQ(0, at(unlink, e->lower[0], "f"));
+	e->fp[0] = ufs_fingerprint(e->lower[0]);
+	ASSERT_EQ(0, ufs_put(e->upper, "f", "direct"));
+	EXPECT_EQ(ESTALE, err_of(at(unlink, e->mnt, "f")));
+	EXPECT_STREQ("f:direct", upper_shows(e->upper, "f"));
+}
+
 TEST_HARNESS_MAIN
