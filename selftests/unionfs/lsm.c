@@ -250,4 +250,112 @@ TEST_F_TIMEOUT(lsm, chattr_asks_the_lsm_about_the_real_file, UFS_TEST_TIMEOUT)
 	free(f);
 }
 
+static int list_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Lower file @rel, deleted through the union: it must stay deleted, as
+ * the union shows it now, after the caches go and after a remount.
+ */
+static void expect_still_deleted(struct __test_metadata *_metadata,
+				 struct ufs_env *e, const char *dir,
+				 const char *rel, int entries)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		char *d = M(e, dir);
+
+		EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, rel))
+			TH_LOG("%s %s", rel, i ? "after remount" : "right after");
+		EXPECT_EQ(entries, list_count(d))
+			TH_LOG("ls %s %s", dir, i ? "after remount" : "right after");
+		free(d);
+		if (!i) {
+			ASSERT_EQ(0, umount(e->mnt));
+			e->mounted = 0;
+			ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+		}
+	}
+}
+
+/*
+ * A directory whose lower files were deleted through the union holds their
+ * whiteouts. When the rename of the layer that would remove it (rmdir) is
+ * refused, the rmdir fails and the deleted files stay deleted.
+ */
+TEST_F_TIMEOUT(lsm, refused_rmdir_keeps_deleted_lower_files_hidden,
+	       UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct lsm_hooks *skel;
+	char *d = M(e, "d"), *x = M(e, "d/x");
+
+	REQUIRE_BPF_LSM();
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/x", "deleted data"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, unlink(x));
+
+	skel = attach_hooks(0);
+	ASSERT_NE(NULL, skel) TH_LOG("cannot load/attach the BPF LSM program");
+	skel->data->renames_allowed = 0;
+	errno = 0;
+	EXPECT_EQ(-1, rmdir(d));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(1, skel->bss->rename_denied);
+	lsm_hooks__destroy(skel);
+	expect_still_deleted(_metadata, e, "d", "d/x", 0);
+	EXPECT_EQ(0, rmdir(d));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "d"));
+	free(d);
+	free(x);
+}
+
+/*
+ * The same for a rename onto that directory: the union's rename passes
+ * the LSM, the layer's is refused; the target directory is emptied for
+ * it first, and what its whiteouts hid stays hidden.
+ */
+TEST_F_TIMEOUT(lsm, refused_rename_over_dir_keeps_deleted_lower_files_hidden,
+	       UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	struct lsm_hooks *skel;
+	char *a = M(e, "a"), *b = M(e, "b"), *x = M(e, "b/x");
+
+	REQUIRE_BPF_LSM();
+	ASSERT_EQ(0, ufs_put(e->lower[0], "b/x", "deleted data"));
+	ASSERT_EQ(0, ufs_env_mount(e, 1, 0));
+	ASSERT_EQ(0, unlink(x));
+	ASSERT_EQ(0, mkdir(a, 0755));
+
+	skel = attach_hooks(0);
+	ASSERT_NE(NULL, skel) TH_LOG("cannot load/attach the BPF LSM program");
+	skel->data->renames_allowed = 1;
+	errno = 0;
+	EXPECT_EQ(-1, rename(a, b));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(1, skel->bss->rename_denied);
+	lsm_hooks__destroy(skel);
+	expect_still_deleted(_metadata, e, "b", "b/x", 0);
+	EXPECT_EQ(0, rename(a, b));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "a"));
+	expect_still_deleted(_metadata, e, "b", "b/x", 0);
+	free(a);
+	free(b);
+	free(x);
+}
+
 TEST_HARNESS_MAIN
