@@ -498,7 +498,7 @@ static bool ufs_upper_matches(struct dentry *upper, struct dentry *real)
  * Finish a removed directory in staging (locked): it went there whole,
  * whiteouts and all, so that they hid what they hid until the name was
  * gone. What is left of it here is nobody's; a failure to remove it is
- * only logged, and the next mount empties staging.
+ * only logged (a mount empties staging of what it can).
  */
 static void ufs_staging_remove_dir(struct unionfs_fs *fs, struct dentry *dir,
 				   struct list_head *names)
@@ -508,7 +508,7 @@ static void ufs_staging_remove_dir(struct unionfs_fs *fs, struct dentry *dir,
 	if (!err)
 		err = vfs_rmdir(UFS_NOP_IDMAP, d_inode(fs->staging), dir);
 	if (err)
-		pr_warn_ratelimited("unionfs: a removed directory stays in workdir/staging until the next mount: %d\n",
+		pr_warn_ratelimited("unionfs: a removed directory is left in workdir/staging: %d\n",
 				    err);
 }
 
@@ -557,8 +557,14 @@ static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
 		err = vfs_unlink(UFS_NOP_IDMAP, d_inode(uparent), target, NULL);
 		goto out;
 	}
-	if (!whiteout && list_empty(names)) {
-		err = vfs_rmdir(UFS_NOP_IDMAP, d_inode(uparent), target);
+	/*
+	 * Whiteouts in a directory with nothing below it (no lower layer
+	 * has it, nor a redirect's origin) hide nothing: they go in place.
+	 */
+	if (!whiteout && !ufs_stack_lowers(ufs_stack(dentry))) {
+		err = ufs_clear_whiteouts(fs, target, names);
+		if (!err)
+			err = vfs_rmdir(UFS_NOP_IDMAP, d_inode(uparent), target);
 		goto out;
 	}
 	tmp = ufs_staging_lookup(fs);
@@ -570,7 +576,7 @@ static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
 	if (!whiteout) {
 		/* Nothing below to hide: the directory just moves out. */
 		err = ufs_vfs_rename(UFS_NOP_IDMAP, d_inode(uparent), target,
-				     sdir, tmp, 0);
+				     sdir, tmp, RENAME_NOREPLACE);
 		if (!err)
 			ufs_staging_remove_dir(fs, target, names);
 		goto out;
@@ -719,8 +725,11 @@ static int ufs_mark_moved_dir(struct dentry *upper, const char *redirect)
 static int ufs_empty_for_rename(struct unionfs_fs *fs, struct dentry *dentry,
 				struct dentry *udir, struct list_head *names)
 {
-	int err = ufs_set_opaque(udir);
+	int err;
 
+	/* vfs_rename() locks a directory it replaces: no reader is in it */
+	lockdep_assert_held_write(&d_inode(dentry)->i_rwsem);
+	err = ufs_set_opaque(udir);
 	if (err)
 		return err;
 	ufs_stack_drop_lowers(ufs_stack(dentry));
@@ -730,9 +739,9 @@ static int ufs_empty_for_rename(struct unionfs_fs *fs, struct dentry *dentry,
 /*
  * The changes a rename makes before the move itself, once the upper
  * entries at both names are known to be the ones the union dentries
- * stand for (under lock_rename() of both upper parents): directories that
- * move are marked (both, in an exchange), and one that is replaced is
- * emptied.
+ * stand for (under lock_rename() of both upper parents): one that is
+ * replaced is emptied, then directories that move are marked (both, in an
+ * exchange).
  */
 static int ufs_rename_prepare(struct unionfs_fs *fs, struct dentry *old,
 			      struct dentry *new, struct dentry *unew,
@@ -741,12 +750,12 @@ static int ufs_rename_prepare(struct unionfs_fs *fs, struct dentry *old,
 {
 	int err = 0;
 
-	if (d_is_dir(old))
+	if (!list_empty(names))
+		err = ufs_empty_for_rename(fs, new, unew, names);
+	if (!err && d_is_dir(old))
 		err = ufs_mark_moved_dir(ufs_upper(old), redirect);
 	if (!err && (flags & RENAME_EXCHANGE) && d_is_dir(new))
 		err = ufs_mark_moved_dir(ufs_upper(new), NULL);
-	if (!err && !list_empty(names))
-		err = ufs_empty_for_rename(fs, new, unew, names);
 	return err;
 }
 

@@ -413,9 +413,12 @@ static struct unionfs_stack *ufs_stack_grow(struct unionfs_fs *fs,
 
 	if (!big)
 		return NULL;
-	memcpy(big->real, stack->real, stack->end * sizeof(stack->real[0]));
+	memcpy(big->real, stack->real,
+	       max(stack->end, stack->held) * sizeof(stack->real[0]));
 	big->first = stack->first;
 	big->end = stack->end;
+	big->held = stack->held;
+	stack->held = 0;
 	big->opaque = stack->opaque;
 	big->metacopy = stack->metacopy;
 	stack->end = stack->first;	/* moved, not put */
@@ -675,7 +678,8 @@ static int ufs_lookup_layer(struct unionfs_fs *fs,
  */
 static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 					      struct unionfs_stack *parent,
-					      const struct qstr *name)
+					      const struct qstr *name,
+					      unsigned int from_layer)
 {
 	unsigned int first = ufs_stack_first(parent);
 	struct unionfs_stack *stack;
@@ -687,9 +691,12 @@ static struct unionfs_stack *ufs_lookup_stack(struct unionfs_fs *fs,
 	if (!stack)
 		return ERR_PTR(-ENOMEM);
 
-	for (i = first; i < parent->end && !err; i++)
+	for (i = first; i < parent->end && !err; i++) {
+		if (parent->real[i].layer < from_layer)
+			continue;
 		err = ufs_lookup_layer(fs, &stack, &parent->real[i], name,
 				       i + 1 < parent->end, &found);
+	}
 	if (err < 0)
 		goto fail;
 	if (!found) {
@@ -805,7 +812,9 @@ struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
 	struct unionfs_stack *parent = ufs_stack(dentry->d_parent);
 	struct unionfs_stack *stack;
 	struct inode *inode = NULL;
+	unsigned int from_layer = 0;
 	const struct cred *old;
+	int ret;
 
 	if (dentry->d_name.len > NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
@@ -814,8 +823,13 @@ struct dentry *unionfs_lookup(struct inode *dir, struct dentry *dentry,
 	/* AUFS whiteouts and markers are never seen through the union */
 	if (ufs_aufs_reserved(fs, &dentry->d_name))
 		return d_splice_alias(NULL, dentry);
+	/* a current listing says which layers to ask (readdir.c) */
+	ret = ufs_dir_index_lookup(dentry->d_parent, &dentry->d_name,
+				   &from_layer);
+	if (ret == -ENOENT)
+		return d_splice_alias(NULL, dentry);
 	old = ufs_override_creds(sb);
-	stack = ufs_lookup_stack(fs, parent, &dentry->d_name);
+	stack = ufs_lookup_stack(fs, parent, &dentry->d_name, from_layer);
 	revert_creds(old);
 	if (IS_ERR(stack))
 		return ERR_CAST(stack);

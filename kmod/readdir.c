@@ -162,6 +162,8 @@ void ufs_dir_changed(struct inode *dir)
 
 	spin_lock(&ufs_dir_cache_lock);
 	ui->dir_version++;
+	/* one being written to is not read whole for its lookups */
+	WRITE_ONCE(ui->slow_lookups, 0);
 	old = ui->dir_cache;
 	if (old)
 		ufs_dir_cache_unlink(old);
@@ -228,27 +230,38 @@ static bool ufs_listing_current(struct ufs_listing *l, struct dentry *dentry)
 	return true;
 }
 
-/* The cached listing of @dentry's directory if it is still true, or NULL. */
+/*
+ * The cached listing of @dentry's directory if it is still true, or NULL.
+ * Its stamps are compared outside the lock, which every mount shares: a
+ * lookup compares one per layer.
+ */
 static struct ufs_listing *ufs_dir_cache_get(struct dentry *dentry)
 {
 	struct unionfs_inode *ui = UFS_I(d_inode(dentry));
-	struct ufs_listing *l, *stale = NULL;
+	struct ufs_listing *l;
+	bool cached = false;
 
 	spin_lock(&ufs_dir_cache_lock);
 	l = ui->dir_cache;
-	if (l && !ufs_listing_current(l, dentry)) {
-		atomic64_inc(&l->fs->stats.readdir_cache_stale);
-		ufs_dir_cache_unlink(l);
-		stale = l;
-		l = NULL;
-	}
 	if (l) {
 		refcount_inc(&l->ref);
 		list_move_tail(&l->lru, &ufs_dir_lru);
 	}
 	spin_unlock(&ufs_dir_cache_lock);
-	ufs_listing_put(stale);
-	return l;
+	if (!l || ufs_listing_current(l, dentry))
+		return l;
+
+	atomic64_inc(&l->fs->stats.readdir_cache_stale);
+	spin_lock(&ufs_dir_cache_lock);
+	if (l->owner == ui) {
+		ufs_dir_cache_unlink(l);
+		cached = true;
+	}
+	spin_unlock(&ufs_dir_cache_lock);
+	if (cached)
+		ufs_listing_put(l);	/* the cache's reference */
+	ufs_listing_put(l);
+	return NULL;
 }
 
 /* Drop the oldest listings until @need more bytes fit; false: never. */
@@ -598,6 +611,100 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
 		return ERR_PTR(err);
 	}
 	return fc.listing;
+}
+
+/*
+ * Lookup index. A current listing holds every name the merged directory's
+ * layers have, each with the topmost layer that has it (hidden when that
+ * is a whiteout): a lookup asks only that layer and those below it (a
+ * directory merges downwards), and for a name the listing lacks or hides,
+ * no layer at all. "Current" means what it means for readdir: every real
+ * directory it was read from is unchanged (its stamp), so a change made
+ * to a layer directly is seen by the next lookup as by the next opendir.
+ *
+ * A readdir leaves its listing behind. A directory that takes lookups
+ * without one gets a listing built for them after UFS_INDEX_AFTER lookups
+ * that asked every layer with no change made through the union between
+ * them (a directory being written to, as by an untar, would be read whole
+ * again and again), unless its real directories are big (more than
+ * UFS_INDEX_MAX_BYTES of i_size together): one looked up a few times
+ * never pays for reading its layers. A listing lives in the union inode
+ * (gone with it: a cold start after drop_caches has none) and in the
+ * dir_cache_max_kb budget of every listing.
+ */
+#define UFS_INDEX_AFTER		16
+#define UFS_INDEX_MAX_BYTES	(1 << 20)
+
+/* Count a lookup that asked every layer; true: build a listing now. */
+static bool ufs_index_wanted(struct dentry *dir)
+{
+	struct unionfs_stack *stack = ufs_stack(dir);
+	struct unionfs_inode *ui = UFS_I(d_inode(dir));
+	unsigned int i, first = ufs_stack_first(stack);
+	unsigned int slow = READ_ONCE(ui->slow_lookups) + 1;
+	loff_t bytes = 0;
+
+	/* a single layer: a lookup asks it anyway */
+	if (stack->end - first < 2)
+		return false;
+	WRITE_ONCE(ui->slow_lookups, slow < UFS_INDEX_AFTER ? slow : 0);
+	if (slow < UFS_INDEX_AFTER)
+		return false;
+	for (i = first; i < stack->end; i++)
+		bytes += i_size_read(d_inode(stack->real[i].dentry));
+	return bytes <= UFS_INDEX_MAX_BYTES;
+}
+
+/* A listing of @dir for its lookups, kept as readdir keeps one; or NULL. */
+static struct ufs_listing *ufs_index_build(struct dentry *dir)
+{
+	struct unionfs_inode *ui = UFS_I(d_inode(dir));
+	struct ufs_listing *l;
+	u64 version;
+
+	spin_lock(&ufs_dir_cache_lock);
+	version = ui->dir_version;
+	spin_unlock(&ufs_dir_cache_lock);
+	l = ufs_build_listing(dir, true);
+	if (IS_ERR(l))
+		return NULL;	/* the lookup asks the layers, and sees why */
+	ufs_stat_inc(UFS_FS(dir->d_sb), index_builds);
+	ufs_dir_cache_set(d_inode(dir), l, version);
+	return l;
+}
+
+/*
+ * Where the lookup of @name in the union directory @dir (its inode locked
+ * at least shared) starts: 0 with *@from_layer, the topmost layer that has
+ * it; -ENOENT when no layer shows it; -EAGAIN when no current listing can
+ * tell (ask every layer).
+ */
+int ufs_dir_index_lookup(struct dentry *dir, const struct qstr *name,
+			 unsigned int *from_layer)
+{
+	struct unionfs_fs *fs = UFS_FS(dir->d_sb);
+	struct rb_node **link, *parent;
+	struct ufs_listing *l;
+	struct ufs_dirent *e;
+	int ret = 0;
+
+	if (!fs->lookup_index)
+		return -EAGAIN;
+	l = ufs_dir_cache_get(dir);
+	if (!l && ufs_index_wanted(dir))
+		l = ufs_index_build(dir);
+	if (!l)
+		return -EAGAIN;
+	e = ufs_name_find(l, name->name, name->len, &link, &parent);
+	if (!e || e->hidden) {
+		ufs_stat_inc(fs, index_negatives);
+		ret = -ENOENT;
+	} else {
+		*from_layer = e->layer;
+		ufs_stat_inc(fs, index_hits);
+	}
+	ufs_listing_put(l);
+	return ret;
 }
 
 void ufs_free_names(struct list_head *names)

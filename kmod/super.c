@@ -30,6 +30,7 @@ struct unionfs_config {
 	int xino;		/* UFS_XINO_*; UFS_XINO_NONE: not given */
 	int metacopy;		/* -1: not given */
 	int chunk_shift;	/* -1: not given; 0: whole-file copy-up */
+	int lookup_index;	/* -1: not given */
 };
 
 /*
@@ -61,6 +62,7 @@ enum unionfs_param {
 	UFS_OPT_VOLATILE,
 	UFS_OPT_METACOPY,
 	UFS_OPT_CHUNK,
+	UFS_OPT_LOOKUP_INDEX,
 	UFS_OPT_AUFS_WHITEOUTS,
 	UFS_OPT_DEFAULT_PERMISSIONS,
 	UFS_OPT_REDIRECT_DIR,
@@ -127,6 +129,7 @@ static const struct fs_parameter_spec unionfs_param_spec[] = {
 	fsparam_flag("volatile", UFS_OPT_VOLATILE),
 	fsparam_enum("metacopy", UFS_OPT_METACOPY, ufs_on_off),
 	fsparam_string("chunk", UFS_OPT_CHUNK),
+	fsparam_enum("lookup_index", UFS_OPT_LOOKUP_INDEX, ufs_on_off),
 	fsparam_flag("aufs_whiteouts", UFS_OPT_AUFS_WHITEOUTS),
 	fsparam_flag("default_permissions", UFS_OPT_DEFAULT_PERMISSIONS),
 	fsparam_enum("redirect_dir", UFS_OPT_REDIRECT_DIR, ufs_redirect_dir),
@@ -278,6 +281,9 @@ static int unionfs_parse_param(struct fs_context *fc,
 		return 0;
 	case UFS_OPT_CHUNK:
 		return ufs_parse_chunk(fc, param->string);
+	case UFS_OPT_LOOKUP_INDEX:
+		cfg->lookup_index = result.uint_32;
+		return 0;
 	case UFS_OPT_AUFS_WHITEOUTS:
 		cfg->aufs_whiteouts = true;
 		return 0;
@@ -818,6 +824,7 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	fs->redirect_dir = cfg->redirect_dir;
 	fs->xino = cfg->xino;
 	fs->metacopy = cfg->metacopy != 0;	/* on unless turned off */
+	fs->lookup_index = cfg->lookup_index != 0;	/* likewise */
 	/* partial copy-up: 64 KiB chunks unless set; it needs metacopy */
 	fs->chunk_shift = cfg->chunk_shift < 0 ? 16 : cfg->chunk_shift;
 	if (!fs->metacopy)
@@ -972,6 +979,8 @@ static bool ufs_config_matches(struct unionfs_config *cfg,
 		return false;
 	if (cfg->chunk_shift >= 0 && cfg->chunk_shift != fs->chunk_shift)
 		return false;
+	if (cfg->lookup_index >= 0 && cfg->lookup_index != fs->lookup_index)
+		return false;
 	/* how the layers read cannot change under cached dentries */
 	if (cfg->aufs_whiteouts && !fs->aufs_whiteouts)
 		return false;
@@ -993,7 +1002,7 @@ static int unionfs_reconfigure(struct fs_context *fc)
 
 	if (!ufs_config_matches(cfg, UFS_FS(fc->root->d_sb)))
 		return ufs_invalfc(fc,
-			"cannot change layers, metacopy, chunk, aufs_whiteouts, default_permissions, redirect_dir or xino on remount");
+			"cannot change layers, metacopy, chunk, lookup_index, aufs_whiteouts, default_permissions, redirect_dir or xino on remount");
 	sync_filesystem(fc->root->d_sb);
 	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
 		return ufs_invalfc(fc, "no upperdir: the union is read-only");
@@ -1015,6 +1024,7 @@ static int unionfs_init_fs_context(struct fs_context *fc)
 		return -ENOMEM;
 	cfg->metacopy = -1;
 	cfg->chunk_shift = -1;
+	cfg->lookup_index = -1;
 	fc->fs_private = cfg;
 	fc->ops = &unionfs_context_ops;
 	return 0;
@@ -1042,6 +1052,7 @@ static struct inode *unionfs_alloc_inode(struct super_block *sb)
 	ui->upper = NULL;
 	ui->layer = 0;
 	ui->metacopy = false;
+	ui->slow_lookups = 0;
 	ui->chunks = NULL;
 	ui->data_file = NULL;
 	ui->map_upper = NULL;
@@ -1149,6 +1160,8 @@ static int unionfs_show_options(struct seq_file *m, struct dentry *root)
 		else
 			seq_printf(m, ",chunk=%uk", 1U << (fs->chunk_shift - 10));
 	}
+	if (!fs->lookup_index)
+		seq_puts(m, ",lookup_index=off");
 	if (fs->aufs_whiteouts)
 		seq_puts(m, ",aufs_whiteouts");
 	if (fs->default_permissions)

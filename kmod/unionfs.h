@@ -65,6 +65,10 @@ struct unionfs_stats {
 	atomic64_t readdir_cache_bytes;	/* held by cached listings now */
 	atomic64_t readdir_cache_evictions; /* dropped for the memory budget */
 	atomic64_t readdir_cache_stale;	/* found out of date at opendir */
+	/* lookups a current listing answered (readdir.c: lookup index) */
+	atomic64_t index_hits;		/* the name: from its layer down */
+	atomic64_t index_negatives;	/* no layer shows the name */
+	atomic64_t index_builds;	/* listings built for lookups alone */
 	atomic64_t copy_ups;
 	atomic64_t copy_up_bytes;
 	atomic64_t metacopy_ups;	/* copy-ups that left the data below */
@@ -86,6 +90,7 @@ struct unionfs_fs {
 	bool is_volatile;		/* no fsync on copy-up */
 	bool metacopy;			/* attribute changes copy no data */
 	bool aufs_whiteouts;		/* .wh.NAME files in layers hide NAME */
+	bool lookup_index;		/* lookups use current listings */
 	/* overlayfs's options, as given: shown, never change behaviour */
 	bool default_permissions;
 	int redirect_dir;		/* UFS_REDIRECT_* */
@@ -112,11 +117,14 @@ struct unionfs_fs {
  * opaque one; for anything else: the single topmost entry.
  *
  * real[0] is reserved for the upper layer and real[1..end) hold the lower
- * entries. Entries before @first are not in use. The only change after the
- * dentry is instantiated is copy-up: it fills real[0], then publishes it by
+ * entries. Entries before @first are not in use. Two changes are made after
+ * the dentry is instantiated. Copy-up fills real[0], then publishes it by
  * storing first = 0 with release semantics (ufs_stack_set_upper()), under
  * the union inode's copy_up_lock; readers load @first with acquire
- * semantics and never see a half-made entry.
+ * semantics and never see a half-made entry. And a directory made opaque
+ * in place has @end cut to 1 (ufs_stack_drop_lowers()), with its inode
+ * locked for write, which every reader of its lower entries holds (shared
+ * at least); @end never grows after instantiation.
  */
 struct unionfs_real {
 	struct dentry *dentry;
@@ -241,6 +249,8 @@ struct unionfs_inode {
 	 */
 	struct ufs_listing *dir_cache;
 	u64 dir_version;
+	/* lookups that asked every layer since the last build (racy hint) */
+	unsigned int slow_lookups;
 };
 
 static inline struct unionfs_fs *UFS_FS(struct super_block *sb)
@@ -419,6 +429,8 @@ int ufs_dir_empty(struct dentry *dentry, struct list_head *whiteouts);
 void ufs_dir_changed(struct inode *dir);
 void ufs_dir_cache_evict(struct inode *dir);
 void ufs_free_names(struct list_head *names);
+int ufs_dir_index_lookup(struct dentry *dir, const struct qstr *name,
+			 unsigned int *from_layer);
 int ufs_set_impure(struct unionfs_fs *fs, struct dentry *udir,
 		   struct dentry *child);
 

@@ -189,4 +189,157 @@ TEST_F_TIMEOUT(lookup, union_is_read_only_without_upper, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(EROFS, errno);
 }
 
+/* --- the lookup index (a current listing answers lookups) --- */
+
+static long long ctr(struct ufs_env *e, const char *name)
+{
+	return ufs_counter(e->mnt, name);
+}
+
+/* List @rel through the union; the number of entries, or -1. */
+static int list_dir(struct ufs_env *e, const char *rel)
+{
+	char *p = ufs_path(e->mnt, "%s", rel);
+	DIR *d = opendir(p);
+	int n = 0;
+
+	free(p);
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 2;
+}
+
+/*
+ * Where a directory's stamp is its times, a listing read in the tick of
+ * its last change is not kept: let the setup's changes age.
+ */
+static void let_changes_age(void)
+{
+	usleep(30 * 1000);
+}
+
+/* After a readdir, lookups ask only the layer that has the name, or none. */
+TEST_F_TIMEOUT(lookup, index_answers_lookups_after_readdir, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	long long layers, hits, negatives;
+
+	let_changes_age();
+	ASSERT_EQ(4, list_dir(e, "d"));	/* a a-shadowed b c */
+	layers = ctr(e, "lookup_layers");
+	hits = ctr(e, "index_hits");
+	negatives = ctr(e, "index_negatives");
+	ASSERT_LE(0, layers);
+	EXPECT_STREQ("a2", ufs_get(e->mnt, "d/a"));	/* bottom layer */
+	EXPECT_STREQ("b1", ufs_get(e->mnt, "d/b"));
+	EXPECT_STREQ("new", ufs_get(e->mnt, "d/a-shadowed"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "d/none"));
+	EXPECT_EQ(hits + 3, ctr(e, "index_hits"));
+	EXPECT_EQ(negatives + 1, ctr(e, "index_negatives"));
+	/* one layer each, none for the missing name (9 without the index) */
+	EXPECT_EQ(layers + 3, ctr(e, "lookup_layers"));
+}
+
+/*
+ * Changes made to the layers directly after the listing was read are seen
+ * by the next lookup: a file put above the one listed, a new name, a
+ * whiteout, a name removed.
+ */
+TEST_F_TIMEOUT(lookup, index_sees_changes_made_to_layers, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *b = ufs_path(e->lower[1], "d/b");
+	int i;
+
+	let_changes_age();
+	ASSERT_EQ(4, list_dir(e, "d"));
+	ASSERT_EQ(0, ufs_put(e->lower[0], "d/a", "put above"));
+	ASSERT_EQ(0, ufs_put(e->lower[2], "d/new", "new below"));
+	ASSERT_EQ(0, ufs_whiteout(e->lower[0], "d/c-gone"));
+	ASSERT_EQ(0, unlink(b));
+	for (i = 0; i < e->nr_lowers; i++)
+		e->fp[i] = ufs_fingerprint(e->lower[i]);
+	EXPECT_STREQ("put above", ufs_get(e->mnt, "d/a"));
+	EXPECT_STREQ("new below", ufs_get(e->mnt, "d/new"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "d/b"));
+	EXPECT_STREQ("c0", ufs_get(e->mnt, "d/c"));
+	EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, "d/c-gone"));
+	EXPECT_EQ(4, list_dir(e, "d"));	/* a a-shadowed c new */
+	free(b);
+}
+
+/*
+ * A directory looked up a few times is never read whole for it; one that
+ * takes many lookups without a readdir gets a listing built for them.
+ */
+TEST_F_TIMEOUT(lookup, index_built_after_many_lookups, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	long long builds;
+	char name[32];
+	int i;
+
+	let_changes_age();
+	builds = ctr(e, "index_builds");
+	ASSERT_LE(0, builds);
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "d/few-%d", i);
+		EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, name));
+	}
+	EXPECT_EQ(builds, ctr(e, "index_builds"));
+	for (i = 0; i < 32; i++) {
+		snprintf(name, sizeof(name), "d/many-%d", i);
+		EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, name));
+	}
+	EXPECT_EQ(builds + 1, ctr(e, "index_builds"));
+	EXPECT_LE(16, ctr(e, "index_negatives"));
+	EXPECT_STREQ("a2", ufs_get(e->mnt, "d/a"));
+	EXPECT_STREQ("c0", ufs_get(e->mnt, "d/c"));
+}
+
+/* lookup_index=off: every lookup asks every layer, as before. */
+TEST_F_TIMEOUT(lookup, index_off_asks_every_layer, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char opts[4096], line[8192];
+	long long layers;
+	bool shown = false;
+	FILE *f;
+	int i;
+
+	ASSERT_EQ(0, umount(e->mnt));
+	e->mounted = 0;
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s:%s,lookup_index=off",
+		 e->lower[0], e->lower[1], e->lower[2]);
+	ASSERT_EQ(0, ufs_mount(e->mnt, opts)) TH_LOG("%s", strerror(errno));
+	e->mounted = 1;
+	f = fopen("/proc/self/mounts", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, e->mnt) && strstr(line, ",lookup_index=off"))
+			shown = true;
+	fclose(f);
+	EXPECT_TRUE(shown);
+	let_changes_age();
+	ASSERT_EQ(4, list_dir(e, "d"));
+	layers = ctr(e, "lookup_layers");
+	EXPECT_STREQ("a2", ufs_get(e->mnt, "d/a"));
+	for (i = 0; i < 32; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "d/many-%d", i);
+		EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, name));
+	}
+	EXPECT_EQ(layers + 3 + 32 * 3, ctr(e, "lookup_layers"));
+	EXPECT_EQ(0, ctr(e, "index_hits"));
+	EXPECT_EQ(0, ctr(e, "index_negatives"));
+	EXPECT_EQ(0, ctr(e, "index_builds"));
+	/* and it stays off: a remount cannot turn it on */
+	EXPECT_NE(0, mount("none", e->mnt, NULL, MS_REMOUNT,
+			   "lookup_index=on"));
+}
+
 TEST_HARNESS_MAIN
