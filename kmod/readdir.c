@@ -623,17 +623,23 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
  * to a layer directly is seen by the next lookup as by the next opendir.
  *
  * A readdir leaves its listing behind. A directory that takes lookups
- * without one gets a listing built for them after UFS_INDEX_AFTER lookups
- * that asked every layer with no change made through the union between
- * them (a directory being written to, as by an untar, would be read whole
- * again and again), unless its real directories are big (more than
- * UFS_INDEX_MAX_BYTES of i_size together): one looked up a few times
- * never pays for reading its layers. A listing lives in the union inode
- * (gone with it: a cold start after drop_caches has none) and in the
- * dir_cache_max_kb budget of every listing.
+ * without one gets a listing built for them once the lookups that asked
+ * every layer have cost about what the build costs: a build reads each
+ * layer's directory, counted as one real lookup per layer and one per
+ * UFS_INDEX_ENTRY_BYTES of the directories' i_size (a few entries of a
+ * tmpfs directory, a thirty-second of an ext4 block: a rough unit), and
+ * each such lookup made one real lookup per layer. So a directory looked up a few
+ * times never pays for reading its layers, and no workload pays more than
+ * about twice what it would without the index. The count starts again at
+ * every change made through the union (a directory being written to, as
+ * by an untar, is not read whole again and again), and directories of
+ * more than UFS_INDEX_MAX_BYTES in all are never read for it. A listing
+ * lives in the union inode (gone with it: a cold start after drop_caches
+ * has none) and in the dir_cache_max_kb budget of every listing.
  */
-#define UFS_INDEX_AFTER		16
-#define UFS_INDEX_MAX_BYTES	(1 << 20)
+#define UFS_INDEX_MIN_LOOKUPS	4
+#define UFS_INDEX_ENTRY_BYTES	128
+#define UFS_INDEX_MAX_BYTES	(16 << 20)
 
 /* Count a lookup that asked every layer; true: build a listing now. */
 static bool ufs_index_wanted(struct dentry *dir)
@@ -641,18 +647,26 @@ static bool ufs_index_wanted(struct dentry *dir)
 	struct unionfs_stack *stack = ufs_stack(dir);
 	struct unionfs_inode *ui = UFS_I(d_inode(dir));
 	unsigned int i, first = ufs_stack_first(stack);
+	unsigned int layers = stack->end - first;
 	unsigned int slow = READ_ONCE(ui->slow_lookups) + 1;
 	loff_t bytes = 0;
 
 	/* a single layer: a lookup asks it anyway */
-	if (stack->end - first < 2)
+	if (layers < 2)
 		return false;
-	WRITE_ONCE(ui->slow_lookups, slow < UFS_INDEX_AFTER ? slow : 0);
-	if (slow < UFS_INDEX_AFTER)
+	WRITE_ONCE(ui->slow_lookups, slow);
+	if (slow < UFS_INDEX_MIN_LOOKUPS)
 		return false;
 	for (i = first; i < stack->end; i++)
 		bytes += i_size_read(d_inode(stack->real[i].dentry));
-	return bytes <= UFS_INDEX_MAX_BYTES;
+	if (bytes > UFS_INDEX_MAX_BYTES) {
+		WRITE_ONCE(ui->slow_lookups, 0);
+		return false;
+	}
+	if ((u64)slow * layers < layers + bytes / UFS_INDEX_ENTRY_BYTES)
+		return false;
+	WRITE_ONCE(ui->slow_lookups, 0);
+	return true;
 }
 
 /* A listing of @dir for its lookups, kept as readdir keeps one; or NULL. */

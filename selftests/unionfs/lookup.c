@@ -285,17 +285,18 @@ TEST_F_TIMEOUT(lookup, index_built_after_many_lookups, UFS_TEST_TIMEOUT)
 	let_changes_age();
 	builds = ctr(e, "index_builds");
 	ASSERT_LE(0, builds);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "d/few-%d", i);
 		EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, name));
 	}
 	EXPECT_EQ(builds, ctr(e, "index_builds"));
-	for (i = 0; i < 32; i++) {
+	/* 3 ext4 blocks of 4 KiB count as 96 real lookups, 3 x 33 pay */
+	for (i = 0; i < 64; i++) {
 		snprintf(name, sizeof(name), "d/many-%d", i);
 		EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, name));
 	}
 	EXPECT_EQ(builds + 1, ctr(e, "index_builds"));
-	EXPECT_LE(16, ctr(e, "index_negatives"));
+	EXPECT_LE(24, ctr(e, "index_negatives"));
 	EXPECT_STREQ("a2", ufs_get(e->mnt, "d/a"));
 	EXPECT_STREQ("c0", ufs_get(e->mnt, "d/c"));
 }
