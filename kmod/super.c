@@ -1004,8 +1004,11 @@ static int unionfs_reconfigure(struct fs_context *fc)
 		return ufs_invalfc(fc,
 			"cannot change layers, metacopy, chunk, lookup_index, aufs_whiteouts, default_permissions, redirect_dir or xino on remount");
 	sync_filesystem(fc->root->d_sb);
-	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY))
-		return ufs_invalfc(fc, "no upperdir: the union is read-only");
+	if (!UFS_FS(fc->root->d_sb)->has_upper && !(fc->sb_flags & SB_RDONLY)) {
+		/* as a read-only block device: EROFS ("write-protected") */
+		ufs_invalfc(fc, "no upperdir: the union is read-only");
+		return -EROFS;
+	}
 	return 0;
 }
 

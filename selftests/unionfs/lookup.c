@@ -187,6 +187,9 @@ TEST_F_TIMEOUT(lookup, union_is_read_only_without_upper, UFS_TEST_TIMEOUT)
 	EXPECT_EQ(EROFS, errno);
 	EXPECT_EQ(-1, mkdir(ufs_path(self->e.mnt, "newdir"), 0755));
 	EXPECT_EQ(EROFS, errno);
+	/* a read-write remount is EROFS, as overlayfs's (fstests overlay/035) */
+	EXPECT_EQ(-1, mount(NULL, self->e.mnt, NULL, MS_REMOUNT, NULL));
+	EXPECT_EQ(EROFS, errno);
 }
 
 /* --- the lookup index (a current listing answers lookups) --- */
