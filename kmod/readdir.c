@@ -634,12 +634,31 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
  * every change made through the union (a directory being written to, as
  * by an untar, is not read whole again and again), and directories of
  * more than UFS_INDEX_MAX_BYTES in all are never read for it. A listing
- * lives in the union inode (gone with it: a cold start after drop_caches
- * has none) and in the dir_cache_max_kb budget of every listing.
+ * lives in the union inode and goes with it (drop_caches spares one the
+ * dentry cache pins: a root, a cwd; no shrinker yet) and in the
+ * dir_cache_max_kb budget of every listing. Only on layers whose stamps
+ * and names can be trusted (index_layers_ok, ufs_index_dir_ok()).
  */
 #define UFS_INDEX_MIN_LOOKUPS	4
 #define UFS_INDEX_ENTRY_BYTES	128
 #define UFS_INDEX_MAX_BYTES	(16 << 20)
+
+/*
+ * Names a directory's lookup finds that its readdir does not show as they
+ * are (casefolded, encrypted): the index never answers for it.
+ */
+static bool ufs_index_dir_ok(struct unionfs_stack *stack)
+{
+	unsigned int i;
+
+	for (i = ufs_stack_first(stack); i < stack->end; i++) {
+		struct inode *inode = d_inode(stack->real[i].dentry);
+
+		if (IS_CASEFOLDED(inode) || IS_ENCRYPTED(inode))
+			return false;
+	}
+	return true;
+}
 
 /* Count a lookup that asked every layer; true: build a listing now. */
 static bool ufs_index_wanted(struct dentry *dir)
@@ -702,7 +721,8 @@ int ufs_dir_index_lookup(struct dentry *dir, const struct qstr *name,
 	struct ufs_dirent *e;
 	int ret = 0;
 
-	if (!fs->lookup_index)
+	if (!fs->lookup_index || !fs->index_layers_ok ||
+	    !ufs_index_dir_ok(ufs_stack(dir)))
 		return -EAGAIN;
 	l = ufs_dir_cache_get(dir);
 	if (!l && ufs_index_wanted(dir))

@@ -849,6 +849,13 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		resolved++;
 		depth = max(depth, paths[i].mnt->mnt_sb->s_stack_depth);
 	}
+	fs->index_layers_ok = true;
+	for (i = 0; i < nr; i++) {
+		struct super_block *lsb = paths[i].mnt->mnt_sb;
+
+		if (lsb->s_stack_depth || lsb->s_d_op)
+			fs->index_layers_ok = false;
+	}
 	if (fs->has_upper) {
 		err = ufs_resolve_dir(fc, "workdir", cfg->workdir, &workpath);
 		if (err)

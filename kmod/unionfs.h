@@ -91,6 +91,14 @@ struct unionfs_fs {
 	bool metacopy;			/* attribute changes copy no data */
 	bool aufs_whiteouts;		/* .wh.NAME files in layers hide NAME */
 	bool lookup_index;		/* lookups use current listings */
+	/*
+	 * Every layer is a local, non-stacked filesystem with byte-exact
+	 * names (no ->d_op): its directories' stamps change with every
+	 * change and its readdir shows every name its lookup finds. Not so
+	 * for NFS, FUSE, CIFS, overlayfs, a union, vfat, casefolding
+	 * filesystems: the lookup index stays off on those.
+	 */
+	bool index_layers_ok;
 	/* overlayfs's options, as given: shown, never change behaviour */
 	bool default_permissions;
 	int redirect_dir;		/* UFS_REDIRECT_* */

@@ -346,4 +346,43 @@ TEST_F_TIMEOUT(lookup, index_off_asks_every_layer, UFS_TEST_TIMEOUT)
 			   "lookup_index=on"));
 }
 
+/*
+ * A union over a union: the lower union's directory stamps do not move
+ * when its layers change, so the upper union must not trust a listing to
+ * answer its lookups (it asks the layers, which see the change).
+ */
+TEST_F_TIMEOUT(lookup, index_not_used_over_a_stacked_layer, UFS_TEST_TIMEOUT)
+{
+	struct ufs_env *e = &self->e;
+	char *top = ufs_path(e->base, "top"), *other = ufs_path(e->base, "other");
+	const char *got;
+	char opts[4096];
+
+	ASSERT_EQ(0, ufs_mkdirs(top, 0755));
+	ASSERT_EQ(0, ufs_mkdirs(other, 0755));
+	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", other, e->mnt);
+	ASSERT_EQ(0, ufs_mount(top, opts)) TH_LOG("%s", strerror(errno));
+	let_changes_age();
+	ASSERT_EQ(4, list_dir(e, "d"));
+	{
+		char *d = ufs_path(top, "d");
+		DIR *dir = opendir(d);
+
+		ASSERT_NE(NULL, dir);
+		while (readdir(dir))
+			;
+		closedir(dir);
+		free(d);
+	}
+	ASSERT_EQ(0, ufs_put(e->lower[1], "d/added", "added"));
+	e->fp[1] = ufs_fingerprint(e->lower[1]);
+	got = ufs_get(top, "d/added");
+	EXPECT_TRUE(got && !strcmp(got, "added")) TH_LOG("d/added: %s", got ? got : strerror(errno));
+	EXPECT_EQ(0, ufs_counter(top, "index_hits"));
+	EXPECT_EQ(0, ufs_counter(top, "index_negatives"));
+	EXPECT_EQ(0, umount(top));
+	free(top);
+	free(other);
+}
+
 TEST_HARNESS_MAIN
