@@ -12,6 +12,7 @@
 #include <linux/statfs.h>
 #include <linux/xattr.h>
 #include <linux/log2.h>
+#include <linux/magic.h>
 #include "unionfs.h"
 
 struct kmem_cache *unionfs_inode_cachep;
@@ -341,6 +342,26 @@ static void ufs_free_layers(struct unionfs_fs *fs)
  * an overlay mount holds is refused too (and overlayfs sees ours). It is
  * dropped at unmount and on every failed mount (ufs_free_fs()).
  */
+/*
+ * The layer filesystems the lookup index trusts (see unionfs_fs): local
+ * ones whose directory inode changes with every change made to it.
+ * NFS, CIFS, FUSE, 9p (stamps move when asked), overlayfs and unions
+ * (stamps not their layers') are not here.
+ */
+static bool ufs_index_trusts_fs(unsigned long magic)
+{
+	switch (magic) {
+	case TMPFS_MAGIC:
+	case EXT4_SUPER_MAGIC:
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case F2FS_SUPER_MAGIC:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool ufs_inuse_trylock(struct dentry *dir)
 {
 	struct inode *inode = d_inode(dir);
@@ -852,8 +873,14 @@ static int unionfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	fs->index_layers_ok = true;
 	for (i = 0; i < nr; i++) {
 		struct super_block *lsb = paths[i].mnt->mnt_sb;
+		const struct dentry_operations *dop = lsb->s_d_op;
 
-		if (lsb->s_stack_depth || lsb->s_d_op)
+		/*
+		 * Local filesystems known to change a directory's stamp in
+		 * memory with every change, not stacked, names byte-exact.
+		 */
+		if (!ufs_index_trusts_fs(lsb->s_magic) || lsb->s_stack_depth ||
+		    (dop && (dop->d_hash || dop->d_compare)))
 			fs->index_layers_ok = false;
 	}
 	if (fs->has_upper) {

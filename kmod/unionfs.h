@@ -93,7 +93,7 @@ struct unionfs_fs {
 	bool lookup_index;		/* lookups use current listings */
 	/*
 	 * Every layer is a local, non-stacked filesystem with byte-exact
-	 * names (no ->d_op): its directories' stamps change with every
+	 * names (ufs_index_trusts_fs(), no d_hash): its directories' stamps change with every
 	 * change and its readdir shows every name its lookup finds. Not so
 	 * for NFS, FUSE, CIFS, overlayfs, a union, vfat, casefolding
 	 * filesystems: the lookup index stays off on those.
