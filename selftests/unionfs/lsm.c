@@ -250,21 +250,6 @@ TEST_F_TIMEOUT(lsm, chattr_asks_the_lsm_about_the_real_file, UFS_TEST_TIMEOUT)
 	free(f);
 }
 
-static int list_count(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * Lower file @rel, deleted through the union: it must stay deleted, as
  * the union shows it now, after the caches go and after a remount.
@@ -280,7 +265,7 @@ static void expect_still_deleted(struct __test_metadata *_metadata,
 
 		EXPECT_EQ(ENOENT, ufs_errno_of_lstat(e->mnt, rel))
 			TH_LOG("%s %s", rel, i ? "after remount" : "right after");
-		EXPECT_EQ(entries, list_count(d))
+		EXPECT_EQ(entries, ufs_count_entries(d))
 			TH_LOG("ls %s %s", dir, i ? "after remount" : "right after");
 		free(d);
 		if (!i) {

@@ -296,17 +296,7 @@ static int put_mode(struct ufs_env *e, int i, const char *rel, mode_t mode,
 
 static int upper_entries(struct ufs_env *e)
 {
-	struct dirent *de;
-	DIR *d = opendir(e->upper);
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
+	return ufs_count_entries(e->upper);
 }
 
 /*

@@ -189,6 +189,22 @@ static inline int ufs_exists(const char *dir, const char *rel)
 	return lstat(path, &st) == 0;
 }
 
+/* The number of entries of @dir but "." and "..", or -1. */
+static inline int ufs_count_entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
 static inline int ufs_errno_of_lstat(const char *dir, const char *rel)
 {
 	char path[PATH_MAX];
