@@ -88,6 +88,7 @@ struct ufs_listing {
 	struct rb_root names;
 	size_t bytes;			/* memory it holds */
 	bool keep;			/* its stamps can tell every change */
+	bool index_ok;			/* lookups find what it names */
 	unsigned int first;		/* stack->first at the build */
 	unsigned int nr_stamps;		/* real directories read */
 	struct ufs_dir_stamp *stamps;	/* one per real directory, top down */
@@ -564,6 +565,23 @@ static int ufs_read_layer(struct ufs_fill_ctx *fc, struct super_block *sb,
 	return fc->err;
 }
 
+/*
+ * Names a directory's lookup finds that its readdir does not show as they
+ * are (casefolded, encrypted): the index never answers for it.
+ */
+static bool ufs_index_dir_ok(struct unionfs_stack *stack)
+{
+	unsigned int i;
+
+	for (i = ufs_stack_first(stack); i < stack->end; i++) {
+		struct inode *inode = d_inode(stack->real[i].dentry);
+
+		if (IS_CASEFOLDED(inode) || IS_ENCRYPTED(inode))
+			return false;
+	}
+	return true;
+}
+
 /* @want_ino: for readdir (exact d_ino), not only for the names. */
 static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
 					     bool want_ino)
@@ -596,6 +614,7 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
 	}
 	l->bytes = sizeof(*l) + l->nr_stamps * sizeof(*l->stamps);
 	l->keep = want_ino;
+	l->index_ok = ufs_index_dir_ok(stack);
 	fc.listing = l;
 	INIT_LIST_HEAD(&fc.pending);
 	INIT_LIST_HEAD(&fc.aufs);
@@ -637,28 +656,12 @@ static struct ufs_listing *ufs_build_listing(struct dentry *dentry,
  * lives in the union inode and goes with it (drop_caches spares one the
  * dentry cache pins: a root, a cwd; no shrinker yet) and in the
  * dir_cache_max_kb budget of every listing. Only on layers whose stamps
- * and names can be trusted (index_layers_ok, ufs_index_dir_ok()).
+ * and names can be trusted (index_layers_ok, and the listing's index_ok
+ * from ufs_index_dir_ok() at its build: checked once, not per lookup).
  */
 #define UFS_INDEX_MIN_LOOKUPS	4
 #define UFS_INDEX_ENTRY_BYTES	128
 #define UFS_INDEX_MAX_BYTES	(16 << 20)
-
-/*
- * Names a directory's lookup finds that its readdir does not show as they
- * are (casefolded, encrypted): the index never answers for it.
- */
-static bool ufs_index_dir_ok(struct unionfs_stack *stack)
-{
-	unsigned int i;
-
-	for (i = ufs_stack_first(stack); i < stack->end; i++) {
-		struct inode *inode = d_inode(stack->real[i].dentry);
-
-		if (IS_CASEFOLDED(inode) || IS_ENCRYPTED(inode))
-			return false;
-	}
-	return true;
-}
 
 /* Count a lookup that asked every layer; true: build a listing now. */
 static bool ufs_index_wanted(struct dentry *dir)
@@ -676,6 +679,10 @@ static bool ufs_index_wanted(struct dentry *dir)
 	WRITE_ONCE(ui->slow_lookups, slow);
 	if (slow < UFS_INDEX_MIN_LOOKUPS)
 		return false;
+	if (!ufs_index_dir_ok(stack)) {
+		WRITE_ONCE(ui->slow_lookups, 0);
+		return false;
+	}
 	for (i = first; i < stack->end; i++)
 		bytes += i_size_read(d_inode(stack->real[i].dentry));
 	if (bytes > UFS_INDEX_MAX_BYTES) {
@@ -721,14 +728,17 @@ int ufs_dir_index_lookup(struct dentry *dir, const struct qstr *name,
 	struct ufs_dirent *e;
 	int ret = 0;
 
-	if (!fs->lookup_index || !fs->index_layers_ok ||
-	    !ufs_index_dir_ok(ufs_stack(dir)))
+	if (!fs->lookup_index || !fs->index_layers_ok)
 		return -EAGAIN;
 	l = ufs_dir_cache_get(dir);
 	if (!l && ufs_index_wanted(dir))
 		l = ufs_index_build(dir);
 	if (!l)
 		return -EAGAIN;
+	if (!l->index_ok) {
+		ufs_listing_put(l);
+		return -EAGAIN;
+	}
 	e = ufs_name_find(l, name->name, name->len, &link, &parent);
 	if (!e || e->hidden) {
 		ufs_stat_inc(fs, index_negatives);
