@@ -516,9 +516,10 @@ static void ufs_staging_remove_dir(struct unionfs_fs *fs, struct dentry *dir,
  * Remove the upper object of @dentry and, when a lower layer has the name,
  * leave a whiteout in its place, atomically: a whiteout made in staging is
  * exchanged with the object, which is then removed in staging. A directory
- * (@names: the whiteouts it holds) always leaves through staging whole:
- * emptied in place, its whiteouts would stop hiding what they hide before
- * the name goes, for good if anything failed after (or on a crash).
+ * (@names: the whiteouts it holds) with anything below it leaves through
+ * staging whole: emptied in place, its whiteouts would stop hiding what
+ * they hide before the name goes, for good if anything failed after (or
+ * on a crash).
  */
 static int ufs_remove_upper(struct unionfs_fs *fs, struct dentry *dentry,
 			    struct list_head *names, bool whiteout)
