@@ -799,13 +799,24 @@ out:
 	return err;
 }
 
+/*
+ * A union may be a layer of another: reading an upper union's directory
+ * holds its od->lock while it reads the lower union's, which takes that
+ * one's i_rwsem and then its own od->lock. One class per stacking depth,
+ * as for the inodes' i_rwsem (inode.c), tells lockdep they nest.
+ */
+static struct lock_class_key ufs_dir_file_lock_key[FILESYSTEM_MAX_STACK_DEPTH];
+
 static int unionfs_dir_open(struct inode *inode, struct file *file)
 {
 	struct ufs_dir_file *od = kzalloc(sizeof(*od), GFP_KERNEL);
+	int depth = clamp(inode->i_sb->s_stack_depth - 1, 0,
+			  FILESYSTEM_MAX_STACK_DEPTH - 1);
 
 	if (!od)
 		return -ENOMEM;
 	mutex_init(&od->lock);
+	lockdep_set_class(&od->lock, &ufs_dir_file_lock_key[depth]);
 	file->private_data = od;
 	return 0;
 }
